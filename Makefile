@@ -1,0 +1,37 @@
+# ShopFlow QA harness. `make gate` and `make test` do all set-up themselves, idempotently.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help setup browser test gate fault-matrix clean-stacks lint
+
+help:
+	@echo "make gate          post-deploy gate against the local stack (sets everything up)"
+	@echo "make test          the harness's own tests (sets everything up)"
+	@echo "make fault-matrix  every stack fault x every suite, by hand; writes a table to reports/"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e .
+	@touch $(STAMP)
+
+setup: $(STAMP) browser
+
+browser: $(STAMP)
+	@$(BIN)/python -m harness.setup browser
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+gate: setup
+	$(BIN)/shopflow-qa gate
+
+fault-matrix: setup
+	$(BIN)/python -m harness.fault_matrix
+
+clean-stacks: $(STAMP)
+	-$(BIN)/shopflow-qa stack down --all
