@@ -30,7 +30,8 @@ from stack.services import HTTP_SERVICES, SERVICES
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STACKS_DIR = Path(os.environ.get("SHOPFLOW_STACKS_DIR", REPO_ROOT / ".shopflow" / "stacks"))
 HEALTH_TIMEOUT_S = 30.0
-AUTO_PORT_BASES = range(8610, 8990, 10)
+_RANGE = os.environ.get("SHOPFLOW_PORT_RANGE", "8610-8990").partition("-")
+AUTO_PORT_BASES = range(int(_RANGE[0]), int(_RANGE[2] or int(_RANGE[0]) + 380), 10)
 
 
 class StackError(ConfigError):
@@ -133,7 +134,7 @@ def default_port_base(name: str) -> int:
     for base in AUTO_PORT_BASES:
         if base not in claimed and not any(_port_busy(p) for p in range(base, base + 4)):
             return base
-    raise StackError("no free block of 4 ports between 8610 and 8990; pass --port-base")
+    raise StackError(f"no free block of 4 ports in {AUTO_PORT_BASES.start}-{AUTO_PORT_BASES.stop}; pass --port-base")
 
 
 def all_states() -> list[StackState]:

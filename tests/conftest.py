@@ -1,0 +1,127 @@
+"""Shared fixtures of the harness's own tests: real local stacks, on SQLite or PostgreSQL.
+
+`stack_factory(...)` starts a named stack with its own ports (and, for PostgreSQL, its own
+freshly created database, and a Redis key prefix of its own) and stops it at session end.
+PostgreSQL variants skip with a visible reason when no server answers, except under
+CI=true, where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from stack import runner
+
+POSTGRES_ADMIN_URL = os.environ.get("SHOPFLOW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("SHOPFLOW_TEST_REDIS", "redis://127.0.0.1:6379/0")
+BACKENDS = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    """A stack started for a test session: its state, URLs and env file."""
+
+    state: runner.StackState
+    backend: str
+
+    @property
+    def name(self) -> str:
+        return self.state.name
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return self.state.urls
+
+    @property
+    def api_url(self) -> str:
+        return self.state.urls["api"]
+
+    @property
+    def env_file(self) -> Path:
+        return self.state.directory / "env.toml"
+
+
+def _postgres_reason() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
+            pass
+    except Exception as error:  # any failure to connect means "not available here"
+        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {type(error).__name__}"
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3).ping()
+    except Exception as error:
+        return f"Redis not reachable at {REDIS_TEST_URL}: {type(error).__name__}"
+    return None
+
+
+def require_backend(backend: str) -> None:
+    """Skip (or, under CI=true, fail) when the backend's servers are not reachable."""
+    if backend != "postgresql":
+        return
+    reason = _postgres_reason()
+    if reason and os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true requires PostgreSQL and Redis: {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
+def _create_database(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def _drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+StackFactory = Callable[..., RunningStack]
+
+
+@pytest.fixture(scope="session")
+def stack_factory() -> Iterator[StackFactory]:
+    """Start named stacks on demand; every one is stopped (and its database dropped) at the end."""
+    started: list[str] = []
+    databases: list[str] = []
+
+    def start(backend: str = "sqlite", faults: tuple[str, ...] = (), name: str | None = None,
+              version: str | None = None) -> RunningStack:
+        require_backend(backend)
+        stack_name = name or f"t-{backend[:2]}-{'-'.join(faults) or 'ok'}-{uuid.uuid4().hex[:6]}"
+        database_url = redis_url = None
+        if backend == "postgresql":
+            database = f"shopflow_{uuid.uuid4().hex[:12]}"
+            database_url = _create_database(database)
+            databases.append(database)
+            redis_url = REDIS_TEST_URL
+        state, _ = runner.up(stack_name, faults=faults, database_url=database_url, redis_url=redis_url, version=version)
+        started.append(stack_name)
+        return RunningStack(state, backend)
+
+    yield start
+    for stack_name in started:
+        runner.down(stack_name)
+    for database in databases:
+        _drop_database(database)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def healthy_stack(request: pytest.FixtureRequest, stack_factory: StackFactory) -> RunningStack:
+    """One healthy stack per backend, shared by the tests of a session (SQLite, PostgreSQL+Redis)."""
+    return stack_factory(request.param)
