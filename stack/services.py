@@ -20,6 +20,7 @@ SERVICES: dict[str, ServiceSpec] = {
     spec.name: spec
     for spec in (
         ServiceSpec("api", "stack.api.app:create_app", 2),
+        ServiceSpec("payments", "stack.payments.app:create_app", 3),
     )
 }
 
