@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup browser test gate fault-matrix clean-stacks lint
+.PHONY: help setup browser allure test gate fault-matrix clean-stacks lint
 
 help:
 	@echo "make gate          post-deploy gate against the local stack (sets everything up)"
@@ -19,10 +19,13 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
 
-setup: $(STAMP) browser
+setup: $(STAMP) browser allure
 
 browser: $(STAMP)
 	@$(BIN)/python -m harness.setup browser
+
+allure: $(STAMP)
+	@$(BIN)/python -m harness.setup allure
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

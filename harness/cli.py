@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from harness import stack_commands
+from harness import gate_commands, stack_commands
 
 app = typer.Typer(
     help="ShopFlow QA harness: post-deploy gate, load profiles, local stacks.",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(stack_commands.app, name="stack")
+gate_commands.register(app)
 
 
 def main() -> None:

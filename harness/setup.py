@@ -35,8 +35,18 @@ def ensure_browser() -> None:
     print(f"setup: browser {find_chromium()}")
 
 
+def ensure_allure() -> None:
+    """Node.js (Debian's, only when `node` is absent) and the pinned Allure 3 in `.allure/`."""
+    from harness import allure_report
+
+    if not shutil.which("node"):
+        _apt_install("nodejs", "npm")
+    allure_report.ensure_installed()
+    print(f"setup: allure {allure_report.installed_version()} ({allure_report.ALLURE_DIR})")
+
+
 def main(argv: list[str]) -> int:
-    steps = {"browser": ensure_browser}
+    steps = {"browser": ensure_browser, "allure": ensure_allure}
     for name in argv or list(steps):
         if name not in steps:
             print(f"setup: unknown step '{name}' (known: {', '.join(steps)})", file=sys.stderr)

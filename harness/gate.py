@@ -1,0 +1,455 @@
+"""The post-deploy gate: one command, one verdict, one run folder (issue 11; DESIGN.md, "Exit codes").
+
+Stages: 1 preflight (environment, secrets, health — starting the managed local stack once
+if needed), 2 wait for the deploy, 3 smoke (stop if red), 4 the other areas in ONE pytest
+run under xdist, 5 the load step (a `shopflow-qa load` subprocess), 6 reports, 7 verdict.
+Tests and load run as subprocesses: pytest keeps its own process model (xdist, Playwright)
+and Locust never shares a process with them. Everything lands in the run folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+
+from fixtures.environment import ConfigError, Environment, MissingSecret, resolve_environment
+from harness import allure_report, deploy, gate_summary, run_dir
+from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from harness.pytest_gate import AREAS
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SUITES_DIR = REPO_ROOT / "suites"
+DEFAULT_LOAD_PROFILE = "checkout_flow"
+DEFAULT_LOAD_DURATION = "30s"
+INTERRUPT_GRACE_S = 20.0
+PYTEST_TIMEOUT_S = 30 * 60
+
+# pytest's own exit codes (ExitCode) and what they mean for a gate stage.
+PYTEST_OK, PYTEST_FAILED, PYTEST_INTERRUPTED, PYTEST_INTERNAL, PYTEST_USAGE, PYTEST_NO_TESTS = range(6)
+
+
+@dataclass
+class GateOptions:
+    """What `shopflow-qa gate` was asked to do."""
+
+    env: str | None = None
+    env_files: Sequence[str] = ()
+    expect_version: str | None = None
+    wait_for_deploy: float | None = None
+    suites: Sequence[str] = AREAS
+    load_profile: str | None = DEFAULT_LOAD_PROFILE
+    load_duration: str = DEFAULT_LOAD_DURATION
+    reruns: int = 0
+    workers: int = 2
+    quiet: bool = False
+    suites_path: Path = SUITES_DIR
+    pytest_args: Sequence[str] = ()
+
+
+class StageFailed(Exception):
+    """A stage ended the gate early; `code` is the exit code (1 red, 2 error)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class GateState:
+    """What the gate learnt so far; enough to write reports at any point (also on Ctrl-C)."""
+
+    run: Path
+    environment: Environment | None
+    started: datetime
+    monotonic_start: float
+    stages: list[gate_summary.StageResult] = field(default_factory=list)
+    junit_files: list[Path] = field(default_factory=list)
+    health: deploy.Health | None = None
+    warnings: list[str] = field(default_factory=list)
+    load: dict[str, object] | None = None
+    started_stack: str | None = None
+
+
+def _load_command_available() -> bool:
+    """Whether `shopflow-qa load` exists in this checkout (the load step's engineer may not have landed)."""
+    import typer
+
+    from harness.cli import app
+
+    command = typer.main.get_command(app)
+    return "load" in getattr(command, "commands", {})
+
+
+class Gate:
+    """Runs the stages in order and keeps the screen to one line per stage."""
+
+    def __init__(self, options: GateOptions, console: Console | None = None) -> None:
+        self.options = options
+        self.console = console or Console(highlight=False, soft_wrap=True)
+        self._current: subprocess.Popen[bytes] | None = None
+
+    # ---- screen ---------------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        if not self.options.quiet:
+            self.console.print(text)
+
+    def _line(self, stage: gate_summary.StageResult) -> None:
+        style = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow", "interrupted": "yellow"}
+        mark = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "–", "interrupted": "■"}
+        colour = style.get(stage.status, "white")
+        self._say(f"[{colour}]{mark.get(stage.status, '?')}[/] {stage.name:<10} {stage.duration_s:6.1f} s  "
+                  f"[{colour}]{stage.status}[/]" + (f"  {stage.detail}" if stage.detail else ""))
+
+    @contextlib.contextmanager
+    def _spinner(self, text: str) -> Iterator[None]:
+        if self.options.quiet or not self.console.is_terminal:
+            yield
+            return
+        with self.console.status(text):
+            yield
+
+    # ---- subprocesses ---------------------------------------------------------------------
+
+    def _run(self, command: list[str], log: Path, env: dict[str, str], timeout: float) -> int:
+        """Run a child in its own session, output to `log`; Ctrl-C is forwarded, then re-raised."""
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            out.write(("$ " + " ".join(command) + "\n").encode())
+            out.flush()
+            process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            self._current = process
+            try:
+                return process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._stop(process)
+                raise StageFailed(f"{command[2] if len(command) > 2 else command[0]} took longer than {timeout:.0f} s",
+                                  EXIT_USAGE) from None
+            except KeyboardInterrupt:
+                self._stop(process)
+                raise
+            finally:
+                self._current = None
+
+    @staticmethod
+    def _stop(process: subprocess.Popen[bytes]) -> None:
+        """SIGINT first (pytest and locust then write what they have), SIGKILL after a grace."""
+        for sig, grace in ((signal.SIGINT, INTERRUPT_GRACE_S), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=grace)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+            except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
+                continue
+
+    def _child_env(self, run: Path) -> dict[str, str]:
+        env = dict(os.environ)
+        env[run_dir.RUN_DIR_VARIABLE] = str(run)
+        env.pop("SHOPFLOW_ENV", None)  # the gate passes --env explicitly
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def _env_file_args(self, flag: str = "--env-file") -> list[str]:
+        return [part for path in self.options.env_files for part in (flag, str(Path(path).resolve()))]
+
+    def _pytest(self, state: GateState, name: str, marker: str, workers: int) -> tuple[int, list[gate_summary.TestOutcome]]:
+        junit = state.run / f"junit-{name}.xml"
+        command = [
+            sys.executable, "-m", "pytest", str(self.options.suites_path),
+            "-m", marker,
+            "--env", state.environment.name, *self._env_file_args(),
+            "--junitxml", str(junit), "-o", "junit_family=xunit2",
+            "--alluredir", str(state.run / allure_report.RESULTS),
+            "-p", "harness.pytest_gate", "-q", "-rfE", "--color=no",
+        ]
+        if workers > 1:
+            command += ["-n", str(workers)]
+        if self.options.reruns:
+            command += ["--reruns", str(self.options.reruns)]
+        command += list(self.options.pytest_args)
+        code = self._run(command, state.run / "logs" / f"pytest-{name}.log", self._child_env(state.run), PYTEST_TIMEOUT_S)
+        if junit.exists():
+            state.junit_files.append(junit)
+        return code, gate_summary.parse_junit(junit)
+
+    # ---- stages ---------------------------------------------------------------------------
+
+    def _stage(self, state: GateState, name: str, body: Callable[[], tuple[str, str]], spinner: str) -> None:
+        """Run one stage, record its line; StageFailed records it as failed/error and propagates."""
+        start = time.monotonic()
+        try:
+            with self._spinner(spinner):
+                status, detail = body()
+        except StageFailed as failure:
+            status = "failed" if failure.code == EXIT_FAILED else "error"
+            result = gate_summary.StageResult(name, status, round(time.monotonic() - start, 2), str(failure))
+            state.stages.append(result)
+            self._line(result)
+            raise
+        except ConfigError as error:
+            result = gate_summary.StageResult(name, "error", round(time.monotonic() - start, 2), str(error))
+            state.stages.append(result)
+            self._line(result)
+            raise StageFailed(str(error), EXIT_USAGE) from None
+        except KeyboardInterrupt:
+            state.stages.append(gate_summary.StageResult(name, "interrupted", round(time.monotonic() - start, 2), "Ctrl-C"))
+            self._line(state.stages[-1])
+            raise
+        result = gate_summary.StageResult(name, status, round(time.monotonic() - start, 2), detail)
+        state.stages.append(result)
+        self._line(result)
+
+    def _preflight(self, state: GateState) -> tuple[str, str]:
+        env = state.environment
+        for role in sorted(env.secret_variables):
+            env.secret(role)  # MissingSecret: one line naming the variable, never the value
+        if not self.options.suites_path.is_dir():
+            raise ConfigError(f"no suites folder at {self.options.suites_path}")
+        health = deploy.probe(env.url("api"))
+        detail = ""
+        if not health.reachable and env.auto_start:
+            from stack import runner
+
+            stack_state, started = runner.up(env.stack_name)
+            if started:
+                state.started_stack = env.stack_name
+            detail = f"started local stack '{env.stack_name}' on port {stack_state.port_base}; "
+            health = deploy.probe(env.url("api"))
+        if not health.reachable and self.options.wait_for_deploy is None:
+            raise ConfigError(f"environment '{env.name}' unreachable: {health.describe()}")
+        state.health = health
+        self._note_faults(state, health)
+        return "passed", detail + (f"{env.name} {env.url('api')} version {health.version or '?'}"
+                                   if health.reachable else f"{env.name} not answering yet; waiting for the deploy")
+
+    def _note_faults(self, state: GateState, health: deploy.Health) -> None:
+        if health.faults:
+            message = f"the stack reports active fault switches: {', '.join(health.faults)}"
+            if message not in state.warnings:
+                state.warnings.append(message)
+                self._say(f"[yellow]⚠ {message}[/]")
+
+    def _wait(self, state: GateState) -> tuple[str, str]:
+        if not self.options.expect_version and self.options.wait_for_deploy is None:
+            return "skipped", "no --expect-version or --wait-for-deploy"
+        health = deploy.wait_for_deploy(
+            state.environment.url("api"), self.options.expect_version, self.options.wait_for_deploy or 0.0,
+        )
+        state.health = health
+        self._note_faults(state, health)
+        return "passed", f"version {health.version} live"
+
+    def _smoke(self, state: GateState) -> tuple[str, str]:
+        code, outcomes = self._pytest(state, "smoke", "smoke", workers=1)
+        return self._judge_pytest(state, "smoke", code, outcomes, stop_on_red=True)
+
+    def _areas(self, state: GateState, areas: Sequence[str]) -> tuple[str, str]:
+        marker = f"({' or '.join(areas)}) and not smoke"
+        code, outcomes = self._pytest(state, "areas", marker, workers=self.options.workers)
+        return self._judge_pytest(state, ", ".join(areas), code, outcomes, stop_on_red=False)
+
+    def _judge_pytest(self, state: GateState, what: str, code: int, outcomes: list[gate_summary.TestOutcome],
+                      stop_on_red: bool) -> tuple[str, str]:
+        counts = gate_summary.count_areas(outcomes, order=())
+        passed = sum(c.passed for c in counts)
+        bad = sum(c.failed + c.errors for c in counts)
+        skipped = sum(c.skipped for c in counts)
+        detail = f"{passed} passed, {bad} failed, {skipped} skipped"
+        if code == PYTEST_NO_TESTS:
+            raise StageFailed(f"no {what} tests selected in {self.options.suites_path}", EXIT_USAGE)
+        if code in (PYTEST_INTERNAL, PYTEST_USAGE) or (code not in (PYTEST_OK, PYTEST_FAILED) and not outcomes):
+            raise StageFailed(f"pytest could not run the {what} tests: {self._log_reason(state, what)}", EXIT_USAGE)
+        if code == PYTEST_FAILED or bad:
+            if stop_on_red:
+                raise StageFailed(f"{what} red: {detail}", EXIT_FAILED)
+            return "failed", detail
+        return "passed", detail
+
+    @staticmethod
+    def _log_reason(state: GateState, what: str) -> str:
+        name = "smoke" if what == "smoke" else "areas"
+        try:
+            lines = [l.strip() for l in (state.run / "logs" / f"pytest-{name}.log").read_text(errors="replace").splitlines() if l.strip()]
+        except OSError:
+            return "no output"
+        errors = [l for l in lines if "error" in l.lower() and not l.startswith("$ ")]
+        return (errors or lines or ["no output"])[-1][:300]
+
+    def _load(self, state: GateState) -> tuple[str, str]:
+        env = state.environment
+        profile = self.options.load_profile
+        if profile is None:
+            return "skipped", "--no-load"
+        if env.read_only:
+            state.load = {"profile": profile, "status": "skipped", "detail": f"refused on {env.name}: load"}
+            return "skipped", f"refused on {env.name}: load"
+        if not _load_command_available():
+            message = "the load step was skipped: `shopflow-qa load` is not available in this checkout"
+            state.warnings.append(message)
+            state.load = {"profile": profile, "status": "skipped", "detail": message}
+            return "skipped", "`shopflow-qa load` not available"
+        load_dir = state.run / "load"
+        command = [sys.executable, "-m", "harness.cli", "load", profile, "--env", env.name,
+                   *self._env_file_args(), "--duration", self.options.load_duration]
+        child_env = self._child_env(load_dir)
+        load_dir.mkdir(parents=True, exist_ok=True)
+        code = self._run(command, state.run / "logs" / "load.log", child_env, PYTEST_TIMEOUT_S)
+        summary_path = gate_summary.find_load_summary(load_dir) or gate_summary.find_load_summary(state.run)
+        rows = []
+        if summary_path:
+            try:
+                rows = gate_summary.slo_rows(json.loads(summary_path.read_text()))
+            except ValueError:
+                state.warnings.append(f"unreadable load summary {summary_path}")
+        state.load = {
+            "profile": profile, "duration": self.options.load_duration, "exit_code": code,
+            "status": {0: "passed", 1: "failed"}.get(code, "error"),
+            "summary": str(summary_path.relative_to(state.run)) if summary_path else None,
+            "slos": [vars(r) for r in rows],
+        }
+        breached = [r.name for r in rows if not r.passed]
+        if code == 0:
+            return "passed", f"{profile} {self.options.load_duration}: {len(rows)} SLOs met"
+        if code == 1:
+            return "failed", f"{profile}: SLO breached: {', '.join(breached) or 'see load/summary.json'}"
+        raise StageFailed(f"load {profile} could not run (exit {code}); see logs/load.log", EXIT_USAGE)
+
+    def _reports(self, state: GateState) -> tuple[str, str]:
+        gate_summary.merge_junit(state.junit_files, state.run / "junit.xml")
+        results = state.run / allure_report.RESULTS
+        if not results.is_dir() or not any(results.glob("*-result.json")):
+            return "skipped", "no Allure results"
+        env = state.environment
+        properties = {"env": env.name, **{f"url.{k}": v for k, v in env.urls.items()},
+                      "version": state.health.version if state.health else "", "browser": _browser_name(),
+                      "expected_version": self.options.expect_version or ""}
+        allure_report.write_environment(results, properties, env.secret_values())
+        try:
+            html = allure_report.generate(state.run, env.name)
+        except allure_report.AllureMissing as error:
+            state.warnings.append(f"no HTML report: {error}")
+            return "skipped", str(error)
+        stats = allure_report.report_stats(state.run)
+        return "passed", f"{html.relative_to(state.run)} ({stats.get('total', '?')} tests)"
+
+    # ---- the sequence ---------------------------------------------------------------------
+
+    def run(self) -> int:
+        options = self.options
+        environment = resolve_environment(options.env, options.env_files)  # ConfigError → one line, exit 2
+        run = run_dir.create_run_dir(environment.name, "gate", export=False)
+        state = GateState(run, environment, datetime.now(timezone.utc), time.monotonic())
+        self._say(f"[bold]ShopFlow gate[/] on [bold]{environment.name}[/] → {run}")
+        code, reason = EXIT_OK, ""
+        areas = [a for a in options.suites if a != "smoke"]
+        try:
+            try:
+                self._stage(state, "preflight", lambda: self._preflight(state), "checking the environment …")
+                self._stage(state, "wait", lambda: self._wait(state), "waiting for the deploy …")
+                if "smoke" in options.suites:
+                    self._stage(state, "smoke", lambda: self._smoke(state), "smoke tests …")
+                if areas:
+                    self._stage(state, "areas", lambda: self._areas(state, areas), f"{', '.join(areas)} (-n {options.workers}) …")
+                self._stage(state, "load", lambda: self._load(state), f"load {options.load_profile} …")
+            except StageFailed as failure:
+                code, reason = failure.code, str(failure)
+            except KeyboardInterrupt:
+                code, reason = EXIT_INTERRUPTED, "interrupted (Ctrl-C): partial reports written"
+            try:
+                self._stage(state, "reports", lambda: self._reports(state), "building the report …")
+            except (StageFailed, KeyboardInterrupt) as error:
+                state.warnings.append(f"reports incomplete: {error or 'interrupted'}")
+            if code == EXIT_OK and any(s.status == "failed" for s in state.stages):
+                code, reason = EXIT_FAILED, self._red_reason(state)
+        finally:
+            if state.started_stack:
+                from stack import runner
+
+                with contextlib.suppress(Exception):
+                    runner.down(state.started_stack)
+        record = self._record(state, code, reason)
+        gate_summary.write_gate_json(record, run)
+        gate_summary.write_summary(record, run)
+        self._finish(record)
+        return code
+
+    def _record(self, state: GateState, code: int, reason: str) -> gate_summary.GateRecord:
+        env = state.environment
+        outcomes = [o for path in state.junit_files for o in gate_summary.parse_junit(path)]
+        secrets = [s for s in env.secret_values() if len(s) >= 4]
+        failures = gate_summary.failures_of(outcomes)
+        for failure in failures:
+            for secret in secrets:
+                failure["reason"] = failure["reason"].replace(secret, "[REDACTED]")
+        report = state.run / allure_report.REPORT / "index.html"
+        verdict = {EXIT_OK: "passed", EXIT_FAILED: "failed", EXIT_INTERRUPTED: "interrupted"}.get(code, "error")
+        return gate_summary.GateRecord(
+            verdict=verdict, exit_code=code, reason=reason,
+            environment={"name": env.name, "urls": env.urls, "read_only": env.read_only, "managed_stack": env.managed_stack},
+            version={"expected": self.options.expect_version, "deployed": state.health.version if state.health else None},
+            started_at=state.started.isoformat(timespec="seconds"),
+            finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            duration_s=round(time.monotonic() - state.monotonic_start, 1),
+            run_dir=str(state.run), report=str(report.relative_to(state.run)) if report.exists() else None,
+            faults=list(state.health.faults) if state.health else [], warnings=state.warnings,
+            stages=state.stages, areas=[a for a in gate_summary.count_areas(outcomes, order=self._area_order()) if a.tests or a.name in self.options.suites],
+            failures=failures, load=state.load,
+            options={"suites": list(self.options.suites), "reruns": self.options.reruns, "workers": self.options.workers,
+                     "load_profile": self.options.load_profile, "load_duration": self.options.load_duration,
+                     "wait_for_deploy": self.options.wait_for_deploy},
+        )
+
+    def _red_reason(self, state: GateState) -> str:
+        """"red in checkout (1 failed), load (SLO breached: …)": the failing areas by name."""
+        outcomes = [o for path in state.junit_files for o in gate_summary.parse_junit(path)]
+        parts = [f"{a.name} ({a.failed + a.errors} failed)"
+                 for a in gate_summary.count_areas(outcomes, order=self._area_order()) if a.failed or a.errors]
+        parts += [f"load ({s.detail})" for s in state.stages if s.name == "load" and s.status == "failed"]
+        return "red in " + ", ".join(parts) if parts else "red"
+
+    def _area_order(self) -> tuple[str, ...]:
+        return tuple(a for a in AREAS if a in self.options.suites)
+
+    def _finish(self, record: gate_summary.GateRecord) -> None:
+        colour = {"passed": "green", "failed": "red"}.get(record.verdict, "yellow")
+        line = f"gate {record.verdict.upper()} (exit {record.exit_code}) in {record.duration_s:.0f} s"
+        if record.reason:
+            line += f": {record.reason}"
+        if record.verdict == "error":
+            print(f"shopflow-qa: error: {record.reason}", file=sys.stderr)
+        where = f"  summary: {record.run_dir}/summary.md" + (f"  report: {record.run_dir}/{record.report}" if record.report else "")
+        if self.options.quiet:
+            print(line)
+            print(where)
+        else:
+            self.console.print(f"[bold {colour}]{line}[/]")
+            self.console.print(where)
+
+
+def _browser_name() -> str:
+    from fixtures.browser import BrowserNotFound, find_chromium
+
+    try:
+        return f"chromium ({find_chromium()})"
+    except BrowserNotFound:  # informational here; a missing browser is the browser suites' concern
+        return "chromium (not found)"
+
+
+def run_gate(options: GateOptions, console: Console | None = None) -> int:
+    """Run the gate; returns the exit code (0 green, 1 red, 2 error, 3 interrupted)."""
+    return Gate(options, console).run()

@@ -1,0 +1,27 @@
+"""A tiny pytest plugin the gate loads into its pytest subprocesses (`-p harness.pytest_gate`).
+
+It writes each test's gate area (smoke, contract, payments, checkout, admin — from its
+markers) and node id into the JUnit XML as testcase properties, so the gate can count per
+area from ONE xdist run without guessing from file names. It adds nothing else.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+AREAS = ("smoke", "contract", "payments", "checkout", "admin")
+AREA_PROPERTY = "shopflow_area"
+NODEID_PROPERTY = "shopflow_nodeid"
+
+
+def area_of(markers: set[str], order: tuple[str, ...] = AREAS) -> str:
+    """The first gate area among a test's markers, or "" when it carries none."""
+    return next((area for area in order if area in markers), "")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        markers = {mark.name for mark in item.iter_markers()}
+        item.user_properties.append((AREA_PROPERTY, area_of(markers)))
+        item.user_properties.append((NODEID_PROPERTY, item.nodeid))

@@ -1,0 +1,153 @@
+"""gate.json and summary.md from sample JUnit XML and load summaries (no gate run needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import gate_summary as gs
+from harness.pytest_gate import area_of
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests"><testsuite name="pytest" errors="1" failures="1" skipped="1" tests="6" time="3.0">
+ <testcase classname="suites.smoke.test_health" name="test_health_ok" time="0.5">
+  <properties><property name="shopflow_area" value="smoke"/><property name="shopflow_nodeid" value="suites/smoke/test_health.py::test_health_ok"/></properties>
+ </testcase>
+ <testcase classname="suites.payments.test_pay" name="test_decline" time="1.0">
+  <properties><property name="shopflow_area" value="payments"/><property name="shopflow_nodeid" value="suites/payments/test_pay.py::test_decline"/></properties>
+ </testcase>
+ <testcase classname="suites.payments.test_pay" name="test_decline" time="0.25">
+  <properties><property name="shopflow_area" value="payments"/><property name="shopflow_nodeid" value="suites/payments/test_pay.py::test_decline"/></properties>
+  <failure message="AssertionError: order status: expected payment_failed, got paid&#10;assert 'paid' == 'payment_failed'">long trace</failure>
+ </testcase>
+ <testcase classname="suites.checkout.test_guest" name="test_guest_pays" time="2.0">
+  <properties><property name="shopflow_area" value="checkout"/><property name="shopflow_nodeid" value="suites/checkout/test_guest.py::test_guest_pays"/></properties>
+  <error message="failed on setup with &quot;httpx.ConnectError: [Errno 111] Connection refused&quot;">trace</error>
+ </testcase>
+ <testcase classname="suites.admin.test_refunds" name="test_refund" time="0.0">
+  <properties><property name="shopflow_area" value="admin"/><property name="shopflow_nodeid" value="suites/admin/test_refunds.py::test_refund"/></properties>
+  <skipped type="pytest.skip" message="refused on production: admin"/>
+ </testcase>
+ <testcase classname="suites.api.test_contract" name="test_products[GET /api/products]" time="0.75"/>
+</testsuite></testsuites>
+"""
+
+LOAD_SUMMARY = {
+    "profile": "checkout_flow",
+    "thresholds": [
+        {"name": "POST /api/orders p95", "limit": 800, "op": "<=", "measured": 412.5, "passed": True},
+        {"endpoint": "POST /api/orders/[id]/pay", "metric": "error_rate", "threshold": 0.01, "value": 0.05, "verdict": "fail"},
+    ],
+}
+
+
+@pytest.fixture()
+def junit(tmp_path: Path) -> Path:
+    path = tmp_path / "junit-areas.xml"
+    path.write_text(JUNIT)
+    return path
+
+
+def test_reruns_fold_into_one_result_whose_verdict_is_the_last_attempt(junit: Path) -> None:
+    outcomes = {o.nodeid: o for o in gs.parse_junit(junit)}
+    decline = outcomes["suites/payments/test_pay.py::test_decline"]
+    assert (decline.outcome, decline.attempts, decline.duration_s) == ("failed", 2, 1.25)
+    assert decline.reason == "AssertionError: order status: expected payment_failed, got paid"
+    assert len(outcomes) == 5
+
+
+def test_area_comes_from_the_property_else_from_the_path(junit: Path) -> None:
+    areas = {o.nodeid.split("::")[-1]: o.area for o in gs.parse_junit(junit)}
+    assert areas == {"test_health_ok": "smoke", "test_decline": "payments", "test_guest_pays": "checkout",
+                     "test_refund": "admin", "test_products[GET /api/products]": "contract"}
+
+
+def test_area_of_markers_takes_the_first_gate_area() -> None:
+    assert area_of({"payments", "checkout", "destructive"}) == "payments"
+    assert area_of({"smoke", "api", "contract"}) == "smoke"
+    assert area_of({"nondestructive"}) == ""
+
+
+def test_counts_per_area(junit: Path) -> None:
+    counts = {c.name: c for c in gs.count_areas(gs.parse_junit(junit))}
+    assert (counts["payments"].failed, counts["payments"].rerun, counts["payments"].status) == (1, 1, "failed")
+    assert (counts["checkout"].errors, counts["checkout"].status) == (1, "failed")
+    assert (counts["admin"].skipped, counts["admin"].status) == (1, "skipped")
+    assert (counts["contract"].passed, counts["contract"].duration_s) == (1, 0.75)
+    assert counts["smoke"].status == "passed"
+
+
+def test_slo_rows_read_either_naming(tmp_path: Path) -> None:
+    rows = gs.slo_rows(LOAD_SUMMARY)
+    assert [(r.name, r.limit, r.measured, r.passed) for r in rows] == [
+        ("POST /api/orders p95", "<= 800", "412.5", True),
+        ("POST /api/orders/[id]/pay error_rate", "0.01", "0.05", False),
+    ]
+    assert gs.slo_rows({"thresholds": {"checks": {"limit": 0.99, "measured": 1.0, "passed": True}}})[0].name == "checks"
+    assert gs.slo_rows({}) == []
+
+
+def test_find_load_summary_ignores_allures_own(tmp_path: Path) -> None:
+    (tmp_path / "allure-report").mkdir()
+    (tmp_path / "allure-report" / "summary.json").write_text("{}")
+    assert gs.find_load_summary(tmp_path) is None
+    (tmp_path / "load").mkdir()
+    (tmp_path / "load" / "summary.json").write_text("{}")
+    assert gs.find_load_summary(tmp_path) == tmp_path / "load" / "summary.json"
+
+
+def _record(tmp_path: Path, junit: Path) -> gs.GateRecord:
+    outcomes = gs.parse_junit(junit)
+    (tmp_path / "junit.xml").write_text(JUNIT)
+    return gs.GateRecord(
+        verdict="failed", exit_code=1, reason="red in payments (1 failed), checkout (1 failed)",
+        environment={"name": "staging", "urls": {"api": "https://staging-api.shopflow.io"}, "read_only": False},
+        version={"expected": "abc1234", "deployed": "abc1234def"}, started_at="2026-11-28T17:00:00+00:00",
+        finished_at="2026-11-28T17:01:10+00:00", duration_s=70.0, run_dir=str(tmp_path),
+        report="allure-report/index.html", faults=["slow_api"],
+        stages=[gs.StageResult("smoke", "passed", 2.0, "1 passed"), gs.StageResult("areas", "failed", 9.0, "2 failed")],
+        areas=gs.count_areas(outcomes), failures=gs.failures_of(outcomes),
+        load={"profile": "checkout_flow", "status": "failed", "slos": [vars(r) for r in gs.slo_rows(LOAD_SUMMARY)]},
+    )
+
+
+def test_gate_json_is_the_record_as_data(tmp_path: Path, junit: Path) -> None:
+    path = gs.write_gate_json(_record(tmp_path, junit), tmp_path)
+    data = json.loads(path.read_text())
+    assert data["schema"] == "shopflow-qa/gate/1" and data["verdict"] == "failed" and data["exit_code"] == 1
+    assert {a["name"]: a["status"] for a in data["areas"]}["payments"] == "failed"
+    assert [f["test"] for f in data["failures"]] == ["suites/payments/test_pay.py::test_decline",
+                                                     "suites/checkout/test_guest.py::test_guest_pays"]
+    assert data["load"]["slos"][1] == {"name": "POST /api/orders/[id]/pay error_rate", "limit": "0.01",
+                                       "measured": "0.05", "passed": False}
+    assert data["faults"] == ["slow_api"]
+
+
+def test_summary_md_names_verdict_version_areas_failures_slos_and_report(tmp_path: Path, junit: Path) -> None:
+    text = gs.render_summary(_record(tmp_path, junit))
+    assert text.startswith("## ❌ ShopFlow gate on `staging`: **FAILED** (exit 1)")
+    assert "Version: `abc1234def` (expected `abc1234`)" in text
+    assert "| ❌ payments | 1 | 0 | 1 | 0 | 0 | 1 | 1.2 s |" in text
+    assert ("- **checkout** `suites/checkout/test_guest.py::test_guest_pays` — failed on setup with "
+            "\"httpx.ConnectError: [Errno 111] Connection refused\"") in text
+    assert "| POST /api/orders/[id]/pay error_rate | 0.01 | 0.05 | ❌ breached |" in text
+    assert "Active fault switches reported by /health: `slow_api`" in text
+    assert f"`{tmp_path}/allure-report/index.html`" in text
+    assert "`junit.xml`" in text and "`load/`" not in text
+
+
+def test_one_line_reason_skips_code_and_shortens() -> None:
+    assert gs.one_line("\n>   assert x\nE   AssertionError: boom\n") == "E   AssertionError: boom"
+    assert len(gs.one_line("x" * 500)) == gs.REASON_WIDTH
+
+
+def test_merge_junit_keeps_every_stage(tmp_path: Path, junit: Path) -> None:
+    smoke = tmp_path / "junit-smoke.xml"
+    smoke.write_text('<testsuites><testsuite name="pytest" tests="1"><testcase classname="a" name="b" time="1"/></testsuite></testsuites>')
+    merged = gs.merge_junit([smoke, junit, tmp_path / "missing.xml"], tmp_path / "junit.xml")
+    assert merged is not None
+    outcomes = gs.parse_junit(merged)
+    assert len(outcomes) == 6
+    assert gs.merge_junit([tmp_path / "missing.xml"], tmp_path / "none.xml") is None
