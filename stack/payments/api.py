@@ -80,6 +80,10 @@ def build_router(settings: Settings, sandbox: Sandbox) -> APIRouter:
     async def capture_payment_intent(pi_id: str, request: Request) -> JSONResponse:
         return await call(request, lambda p, k: sandbox.capture_payment_intent(pi_id, p))
 
+    @router.post("/payment_intents/{pi_id}/cancel")
+    async def cancel_payment_intent(pi_id: str, request: Request) -> JSONResponse:
+        return await call(request, lambda p, k: sandbox.cancel_payment_intent(pi_id, p))
+
     @router.get("/charges")
     async def list_charges(request: Request) -> JSONResponse:
         return await call(request, lambda p, k: sandbox.list_charges(p))

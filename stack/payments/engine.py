@@ -210,6 +210,21 @@ class Sandbox:
             self.webhooks.emit("payment_intent.succeeded", objects.public(pi))
         return pi
 
+    def cancel_payment_intent(self, pi_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Abandon an unfinished PaymentIntent (the shop does, before a new attempt for the same order)."""
+        reject_unknown(params, frozenset({"cancellation_reason", "expand"}))
+        reason = as_str(params, "cancellation_reason")
+        if reason is not None and reason not in ("duplicate", "fraudulent", "requested_by_customer", "abandoned"):
+            raise invalid_request(f"Invalid cancellation_reason: {reason}", param="cancellation_reason")
+        pi = self.retrieve_payment_intent(pi_id)
+        if pi["status"] in ("succeeded", "canceled"):
+            raise unexpected_state(
+                f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}. Only a "
+                "PaymentIntent with one of the following statuses may be canceled: requires_payment_method, "
+                "requires_capture, requires_confirmation, requires_action, processing.")
+        pi.update(status="canceled", canceled_at=int(time.time()), cancellation_reason=reason, next_action=None)
+        return self.store.put(pi)
+
     def authenticate(self, pi_id: str, succeeded: bool) -> dict[str, Any]:
         """The cardholder's answer on the 3DS challenge page; returns the PaymentIntent after it."""
         pi = self.retrieve_payment_intent(pi_id)

@@ -327,3 +327,17 @@ def test_webhooks_are_retried_until_the_endpoint_accepts(sandbox: Sandbox, recei
     payload, signature = receiver.next_event("payment_intent.succeeded", pi.id, timeout=20)
     assert stripe.Webhook.construct_event(payload, signature, endpoint_secret).data.object.id == pi.id
     assert receiver.fail_first[0] == 0
+
+
+def test_cancelled_payment_can_no_longer_be_authenticated_or_cancelled_twice(sandbox: Sandbox) -> None:
+    pi = sandbox.pay(CARDS["threeds_required"]["payment_method"])
+    cancelled = sandbox.client.v1.payment_intents.cancel(pi.id, params={"cancellation_reason": "abandoned"})
+    assert cancelled.status == "canceled"
+    response = httpx.post(f"{sandbox.url}/3ds/{pi.id}/complete", headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    with pytest.raises(stripe.InvalidRequestError):
+        sandbox.client.v1.payment_intents.cancel(pi.id)
+    paid = sandbox.pay("pm_card_visa")
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sandbox.client.v1.payment_intents.cancel(paid.id)
+    assert caught.value.code == "payment_intent_unexpected_state"
