@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rich.console import Console
 
@@ -225,7 +226,9 @@ class Gate:
         if not health.reachable and env.auto_start:
             from stack import runner
 
-            stack_state, started = runner.up(env.stack_name)
+            # The stack's ports are the environment's (web on P … payments on P+3), also when
+            # the environment comes from an --env-file the runner does not read.
+            stack_state, started = runner.up(env.stack_name, port_base=urlsplit(env.url("web")).port)
             if started:
                 state.started_stack = env.stack_name
             detail = f"started local stack '{env.stack_name}' on port {stack_state.port_base}; "

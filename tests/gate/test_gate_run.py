@@ -1,0 +1,286 @@
+"""The gate end to end, as a subprocess against real local stacks (`shopflow-qa gate …`).
+
+The real runs use a small suite folder written here (one test per area, one flaky, one
+red), so they prove the orchestration — stages, xdist, reruns, Allure, history, verdict —
+in seconds; `make gate` and benchmarks/gate_time.py run the real `suites/`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness import allure_report
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+CONFTEST = '''
+import os
+
+import httpx
+import pytest
+
+
+def pytest_addoption(parser):
+    # The real plugin (fixtures/plugin.py) owns these options; add them only when it is absent.
+    for name, kwargs in (("--env", {}), ("--env-file", {"action": "append", "default": []})):
+        try:
+            parser.addoption(name, **kwargs)
+        except ValueError:
+            pass
+
+
+def pytest_configure(config):
+    for marker in ("smoke", "contract", "payments", "checkout", "admin"):
+        config.addinivalue_line("markers", f"{marker}: gate area")
+
+
+@pytest.fixture(scope="session")
+def api():
+    with httpx.Client(base_url=os.environ["GATE_TEST_API_URL"], timeout=5) as client:
+        yield client
+'''
+
+TESTS = '''
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.smoke
+def test_health_answers_ok(api):
+    assert api.get("/health").status_code == 200
+    assert not os.environ.get("GATE_TEST_SMOKE_RED"), "smoke red on purpose"
+
+
+@pytest.mark.contract
+def test_health_reports_a_version(api):
+    time.sleep(float(os.environ.get("GATE_TEST_SLOW", "0")))
+    assert api.get("/health").json()["version"]
+
+
+@pytest.mark.payments
+def test_flaky_once(api):
+    marker = Path(os.environ["GATE_TEST_FLAKY_FILE"])
+    first = not marker.exists()
+    marker.touch()
+    assert not first, "first attempt fails on purpose"
+
+
+@pytest.mark.checkout
+def test_order_total_is_right(api):
+    assert os.environ.get("GATE_TEST_GREEN"), "total differs: expected 1080, got 1180"
+
+
+@pytest.mark.admin
+def test_admin_answers(api):
+    assert api.get("/health").status_code == 200
+'''
+
+
+@pytest.fixture(scope="module")
+def suites(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("suites")
+    (folder / "conftest.py").write_text(CONFTEST)
+    (folder / "test_areas.py").write_text(TESTS)
+    return folder
+
+
+def _env_file(folder: Path, name: str, urls: dict[str, str]) -> Path:
+    """An environment for a stack (web falls back to the API while the stack has no storefront)."""
+    api = urls["api"]
+    lines = [f"[environments.{name}]", f'api_url = "{api}"', f'web_url = "{urls.get("web", api)}"',
+             *(f'{role}_url = "{urls[role]}"' for role in ("admin", "payments") if role in urls)]
+    path = folder / f"{name}.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _environ(tmp_path: Path, reports: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ, SHOPFLOW_REPORTS_DIR=str(reports), GATE_TEST_FLAKY_FILE=str(tmp_path / "flaky"), **extra)
+    env.pop("SHOPFLOW_RUN_DIR", None)
+    if importlib.util.find_spec("fixtures.plugin") is None:  # until the plugin lands on main
+        env["PYTEST_ADDOPTS"] = (env.get("PYTEST_ADDOPTS", "") + " -p no:shopflow").strip()
+    return env
+
+
+def _gate(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", "gate", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _latest(reports: Path) -> Path:
+    return (reports / "latest").resolve()
+
+
+@pytest.fixture(scope="module")
+def stack(stack_factory):  # noqa: ANN001 - the session fixture of tests/conftest.py
+    return stack_factory("sqlite", name=f"gate-{os.getpid()}")
+
+
+def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, suites: Path, tmp_path: Path) -> None:
+    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+    reports = tmp_path / "reports"
+    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url)
+    common = ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load", "--quiet"]
+
+    result = _gate([*common, "--reruns", "1"], env)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout.startswith("gate FAILED (exit 1)") and "red in checkout (1 failed)" in result.stdout
+    run = _latest(reports)
+    gate = json.loads((run / "gate.json").read_text())
+    assert [(s["name"], s["status"]) for s in gate["stages"]] == [
+        ("preflight", "passed"), ("wait", "skipped"), ("smoke", "passed"), ("areas", "failed"),
+        ("load", "skipped"), ("reports", "passed")]
+    areas = {a["name"]: a for a in gate["areas"]}
+    assert areas["checkout"]["failed"] == 1 and areas["checkout"]["status"] == "failed"
+    assert areas["payments"]["passed"] == 1 and areas["payments"]["rerun"] == 1, "flaky test passed on its re-run"
+    [failure] = gate["failures"]
+    assert failure["test"].endswith("test_areas.py::test_order_total_is_right")
+    assert (failure["area"], failure["outcome"], failure["reason"]) == (
+        "checkout", "failed", "AssertionError: total differs: expected 1080, got 1180")
+    assert gate["version"]["deployed"] == httpx.get(f"{stack.api_url}/health").json()["version"]
+    summary = (run / "summary.md").read_text()
+    assert "**FAILED**" in summary and f"- **checkout** `{failure['test']}` — AssertionError: total differs" in summary
+
+    # One Allure result per test, the attempts of re-run tests inside it; no analytics; our categories.
+    html = (run / "allure-report" / "index.html").read_text()
+    assert "googletagmanager" not in html and "gtag(" not in html
+    stats = allure_report.report_stats(run)
+    assert (stats["total"], stats["retries"], stats["failed"]) == (5, 2, 1)
+    embedded = allure_report.embedded_data(html)
+    categories = embedded["widgets/categories.json"]
+    assert [categories["nodes"][root]["name"] for root in categories["roots"]] == ["Product defect"]
+    environment = {item["name"]: item["values"][0] for item in embedded["widgets/allure_environment.json"]}
+    assert environment["env"] == "gatetest" and environment["url.api"] == stack.api_url and environment["version"]
+    secrets = ("local-service-token", "local-admin-token", "local-admin-password", "sk_test_local_sandbox")
+    for path in run.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not any(secret in text for secret in secrets), f"a secret in {path}"
+
+    # A second run of the same environment carries the first run's history: trends without copying folders.
+    green = _gate([*common, "--suites", "smoke,contract"], env)
+    assert green.returncode == 0, green.stdout + green.stderr
+    second = _latest(reports)
+    assert second != run
+    assert len((second / allure_report.HISTORY_FILE).read_text().splitlines()) == 2
+    assert len((run / allure_report.HISTORY_FILE).read_text().splitlines()) == 1
+
+    # `shopflow-qa report RUN` rebuilds the HTML; history is not appended twice.
+    rebuilt = subprocess.run([sys.executable, "-m", "harness.cli", "report", second.name], cwd=REPO_ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert len((second / allure_report.HISTORY_FILE).read_text().splitlines()) == 2
+
+
+def test_red_smoke_stops_the_gate_before_the_other_areas(stack, suites: Path, tmp_path: Path) -> None:
+    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+    reports = tmp_path / "reports"
+    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_SMOKE_RED="1")
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites), "--quiet"], env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    assert [s["name"] for s in gate["stages"]] == ["preflight", "wait", "smoke", "reports"]
+    assert gate["stages"][2]["status"] == "failed" and gate["failures"][0]["area"] == "smoke"
+
+
+def test_expecting_another_version_stops_at_the_wait_with_one_line(stack, suites: Path, tmp_path: Path) -> None:
+    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+    reports = tmp_path / "reports"
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites),
+                    "--expect-version", "deadbeefcafe", "--quiet"], _environ(tmp_path, reports))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("shopflow-qa: error: deploy not live")
+    assert "expected version deadbeefcafe" in result.stderr and "Traceback" not in result.stderr
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    assert [(s["name"], s["status"]) for s in gate["stages"]][:2] == [("preflight", "passed"), ("wait", "error")]
+    assert not (_latest(reports) / "junit-smoke.xml").exists(), "no test ran against the wrong build"
+
+
+def test_stale_version_fault_with_expect_version_exits_2_at_the_wait(stack_factory, suites: Path, tmp_path: Path) -> None:
+    stale = stack_factory("sqlite", faults=("stale_version",), version="feedfacecafe1234")
+    reported = httpx.get(f"{stale.api_url}/health").json()["version"]
+    if reported == "feedfacecafe1234":
+        pytest.skip("this stack's /health does not implement the stale_version fault yet")
+    env_file = _env_file(tmp_path, "stale", stale.urls)
+    reports = tmp_path / "reports"
+    result = _gate(["--env", "stale", "--env-file", str(env_file), "--suites-path", str(suites),
+                    "--expect-version", "feedfacecafe1234", "--quiet"], _environ(tmp_path, reports))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and f"reports {reported}" in result.stderr
+
+
+def test_custom_environment_on_a_closed_port_exits_2_within_10_s(suites: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago and nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env_file = _env_file(tmp_path, "closed", {"api": f"http://127.0.0.1:{port}"})
+    start = time.monotonic()
+    result = _gate(["--env", "closed", "--env-file", str(env_file), "--suites-path", str(suites)],
+                   _environ(tmp_path, tmp_path / "reports"))
+    assert time.monotonic() - start < 10
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "environment 'closed' unreachable" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_ctrl_c_writes_what_exists_and_exits_3(stack, suites: Path, tmp_path: Path) -> None:
+    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+    reports = tmp_path / "reports"
+    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_SLOW="60")
+    process = subprocess.Popen([sys.executable, "-m", "harness.cli", "gate", "--env", "gatetest", "--env-file",
+                                str(env_file), "--suites-path", str(suites), "--no-load", "--quiet"],
+                               cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(reports.glob("*/junit-smoke.xml")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.0)  # the areas stage is running its slow test now
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 3, out + err
+    run = _latest(reports)
+    gate = json.loads((run / "gate.json").read_text())
+    assert gate["verdict"] == "interrupted" and gate["stages"][3] == {**gate["stages"][3], "name": "areas", "status": "interrupted"}
+    assert (run / "summary.md").exists() and (run / "junit-smoke.xml").exists()
+    assert {a["name"]: a["passed"] for a in gate["areas"]}["smoke"] == 1
+
+
+def test_a_managed_stack_is_started_once_for_the_gate_and_stopped_after_it(suites: Path, tmp_path: Path) -> None:
+    from stack import runner
+
+    name = f"gate-auto-{os.getpid()}"
+    base = runner.default_port_base(name)
+    env_file = tmp_path / "managed.toml"
+    env_file.write_text("\n".join([
+        f"[environments.{name}]",
+        *(f'{role}_url = "http://127.0.0.1:{base + offset}"' for role, offset in (("web", 0), ("admin", 1), ("api", 2), ("payments", 3))),
+        "managed_stack = true", f'stack_name = "{name}"', "allow_default_secrets = true", "",
+    ]))
+    reports = tmp_path / "reports"
+    env = _environ(tmp_path, reports, GATE_TEST_API_URL=f"http://127.0.0.1:{base + 2}")
+    try:
+        result = _gate(["--env", name, "--env-file", str(env_file), "--suites-path", str(suites),
+                        "--suites", "smoke", "--no-load"], env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        gate = json.loads((_latest(reports) / "gate.json").read_text())
+        assert f"started local stack '{name}' on port {base}" in gate["stages"][0]["detail"]
+        assert gate["areas"][0]["passed"] == 1
+        assert runner.read_state(name) is None, "the gate stops the stack it started"
+    finally:
+        runner.down(name)
