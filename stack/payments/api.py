@@ -96,6 +96,10 @@ def build_router(settings: Settings, sandbox: Sandbox) -> APIRouter:
     async def create_refund(request: Request) -> JSONResponse:
         return await call(request, lambda p, k: sandbox.create_refund(p, k))
 
+    @router.get("/refunds")
+    async def list_refunds(request: Request) -> JSONResponse:
+        return await call(request, lambda p, k: sandbox.list_refunds(p))
+
     @router.get("/refunds/{refund_id}")
     async def retrieve_refund(refund_id: str, request: Request) -> JSONResponse:
         return await call(request, lambda p, k: sandbox.retrieve_refund(refund_id))

@@ -294,6 +294,20 @@ class Sandbox:
             self.webhooks.emit("charge.refunded", objects.public(charge), idempotency_key)
         return refund
 
+    def list_refunds(self, params: dict[str, Any]) -> dict[str, Any]:
+        limit = as_int(params, "limit", minimum=1) or 10
+        charge_id, pi_id = as_str(params, "charge"), as_str(params, "payment_intent")
+        if pi_id:
+            charge_ids = [c["id"] for c in self.store.children("charge", pi_id)]
+        elif charge_id:
+            charge_ids = [charge_id]
+        else:
+            found = self.store.latest("refund", limit + 1)
+            return objects.listing("/v1/refunds", found[:limit], has_more=len(found) > limit)
+        found = sorted((r for c in charge_ids for r in self.store.children("refund", c)),
+                       key=lambda r: r["created"], reverse=True)
+        return objects.listing("/v1/refunds", found[:limit], has_more=len(found) > limit)
+
     def retrieve_refund(self, refund_id: str) -> dict[str, Any]:
         found = self.store.get("refund", refund_id)
         if not found:

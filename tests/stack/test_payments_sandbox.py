@@ -199,6 +199,8 @@ def test_refunds_partial_then_full_and_never_more_than_captured(sandbox: Sandbox
     assert sandbox.client.v1.refunds.retrieve(rest.id).amount == 3500
     charge = sandbox.charges(pi.id)[0]
     assert (charge.amount_refunded, charge.refunded) == (5000, True)
+    listed = sandbox.client.v1.refunds.list(params={"payment_intent": pi.id}).data
+    assert sorted(r.amount for r in listed) == [1500, 3500]
     with pytest.raises(stripe.InvalidRequestError) as caught:
         sandbox.client.v1.refunds.create(params={"charge": charge.id, "amount": 1})
     assert caught.value.code == "charge_already_refunded"
