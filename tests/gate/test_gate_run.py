@@ -178,6 +178,23 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
     second = _latest(reports)
     assert second != run
     assert len((second / allure_report.HISTORY_FILE).read_text().splitlines()) == 2
+
+    # `--open` serves the report on 127.0.0.1 only, until Ctrl-C.
+    server = subprocess.Popen([sys.executable, "-m", "harness.cli", "report", str(second), "--open"], cwd=REPO_ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while not line.startswith("serving"):
+            line = server.stdout.readline()
+            assert line, server.stderr.read()
+        url = line.split()[1]
+        assert url.startswith("http://127.0.0.1:")
+        page = httpx.get(url, timeout=10)
+        assert page.status_code == 200 and "allureReportData" in page.text and "googletagmanager" not in page.text
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
     assert len((run / allure_report.HISTORY_FILE).read_text().splitlines()) == 1
 
     # `shopflow-qa report RUN` rebuilds the HTML; history is not appended twice.
