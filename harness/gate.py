@@ -123,7 +123,7 @@ class Gate:
 
     # ---- subprocesses ---------------------------------------------------------------------
 
-    def _run(self, command: list[str], log: Path, env: dict[str, str], timeout: float) -> int:
+    def _run(self, what: str, command: list[str], log: Path, env: dict[str, str], timeout: float) -> int:
         """Run a child in its own session, output to `log`; Ctrl-C is forwarded, then re-raised."""
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
@@ -136,8 +136,7 @@ class Gate:
                 return process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self._stop(process)
-                raise StageFailed(f"{command[2] if len(command) > 2 else command[0]} took longer than {timeout:.0f} s",
-                                  EXIT_USAGE) from None
+                raise StageFailed(f"{what} took longer than {timeout:.0f} s (see {log})", EXIT_USAGE) from None
             except KeyboardInterrupt:
                 self._stop(process)
                 raise
@@ -183,7 +182,8 @@ class Gate:
         if self.options.reruns:
             command += ["--reruns", str(self.options.reruns)]
         command += list(self.options.pytest_args)
-        code = self._run(command, state.run / "logs" / f"pytest-{name}.log", self._child_env(state.run), PYTEST_TIMEOUT_S)
+        code = self._run(f"pytest ({name})", command, state.run / "logs" / f"pytest-{name}.log",
+                         self._child_env(state.run), PYTEST_TIMEOUT_S)
         if junit.exists():
             state.junit_files.append(junit)
         return code, gate_summary.parse_junit(junit)
@@ -259,15 +259,16 @@ class Gate:
 
     def _smoke(self, state: GateState) -> tuple[str, str]:
         code, outcomes = self._pytest(state, "smoke", "smoke", workers=1)
-        return self._judge_pytest(state, "smoke", code, outcomes, stop_on_red=True)
+        return self._judge_pytest(state, "smoke", "smoke", code, outcomes, stop_on_red=True)
 
     def _areas(self, state: GateState, areas: Sequence[str]) -> tuple[str, str]:
         marker = f"({' or '.join(areas)}) and not smoke"
         code, outcomes = self._pytest(state, "areas", marker, workers=self.options.workers)
-        return self._judge_pytest(state, ", ".join(areas), code, outcomes, stop_on_red=False)
+        return self._judge_pytest(state, "areas", ", ".join(areas), code, outcomes, stop_on_red=False)
 
-    def _judge_pytest(self, state: GateState, what: str, code: int, outcomes: list[gate_summary.TestOutcome],
-                      stop_on_red: bool) -> tuple[str, str]:
+    def _judge_pytest(self, state: GateState, name: str, what: str, code: int,
+                      outcomes: list[gate_summary.TestOutcome], stop_on_red: bool) -> tuple[str, str]:
+        """pytest's exit code and the JUnit results → the stage's status (or StageFailed)."""
         counts = gate_summary.count_areas(outcomes, order=())
         passed = sum(c.passed for c in counts)
         bad = sum(c.failed + c.errors for c in counts)
@@ -275,23 +276,14 @@ class Gate:
         detail = f"{passed} passed, {bad} failed, {skipped} skipped"
         if code == PYTEST_NO_TESTS:
             raise StageFailed(f"no {what} tests selected in {self.options.suites_path}", EXIT_USAGE)
-        if code in (PYTEST_INTERNAL, PYTEST_USAGE) or (code not in (PYTEST_OK, PYTEST_FAILED) and not outcomes):
-            raise StageFailed(f"pytest could not run the {what} tests: {self._log_reason(state, what)}", EXIT_USAGE)
+        if code not in (PYTEST_OK, PYTEST_FAILED):
+            log = state.run / "logs" / f"pytest-{name}.log"
+            raise StageFailed(f"pytest could not run the {what} tests (exit {code}): {_log_reason(log)}", EXIT_USAGE)
         if code == PYTEST_FAILED or bad:
             if stop_on_red:
                 raise StageFailed(f"{what} red: {detail}", EXIT_FAILED)
             return "failed", detail
         return "passed", detail
-
-    @staticmethod
-    def _log_reason(state: GateState, what: str) -> str:
-        name = "smoke" if what == "smoke" else "areas"
-        try:
-            lines = [l.strip() for l in (state.run / "logs" / f"pytest-{name}.log").read_text(errors="replace").splitlines() if l.strip()]
-        except OSError:
-            return "no output"
-        errors = [l for l in lines if "error" in l.lower() and not l.startswith("$ ")]
-        return (errors or lines or ["no output"])[-1][:300]
 
     def _load(self, state: GateState) -> tuple[str, str]:
         env = state.environment
@@ -311,7 +303,7 @@ class Gate:
                    *self._env_file_args(), "--duration", self.options.load_duration]
         child_env = self._child_env(load_dir)
         load_dir.mkdir(parents=True, exist_ok=True)
-        code = self._run(command, state.run / "logs" / "load.log", child_env, PYTEST_TIMEOUT_S)
+        code = self._run(f"load {profile}", command, state.run / "logs" / "load.log", child_env, PYTEST_TIMEOUT_S)
         summary_path = gate_summary.find_load_summary(load_dir) or gate_summary.find_load_summary(state.run)
         rows = []
         if summary_path:
@@ -333,11 +325,16 @@ class Gate:
         raise StageFailed(f"load {profile} could not run (exit {code}); see logs/load.log", EXIT_USAGE)
 
     def _reports(self, state: GateState) -> tuple[str, str]:
+        env = state.environment
         gate_summary.merge_junit(state.junit_files, state.run / "junit.xml")
+        leaks = secret_leaks(state.run, env.secret_values())
+        if leaks:
+            message = f"a secret value is written in {', '.join(map(str, leaks[:5]))}: redaction failed upstream"
+            state.warnings.append(message)
+            self._say(f"[red]⚠ {message}[/]")
         results = state.run / allure_report.RESULTS
         if not results.is_dir() or not any(results.glob("*-result.json")):
             return "skipped", "no Allure results"
-        env = state.environment
         properties = {"env": env.name, **{f"url.{k}": v for k, v in env.urls.items()},
                       "version": state.health.version if state.health else "", "browser": _browser_name(),
                       "expected_version": self.options.expect_version or ""}
@@ -442,6 +439,29 @@ class Gate:
         else:
             self.console.print(f"[bold {colour}]{line}[/]")
             self.console.print(where)
+
+
+def _log_reason(log: Path) -> str:
+    """The line of a subprocess log most likely to say why it could not run."""
+    try:
+        lines = [l.strip() for l in log.read_text(errors="replace").splitlines() if l.strip() and not l.startswith("$ ")]
+    except OSError:
+        return "no output"
+    errors = [l for l in lines if "error" in l.lower()]
+    return (errors or lines or ["no output"])[-1][:300]
+
+
+def secret_leaks(run: Path, secrets: Sequence[str]) -> list[Path]:
+    """Files of the run folder holding one of `secrets` verbatim (the HTML report is built from
+    allure-results, which is scanned, so its base64 copy is not searched separately)."""
+    needles = [s.encode() for s in secrets if len(s) >= 6]
+    leaks = []
+    for path in sorted(run.rglob("*")):
+        if path.is_file() and allure_report.REPORT not in path.relative_to(run).parts[:1]:
+            data = path.read_bytes()
+            if any(needle in data for needle in needles):
+                leaks.append(path.relative_to(run))
+    return leaks
 
 
 def _browser_name() -> str:

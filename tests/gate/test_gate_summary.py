@@ -151,3 +151,15 @@ def test_merge_junit_keeps_every_stage(tmp_path: Path, junit: Path) -> None:
     outcomes = gs.parse_junit(merged)
     assert len(outcomes) == 6
     assert gs.merge_junit([tmp_path / "missing.xml"], tmp_path / "none.xml") is None
+
+
+def test_secret_leaks_names_files_never_values(tmp_path: Path) -> None:
+    from harness.gate import secret_leaks
+
+    (tmp_path / "allure-results").mkdir()
+    (tmp_path / "allure-results" / "x-attachment.txt").write_text("Authorization: Bearer local-service-token")
+    (tmp_path / "allure-report").mkdir()
+    (tmp_path / "allure-report" / "index.html").write_text("local-service-token")  # built from allure-results
+    (tmp_path / "junit.xml").write_text("<testsuites/>")
+    assert secret_leaks(tmp_path, ["local-service-token", "abc"]) == [Path("allure-results/x-attachment.txt")]
+    assert secret_leaks(tmp_path, ["abc"]) == []
