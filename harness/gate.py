@@ -473,6 +473,17 @@ def _browser_name() -> str:
         return "chromium (not found)"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_gate(options: GateOptions, console: Console | None = None) -> int:
-    """Run the gate; returns the exit code (0 green, 1 red, 2 error, 3 interrupted)."""
-    return Gate(options, console).run()
+    """Run the gate; returns the exit code (0 green, 1 red, 2 error, 3 interrupted).
+
+    SIGTERM (a cancelled CI job) is handled like Ctrl-C: stop the child, write what exists.
+    """
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return Gate(options, console).run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

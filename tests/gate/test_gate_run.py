@@ -257,7 +257,8 @@ def test_custom_environment_on_a_closed_port_exits_2_within_10_s(suites: Path, t
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_ctrl_c_writes_what_exists_and_exits_3(stack, suites: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_writes_what_exists_and_exits_3(stack, suites: Path, tmp_path: Path, sig: signal.Signals) -> None:
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
     reports = tmp_path / "reports"
     env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_SLOW="60")
@@ -268,7 +269,7 @@ def test_ctrl_c_writes_what_exists_and_exits_3(stack, suites: Path, tmp_path: Pa
     while not list(reports.glob("*/junit-smoke.xml")) and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(2.0)  # the areas stage is running its slow test now
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 3, out + err
     run = _latest(reports)
