@@ -142,7 +142,7 @@ def _passed(item: Mapping[str, Any]) -> bool:
 
 def _text(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     return "" if value is None else str(value)
 
 
@@ -161,11 +161,19 @@ def slo_rows(load_summary: Mapping[str, Any]) -> list[SloRow]:
         if not isinstance(item, Mapping):
             continue
         name = _first(item, "name", "id", "description")
+        if not name and isinstance(item.get("threshold"), str):
+            name = item["threshold"]  # loadtests/slo.py: "p95_ms[POST /api/orders]"
         if not name:
             name = " ".join(str(p) for p in (_first(item, "endpoint", "request"), _first(item, "metric", "stat")) if p)
-        comparator = _first(item, "op", "operator", "comparison") or ""
-        limit = _text(_first(item, "limit", "threshold", "max", "min", "expected"))
-        rows.append(SloRow(str(name), f"{comparator} {limit}".strip(), _text(_first(item, "measured", "value", "actual", "observed")), _passed(item)))
+        comparator = str(_first(item, "op", "operator", "comparison") or "")
+        comparator = {"max": "<=", "min": ">="}.get(comparator, comparator)
+        limit_value = _first(item, "limit", "max", "min", "expected")
+        if limit_value is None and not isinstance(item.get("threshold"), str):
+            limit_value = item.get("threshold")
+        limit = _text(limit_value)
+        measured = _first(item, "measured", "value", "actual", "observed")
+        rows.append(SloRow(str(name), f"{comparator} {limit}".strip(), "no data" if measured is None else _text(measured),
+                           _passed(item)))
     return rows
 
 

@@ -86,6 +86,14 @@ def test_slo_rows_read_either_naming(tmp_path: Path) -> None:
         ("POST /api/orders/[id]/pay error_rate", "0.01", "0.05", False),
     ]
     assert gs.slo_rows({"thresholds": {"checks": {"limit": 0.99, "measured": 1.0, "passed": True}}})[0].name == "checks"
+    # The shape loadtests/slo.py writes (Verdict.to_dict).
+    load_shape = {"thresholds": [
+        {"threshold": "p95_ms[POST /api/orders]", "metric": "p95_ms", "endpoint": "POST /api/orders",
+         "limit": 800.0, "comparison": "max", "measured": 1234.5, "passed": False},
+        {"threshold": "rps", "metric": "rps", "endpoint": None, "limit": 5.0, "comparison": "min",
+         "measured": None, "passed": False}]}
+    assert [(r.name, r.limit, r.measured, r.passed) for r in gs.slo_rows(load_shape)] == [
+        ("p95_ms[POST /api/orders]", "<= 800", "1234", False), ("rps", ">= 5", "no data", False)]
     assert gs.slo_rows({}) == []
 
 
