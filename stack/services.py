@@ -19,6 +19,8 @@ class ServiceSpec:
 SERVICES: dict[str, ServiceSpec] = {
     spec.name: spec
     for spec in (
+        ServiceSpec("web", "stack.web.app:create_app", 0),
+        ServiceSpec("admin", "stack.admin.app:create_app", 1),
         ServiceSpec("api", "stack.api.app:create_app", 2),
         ServiceSpec("payments", "stack.payments.app:create_app", 3),
     )

@@ -1,0 +1,1 @@
+"""The ShopFlow admin (the "admin" host): staff sign-in, orders, payment history, refunds."""

@@ -1,0 +1,1 @@
+"""The ShopFlow storefront (the "web" host): server-rendered pages over the API."""

@@ -1,0 +1,57 @@
+"""The storefront ASGI app: `python -m stack.serve web` serves it on the stack's web port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from stack.frontend.api_client import ApiError, new_http_client
+from stack.frontend.rendering import STATIC_DIR, make_templates, session_secret
+from stack.settings import Settings
+from stack.web import account, cart, catalogue, checkout
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.http = new_http_client(settings.api_url)
+        yield
+        await app.state.http.aclose()
+
+    app = FastAPI(title="ShopFlow storefront", version=settings.version, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.templates = make_templates(TEMPLATES_DIR)
+    app.state.templates.env.globals.update(site="web", payments_url=settings.payments_url)
+    port = settings.web_url.rsplit(":", 1)[1]
+    app.add_middleware(
+        SessionMiddleware, secret_key=session_secret(settings.admin_token, "web"),
+        session_cookie=f"shopflow_web_{port}", same_site="lax", max_age=14 * 24 * 3600,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (catalogue, cart, checkout, account):
+        app.include_router(module.router)
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok", "version": settings.version}
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError):
+        status = error.status if error.status in (404, 503) else 502
+        if request.url.path.startswith("/checkout/api/"):
+            return JSONResponse({"outcome": "error", "error": {"code": error.code, "message": error.message}}, status)
+        title = "Not found" if status == 404 else "Something went wrong"
+        return app.state.templates.TemplateResponse(
+            request, "error.html", {"title": title, "message": error.message, "status": status}, status_code=status,
+        )
+
+    return app

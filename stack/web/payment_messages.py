@@ -1,0 +1,35 @@
+"""The words a customer reads when a payment does not go through.
+
+Decline texts follow Stripe's customer-facing messages, so a tester sees on the local stack
+what they would see on staging. The `decline_message_wrong` fault swaps the
+insufficient-funds text for the generic decline text, a realistic copy bug the browser
+suites must catch.
+"""
+
+from __future__ import annotations
+
+from stack.faults import Faults
+
+GENERIC_DECLINE = "Your card was declined."
+INSUFFICIENT_FUNDS = "Your card has insufficient funds."
+AUTHENTICATION_FAILED = "Authentication failed: your bank did not confirm this payment. Try again or use another card."
+
+DECLINE_MESSAGES = {
+    "insufficient_funds": INSUFFICIENT_FUNDS,
+    "generic_decline": GENERIC_DECLINE,
+    "card_declined": GENERIC_DECLINE,
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "Your card's security code is incorrect.",
+    "processing_error": "An error occurred while processing your card. Try again in a little bit.",
+    "authentication_required": AUTHENTICATION_FAILED,
+    "payment_intent_authentication_failure": AUTHENTICATION_FAILED,
+}
+
+
+def decline_message(code: str | None, decline_code: str | None, api_message: str | None, faults: Faults) -> str:
+    """The sentence for a declined payment, from its decline code first, then its error code."""
+    key = decline_code if decline_code in DECLINE_MESSAGES else code
+    message = DECLINE_MESSAGES.get(key or "") or api_message or GENERIC_DECLINE
+    if "decline_message_wrong" in faults and message == INSUFFICIENT_FUNDS:
+        return GENERIC_DECLINE
+    return message
