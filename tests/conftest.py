@@ -18,6 +18,8 @@ import pytest
 
 from stack import runner
 
+pytest_plugins = ["pytester"]  # the plugin's self-tests run pytest in a subprocess (playwright-pytest's way)
+
 POSTGRES_ADMIN_URL = os.environ.get("SHOPFLOW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("SHOPFLOW_TEST_REDIS", "redis://127.0.0.1:6379/0")
 BACKENDS = ("sqlite", "postgresql")
