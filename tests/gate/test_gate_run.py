@@ -7,7 +7,6 @@ in seconds; `make gate` and benchmarks/gate_time.py run the real `suites/`.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -28,15 +27,6 @@ import os
 
 import httpx
 import pytest
-
-
-def pytest_addoption(parser):
-    # The real plugin (fixtures/plugin.py) owns these options; add them only when it is absent.
-    for name, kwargs in (("--env", {}), ("--env-file", {"action": "append", "default": []})):
-        try:
-            parser.addoption(name, **kwargs)
-        except ValueError:
-            pass
 
 
 def pytest_configure(config):
@@ -110,8 +100,6 @@ def _env_file(folder: Path, name: str, urls: dict[str, str]) -> Path:
 def _environ(tmp_path: Path, reports: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ, SHOPFLOW_REPORTS_DIR=str(reports), GATE_TEST_FLAKY_FILE=str(tmp_path / "flaky"), **extra)
     env.pop("SHOPFLOW_RUN_DIR", None)
-    if importlib.util.find_spec("fixtures.plugin") is None:  # until the plugin lands on main
-        env["PYTEST_ADDOPTS"] = (env.get("PYTEST_ADDOPTS", "") + " -p no:shopflow").strip()
     return env
 
 
@@ -302,3 +290,16 @@ def test_a_managed_stack_is_started_once_for_the_gate_and_stopped_after_it(suite
         assert runner.read_state(name) is None, "the gate stops the stack it started"
     finally:
         runner.down(name)
+
+
+def test_suites_that_cannot_start_are_an_error_not_a_red_gate(stack, tmp_path: Path) -> None:
+    broken = tmp_path / "broken-suites"
+    broken.mkdir()
+    (broken / "conftest.py").write_text("raise RuntimeError('conftest blew up')\n")
+    (broken / "test_x.py").write_text("import pytest\n\n@pytest.mark.smoke\ndef test_x():\n    pass\n")
+    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
+                   _environ(tmp_path, tmp_path / "reports"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("shopflow-qa: error: pytest could not run the smoke tests")
+    assert "conftest blew up" in result.stderr
