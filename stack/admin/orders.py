@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -32,11 +34,12 @@ async def order_list(request: Request, q: str = "", status: str = "", page: int 
 async def order_detail(request: Request, order_id: str) -> HTMLResponse:
     order = await admin_api(request).get(f"/api/admin/orders/{order_id}")
     refundable = max(int(order.get("paid_amount") or 0) - int(order.get("refunded_amount") or 0), 0)
-    return render(request, "order.html", {"order": order, "refundable": refundable})
+    return render(request, "order.html", {"order": order, "refundable": refundable, "refund_key": uuid.uuid4().hex})
 
 
 @router.post("/orders/{order_id}/refunds")
-async def refund(request: Request, order_id: str, amount: str = Form(""), reason: str = Form("")) -> RedirectResponse:
+async def refund(request: Request, order_id: str, amount: str = Form(""), reason: str = Form(""),
+                 refund_key: str = Form("")) -> RedirectResponse:
     api = admin_api(request)
     back = RedirectResponse(f"/orders/{order_id}", status_code=303)
     if not reason.strip():
@@ -49,7 +52,8 @@ async def refund(request: Request, order_id: str, amount: str = Form(""), reason
         return back
     try:
         result = await api.call("POST", f"/api/admin/orders/{order_id}/refunds",
-                                json={"amount": minor_units, "reason": reason.strip()})
+                                json={"amount": minor_units, "reason": reason.strip()},
+                                idempotency_key=f"admin-refund-{refund_key}" if refund_key else None)
     except ApiError as error:
         if error.code in REFUND_ERRORS or error.status in (409, 422):
             flash(request, REFUND_ERRORS.get(error.code, error.message), "error")

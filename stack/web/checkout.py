@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from stack.frontend.api_client import ApiError, ShopApi
-from stack.frontend.rendering import money
+from stack.frontend.rendering import flash, money
 from stack.web import state
 from stack.web.cart import current_cart
 from stack.web.pages import render
@@ -103,18 +103,24 @@ async def pay(request: Request) -> JSONResponse:
 
 async def _pay_order(request: Request, api: ShopApi, order_id: Any, payment_method: str) -> JSONResponse:
     confirmation = f"/orders/{order_id}/confirmation"
+    return_url = f"{str(request.base_url).rstrip('/')}/checkout/complete?order={order_id}"
     try:
-        result = await api.call("POST", f"/api/orders/{order_id}/pay", json={"payment_method": payment_method},
+        result = await api.call("POST", f"/api/orders/{order_id}/pay",
+                                json={"payment_method": payment_method, "return_url": return_url},
                                 idempotency_key=f"web-pay-{order_id}-{payment_method}")
     except ApiError as error:
         if error.status == 402:
             message = decline_message(error.code, error.decline_code, error.message, request.app.state.settings.faults)
             return _fail(error.code, message, order_id=order_id, decline_code=error.decline_code)
-        if error.code == "order_not_payable":
+        if error.code in ("order_not_payable", "payment_in_progress"):
             order = await api.get(f"/api/orders/{order_id}")
             if order["status"] in SETTLED:
                 return JSONResponse({"outcome": "succeeded", "order_id": order_id, "confirmation_url": confirmation})
             return _fail(error.code, "Your previous payment is still being processed. Please wait a moment and try again.")
+        if error.status == 422:
+            return _fail(error.code, "Please check your card details and try again.")
+        if error.code == "payment_provider_unavailable":
+            return _fail(error.code, "The payment service is not answering. Your card was not charged; please try again in a moment.")
         raise
     payment = result.get("payment") or {}
     if payment.get("status") == "requires_action":
@@ -137,6 +143,17 @@ async def order_status(request: Request, order_id: str) -> JSONResponse:
     last = payments[-1] if payments else {}
     return JSONResponse({"status": order["status"], "settled": order["status"] in SETTLED,
                          "payment_status": last.get("status"), "decline_code": last.get("decline_code")})
+
+
+@router.get("/checkout/complete")
+async def challenge_returned(request: Request, order: str = "", redirect_status: str = "") -> RedirectResponse:
+    """Where a 3DS challenge opened at top level (not in the modal) sends the customer back."""
+    if not state.placed_here(request, order):
+        return RedirectResponse("/cart", status_code=303)
+    if redirect_status == "succeeded":
+        return RedirectResponse(f"/orders/{order}/confirmation", status_code=303)
+    flash(request, AUTHENTICATION_FAILED, "error")
+    return RedirectResponse("/checkout", status_code=303)
 
 
 @router.get("/orders/{order_id}/confirmation", response_class=HTMLResponse)

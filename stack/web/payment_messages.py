@@ -12,7 +12,9 @@ from stack.faults import Faults
 
 GENERIC_DECLINE = "Your card was declined."
 INSUFFICIENT_FUNDS = "Your card has insufficient funds."
-AUTHENTICATION_FAILED = "Authentication failed: your bank did not confirm this payment. Try again or use another card."
+AUTHENTICATION_FAILED = (  # Stripe's words for payment_intent_authentication_failure
+    "We are unable to authenticate your payment method. Please choose a different payment method and try again."
+)
 
 DECLINE_MESSAGES = {
     "insufficient_funds": INSUFFICIENT_FUNDS,
@@ -27,9 +29,9 @@ DECLINE_MESSAGES = {
 
 
 def decline_message(code: str | None, decline_code: str | None, api_message: str | None, faults: Faults) -> str:
-    """The sentence for a declined payment, from its decline code first, then its error code."""
+    """The sentence for a declined payment: the API's own words, else ours for its codes."""
     key = decline_code if decline_code in DECLINE_MESSAGES else code
-    message = DECLINE_MESSAGES.get(key or "") or api_message or GENERIC_DECLINE
+    message = api_message or DECLINE_MESSAGES.get(key or "") or GENERIC_DECLINE
     if "decline_message_wrong" in faults and message == INSUFFICIENT_FUNDS:
         return GENERIC_DECLINE
     return message

@@ -64,6 +64,11 @@
     return answer;
   }
 
+  // The order failed for THIS attempt (not a stale status left by an earlier declined card).
+  function attemptFailed(order) {
+    return order.status === "payment_failed" && order.payment_status === "failed";
+  }
+
   // Poll the order until the provider's webhook settles it (paid or failed), or time runs out.
   function waitForOrder(orderId) {
     var deadline = Date.now() + SETTLE_WAIT_MS;
@@ -72,7 +77,7 @@
         fetch("/checkout/api/orders/" + encodeURIComponent(orderId), {credentials: "same-origin"})
           .then(function (r) { return r.json(); })
           .then(function (order) {
-            if (order.settled || order.status === "payment_failed" || Date.now() > deadline) { resolve(order); }
+            if (order.settled || attemptFailed(order) || Date.now() > deadline) { resolve(order); }
             else { setTimeout(poll, 300); }
           })
           .catch(function () { if (Date.now() > deadline) { resolve({}); } else { setTimeout(poll, 500); } });
@@ -83,7 +88,7 @@
   function confirm(result) {
     busy("Confirming your payment…");
     waitForOrder(result.order_id).then(function (order) {
-      if (order.status === "payment_failed") {
+      if (attemptFailed(order)) {
         showError("Your payment did not go through. Please try another card.");
       } else {
         window.location.assign(result.confirmation_url);
