@@ -276,7 +276,8 @@ class Gate:
         detail = f"{passed} passed, {bad} failed, {skipped} skipped"
         if code == PYTEST_NO_TESTS:
             raise StageFailed(f"no {what} tests selected in {self.options.suites_path}", EXIT_USAGE)
-        if code not in (PYTEST_OK, PYTEST_FAILED):
+        if code not in (PYTEST_OK, PYTEST_FAILED) or (code == PYTEST_FAILED and not outcomes):
+            # exit 1 without a single result is pytest failing to start (a broken conftest), not a red test
             log = state.run / "logs" / f"pytest-{name}.log"
             raise StageFailed(f"pytest could not run the {what} tests (exit {code}): {_log_reason(log)}", EXIT_USAGE)
         if code == PYTEST_FAILED or bad:
