@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from fixtures.environment import ConfigError, Environment, MissingSecret, resolve_environment
+from fixtures.redaction import Redactor, secret_forms
 from harness import allure_report, deploy, gate_summary, run_dir
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from harness.pytest_gate import AREAS
@@ -392,11 +393,10 @@ class Gate:
     def _record(self, state: GateState, code: int, reason: str) -> gate_summary.GateRecord:
         env = state.environment
         outcomes = [o for path in state.junit_files for o in gate_summary.parse_junit(path)]
-        secrets = [s for s in env.secret_values() if len(s) >= 4]
+        redactor = Redactor(env.secret_values())
         failures = gate_summary.failures_of(outcomes)
         for failure in failures:
-            for secret in secrets:
-                failure["reason"] = failure["reason"].replace(secret, "[REDACTED]")
+            failure["reason"] = redactor.text(failure["reason"])
         report = state.run / allure_report.REPORT / "index.html"
         verdict = {EXIT_OK: "passed", EXIT_FAILED: "failed", EXIT_INTERRUPTED: "interrupted"}.get(code, "error")
         return gate_summary.GateRecord(
@@ -453,16 +453,11 @@ def _log_reason(log: Path) -> str:
 
 
 def secret_leaks(run: Path, secrets: Sequence[str]) -> list[Path]:
-    """Files of the run folder holding one of `secrets` verbatim (the HTML report is built from
-    allure-results, which is scanned, so its base64 copy is not searched separately)."""
-    needles = [s.encode() for s in secrets if len(s) >= 6]
-    leaks = []
-    for path in sorted(run.rglob("*")):
-        if path.is_file() and allure_report.REPORT not in path.relative_to(run).parts[:1]:
-            data = path.read_bytes()
-            if any(needle in data for needle in needles):
-                leaks.append(path.relative_to(run))
-    return leaks
+    """Files of the run folder holding one of `secrets` in any form the redactor knows
+    (plain, URL-encoded, base64 at each alignment): the redaction proof, run on a whole gate."""
+    needles = sorted({form.encode() for secret in secrets if secret for form in secret_forms(secret)})
+    return [path.relative_to(run) for path in sorted(run.rglob("*"))
+            if path.is_file() and any(needle in path.read_bytes() for needle in needles)]
 
 
 def _browser_name() -> str:

@@ -141,6 +141,7 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
     assert (failure["area"], failure["outcome"], failure["reason"]) == (
         "checkout", "failed", "AssertionError: total differs: expected 1080, got 1180")
     assert gate["version"]["deployed"] == httpx.get(f"{stack.api_url}/health").json()["version"]
+    assert gate["warnings"] == [], "no secret in any form in the run folder (the gate's own scan)"
     summary = (run / "summary.md").read_text()
     assert "**FAILED**" in summary and f"- **checkout** `{failure['test']}` — AssertionError: total differs" in summary
 

@@ -162,12 +162,16 @@ def test_merge_junit_keeps_every_stage(tmp_path: Path, junit: Path) -> None:
 
 
 def test_secret_leaks_names_files_never_values(tmp_path: Path) -> None:
+    import base64
+
     from harness.gate import secret_leaks
 
     (tmp_path / "allure-results").mkdir()
     (tmp_path / "allure-results" / "x-attachment.txt").write_text("Authorization: Bearer local-service-token")
     (tmp_path / "allure-report").mkdir()
-    (tmp_path / "allure-report" / "index.html").write_text("local-service-token")  # built from allure-results
+    encoded = base64.b64encode(b"GET /api/carts\nAuthorization: Bearer local-service-token\n").decode()
+    (tmp_path / "allure-report" / "index.html").write_text(f'd("data/attachments/1.txt","{encoded}")')
     (tmp_path / "junit.xml").write_text("<testsuites/>")
-    assert secret_leaks(tmp_path, ["local-service-token", "abc"]) == [Path("allure-results/x-attachment.txt")]
-    assert secret_leaks(tmp_path, ["abc"]) == []
+    assert secret_leaks(tmp_path, ["local-service-token"]) == [
+        Path("allure-report/index.html"), Path("allure-results/x-attachment.txt")]
+    assert secret_leaks(tmp_path, ["abc", "other-secret-value"]) == []
