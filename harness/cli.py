@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from harness import gate_commands, stack_commands
+from harness import gate_commands, ops_commands, stack_commands
 
 app = typer.Typer(
     help="ShopFlow QA harness: post-deploy gate, load profiles, local stacks.",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(stack_commands.app, name="stack")
 gate_commands.register(app)
+ops_commands.register(app)
 
 
 def main() -> None:

@@ -251,9 +251,15 @@ class Gate:
     def _wait(self, state: GateState) -> tuple[str, str]:
         if not self.options.expect_version and self.options.wait_for_deploy is None:
             return "skipped", "no --expect-version or --wait-for-deploy"
-        health = deploy.wait_for_deploy(
-            state.environment.url("api"), self.options.expect_version, self.options.wait_for_deploy or 0.0,
-        )
+        try:
+            health = deploy.wait_for_deploy(
+                state.environment.url("api"), self.options.expect_version, self.options.wait_for_deploy or 0.0,
+            )
+        except deploy.DeployNotLive as error:
+            events = _attach_deploy_diagnostics(state.environment, state.run)
+            if events is None:
+                raise
+            raise deploy.DeployNotLive(f"{error}; ECS service events in {events}") from None
         state.health = health
         self._note_faults(state, health)
         return "passed", f"version {health.version} live"
@@ -483,3 +489,18 @@ def run_gate(options: GateOptions, console: Console | None = None) -> int:
         return Gate(options, console).run()
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# ---- issue 12 (ops): why a deploy did not go live ---------------------------------------
+
+def _attach_deploy_diagnostics(environment: Environment, run: Path) -> Path | None:
+    """On a deploy-wait timeout, write the ECS services' recent events into the run folder."""
+    from fixtures.diagnostics import deploy_timeout_report
+
+    report = deploy_timeout_report(environment)
+    if report is None:
+        return None
+    path = run / "diagnostics" / "ecs-service-events.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report)
+    return path
