@@ -2,22 +2,25 @@
 
 The harness does not own ShopFlow's schema, so it never touches a database: seeding is
 `POST /api/admin/seed` (idempotent on the server side) and purging a run is
-`DELETE /api/admin/test-runs/{tag}`. Both are writes, so both refuse read-only environments
+`DELETE /api/admin/test-runs/{tag}`, both through the fixtures' AdminClient (request ids,
+traceparent, redaction-safe errors). Both are writes, so both refuse read-only environments
 before any request leaves.
 """
 
 from __future__ import annotations
 
-import uuid
-from urllib.parse import quote
+import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from fixtures.api import AdminClient
 from fixtures.environment import ConfigError, Environment
+from fixtures.flows import FlowError
 
 SEED_KINDS = ("products", "customers", "orders")
-TIMEOUT_S = 30.0
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
 class AdminApiError(Exception):
@@ -30,23 +33,15 @@ def refuse_read_only(environment: Environment, action: str) -> None:
         raise ConfigError(f"refused on {environment.name}{where}: {action} writes data and the policy is read-only")
 
 
-def _call(environment: Environment, method: str, path: str, json: Any = None) -> dict[str, Any]:
-    token = environment.secret("admin_token")
-    url = f"{environment.url('api')}{path}"
-    headers = {"Authorization": f"Bearer {token}", "X-Request-Id": f"shopflow-qa-{uuid.uuid4().hex}"}
-    try:
-        with httpx.Client(timeout=TIMEOUT_S) as client:
-            response = client.request(method, url, json=json, headers=headers)
-    except httpx.HTTPError as error:
-        raise ConfigError(f"{environment.url('api')} unreachable ({type(error).__name__}); try `shopflow-qa doctor --env {environment.name}`") from None
-    if response.status_code >= 400:
+def _with_admin(environment: Environment, call: Callable[[AdminClient], dict[str, Any]]) -> dict[str, Any]:
+    with AdminClient.for_environment(environment, token_role="admin_token") as client:
         try:
-            error = response.json()["error"]
-            reason = f"{error['code']}: {error['message']}"
-        except (ValueError, KeyError, TypeError):
-            reason = response.text[:200].replace("\n", " ")
-        raise AdminApiError(f"{method} {path} answered {response.status_code} ({reason})")
-    return response.json() if response.content else {}
+            return call(client)
+        except FlowError as error:
+            raise AdminApiError(str(error)) from None
+        except httpx.HTTPError as error:
+            raise ConfigError(f"{environment.url('api')} unreachable ({type(error).__name__}); "
+                              f"try `shopflow-qa doctor --env {environment.name}`") from None
 
 
 def seed(environment: Environment, only: str | None = None) -> dict[str, Any]:
@@ -54,12 +49,12 @@ def seed(environment: Environment, only: str | None = None) -> dict[str, Any]:
     if only is not None and only not in SEED_KINDS:
         raise ConfigError(f"--only must be one of {', '.join(SEED_KINDS)}, got {only!r}")
     refuse_read_only(environment, "seed")
-    return _call(environment, "POST", "/api/admin/seed", json={"only": only})
+    return _with_admin(environment, lambda admin: admin.seed(only))
 
 
 def purge(environment: Environment, run_id: str) -> dict[str, Any]:
     """Delete everything tagged with `run_id` (customers, carts, orders); returns what went."""
-    if not run_id.strip():
-        raise ConfigError("--run must name a test run id")
+    if not RUN_ID.match(run_id):
+        raise ConfigError(f"--run must be a test run id (letters, digits, . _ : -), got {run_id!r}")
     refuse_read_only(environment, "purge")
-    return _call(environment, "DELETE", f"/api/admin/test-runs/{quote(run_id, safe='')}")
+    return _with_admin(environment, lambda admin: admin.purge_test_run(run_id))

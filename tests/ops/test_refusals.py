@@ -31,3 +31,27 @@ def test_seed_is_refused_on_any_environment_pointing_at_a_production_host(tmp_pa
 def test_purge_needs_a_run_id(ops_stack):
     result = run_cli("purge", "--env", ops_stack.name, "--env-file", str(ops_stack.env_file), env={"SHOPFLOW_RUN_ID": ""})
     assert result.code == 2 and "purge needs --run ID" in result.stderr
+
+
+def test_seed_on_an_unreachable_environment_is_one_line_exit_2(tmp_path: Path):
+    from tests.ops.conftest import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    env_file = write_env_file(tmp_path / "env.toml", "gone", web_url=closed, api_url=closed,
+                              secrets={"admin_token": "SHOPFLOW_OPS_TEST_ADMIN"})
+    result = run_cli("seed", "--env", "gone", "--env-file", str(env_file), env={"SHOPFLOW_OPS_TEST_ADMIN": "x"})
+    assert result.code == 2, result
+    assert result.stderr.count("\n") == 1 and f"{closed} unreachable" in result.stderr
+
+
+def test_purge_refuses_a_run_id_that_is_not_one(tmp_path: Path):
+    env_file = write_env_file(tmp_path / "env.toml", "rw", web_url="http://127.0.0.1:9", api_url="http://127.0.0.1:9")
+    result = run_cli("purge", "--env", "rw", "--env-file", str(env_file), "--run", "../admin/customers")
+    assert result.code == 2 and "--run must be a test run id" in result.stderr
+
+
+def test_seed_without_the_admin_token_names_its_variable(tmp_path: Path):
+    env_file = write_env_file(tmp_path / "env.toml", "rw", web_url="http://127.0.0.1:9", api_url="http://127.0.0.1:9",
+                              secrets={"admin_token": "SHOPFLOW_OPS_TEST_ADMIN"})
+    result = run_cli("seed", "--env", "rw", "--env-file", str(env_file), env={"SHOPFLOW_OPS_TEST_ADMIN": ""})
+    assert result.code == 2 and "set $SHOPFLOW_OPS_TEST_ADMIN" in result.stderr
