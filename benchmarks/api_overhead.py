@@ -68,6 +68,14 @@ def _local_server() -> tuple[str, Callable[[], None]]:
     return f"http://127.0.0.1:{server.server_address[1]}", server.shutdown
 
 
+def _token() -> str:
+    """The local environment's service token, so both clients get the same (authorised) answer."""
+    try:
+        return resolve_environment("local").secret("token")
+    except Exception:  # noqa: BLE001 — a benchmark against a bare server needs none
+        return "bench-token"
+
+
 def _target(url: str | None) -> tuple[str, str, Callable[[], None]]:
     if url:
         return url, "given", lambda: None
@@ -92,10 +100,16 @@ def _time(call: Callable[[], object], n: int) -> list[float]:
 def _measure(raw: httpx.Client, ours: ShopFlowClient, method: str, path: str, n: int, rounds: int = 10) -> tuple[list[float], list[float]]:
     """Alternate small batches of raw and wrapped requests; returns (raw, ours) samples in ms."""
     json_body = BODY if method == "POST" else None
+    token = _token()
+    statuses = {raw.request(method, path, json=json_body, headers={"Authorization": f"Bearer {token}"}).status_code,
+                ours.request(method, path, json=json_body).status_code}
+    if len(statuses) != 1:
+        raise SystemExit(f"raw and wrapped requests got different answers {statuses}: not the same work")
     raw_samples: list[float] = []
     our_samples: list[float] = []
     for _ in range(rounds):
-        raw_samples += _time(lambda: raw.request(method, path, json=json_body, headers={"Authorization": "Bearer x"}), n // rounds)
+        raw_samples += _time(lambda: raw.request(method, path, json=json_body,
+                                                 headers={"Authorization": f"Bearer {token}"}), n // rounds)
         our_samples += _time(lambda: ours.request(method, path, json=json_body), n // rounds)
     return raw_samples, our_samples
 
@@ -119,14 +133,14 @@ def main() -> int:
     url, where, stop = _target(args.url)
     rows = []
     try:
-        with httpx.Client(base_url=url, timeout=10) as raw, ShopFlowClient(url, "bench-token", run_id="bench") as ours:
+        with httpx.Client(base_url=url, timeout=10) as raw, ShopFlowClient(url, _token(), run_id="bench") as ours:
             for _ in range(50):  # warm up both connection pools
                 raw.get(args.path)
                 ours.get(args.path)
             rows.append(_row(f"GET {args.path} over loopback", *_measure(raw, ours, "GET", args.path, args.requests)))
         mock = httpx.MockTransport(lambda request: httpx.Response(200, json={"status": "ok"}))
         with httpx.Client(base_url="http://bench.invalid", transport=mock) as raw, \
-                ShopFlowClient("http://bench.invalid", "bench-token", run_id="bench", transport=mock) as ours:
+                ShopFlowClient("http://bench.invalid", _token(), run_id="bench", transport=mock) as ours:
             rows.append(_row("GET, no network (MockTransport)", *_measure(raw, ours, "GET", "/api/products", args.requests)))
             rows.append(_row("POST JSON order body, no network", *_measure(raw, ours, "POST", "/api/orders", args.requests)))
     finally:
