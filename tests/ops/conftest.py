@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import socket
 import ssl
@@ -187,3 +188,21 @@ def tls_server(tmp_path: Path):
     yield start
     for stop in stops:
         stop.set()
+
+
+def allure_attachments(results: Path) -> dict[str, str]:
+    """name → text of every attachment Allure shows with the one failed test.
+
+    Attachments made in a fixture's teardown sit in the fixture's container ("afters"),
+    which names the test result among its children; Allure shows them under the test.
+    """
+    failed = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    failed = [r for r in failed if r["status"] in ("failed", "broken")]
+    assert len(failed) == 1, [r["status"] for r in failed]
+    attachments = list(failed[0].get("attachments", []))
+    for path in results.glob("*-container.json"):
+        container = json.loads(path.read_text())
+        if failed[0]["uuid"] in container.get("children", []):
+            for after in container.get("afters", []):
+                attachments.extend(after.get("attachments", []))
+    return {a["name"]: (results / a["source"]).read_text() for a in attachments}

@@ -117,3 +117,19 @@ def test_deploy_timeout_report_lists_the_ecs_services_deployments(moto_aws: AwsR
 
 def test_deploy_timeout_report_without_ecs_is_none():
     assert diagnostics.deploy_timeout_report(Environment(name="l", web_url="http://a", api_url="http://a")) is None
+
+
+def test_cloudwatch_excerpt_looks_again_once_for_late_ingested_lines(moto_aws: AwsResources):
+    import threading
+
+    now = time.time()
+    _put_events(moto_aws, "api", [(now - 9, "unrelated line")])
+    _put_events(moto_aws, "worker", [])
+    logs = boto3.client("logs", region_name=moto_aws.region)
+    late = threading.Timer(0.5, lambda: logs.put_log_events(
+        logGroupName=moto_aws.log_groups["worker"], logStreamName="ecs/api/1",
+        logEvents=[{"timestamp": int((now - 2) * 1000), "message": "late line request_id=r-late"}]))
+    late.start()
+    excerpt = diagnostics.cloudwatch_log_excerpt(moto_aws, ["r-late"], now - 30, now, lag_s=1.5)
+    late.join()
+    assert (excerpt.matched_by, excerpt.lines) == ("request ids", ["[worker] late line request_id=r-late"])
