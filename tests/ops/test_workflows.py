@@ -50,7 +50,10 @@ def test_actionlint_reports_a_broken_workflow(tmp_path: Path):
 
 
 def test_post_deploy_gate_runs_after_the_ecs_update_and_fails_the_deploy_job():
-    deploy = _load("post-deploy-gate.yml")["jobs"]["deploy"]
+    jobs = _load("post-deploy-gate.yml")["jobs"]
+    assert jobs["test"]["uses"] == "./.github/workflows/ci.yml" and "workflow_call" in _load("ci.yml")["on"]
+    assert jobs["image"]["needs"] == "test"
+    deploy = jobs["deploy"]
     assert deploy["needs"] == "image"
     names = [step.get("name", step.get("uses", "")) for step in deploy["steps"]]
     assert names.index("ECS rolling deploy of the new image") < names.index("Post-deploy gate against staging")
