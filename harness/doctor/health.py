@@ -37,8 +37,7 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
                 response = client.get(f"{url}/health")
             except httpx.HTTPError as error:
                 ctx.unreachable_urls.add(url)
-                results.append(ctx.fail(name, f"{url} unreachable ({type(error).__name__})",
-                                        "start it (`shopflow-qa stack up` for local), or check the URL, VPN and security groups"))
+                results.append(ctx.fail(name, f"{url} unreachable ({type(error).__name__})", _unreachable_fix(ctx)))
                 continue
             try:
                 body = response.json()
@@ -52,3 +51,12 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
                                         f"{' (' + ', '.join(failing) + ')' if failing else ''}",
                                         "read the service's logs (`shopflow-qa stack logs` locally, CloudWatch on staging)"))
     return results
+
+
+def _unreachable_fix(ctx: DoctorContext) -> str:
+    env = ctx.environment
+    if env.managed_stack:
+        return (f"`shopflow-qa stack up --name {env.stack_name}` (pytest, gate, seed and purge also start it on demand)")
+    if env.stack_name:
+        return f"`shopflow-qa stack up --name {env.stack_name}`, or check the URL"
+    return "check the URL, the VPN and the security groups; is the service deployed?"
