@@ -1,0 +1,33 @@
+"""Browser tests of the local stack's storefront and admin: one healthy stack for all of them.
+
+Chromium comes from fixtures.browser (Debian's, or Playwright's own); pytest-playwright's
+`page` fixture drives it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from fixtures.browser import find_chromium
+from storefront_steps import Shop, make_shop
+
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args, "executable_path": str(find_chromium())}
+
+
+@pytest.fixture(autouse=True)
+def _timeouts(page: Page) -> None:
+    """One place for the journeys' waits (webhooks and 3DS take a moment)."""
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_default_timeout(TIMEOUT_MS)
+
+
+@pytest.fixture(scope="session")
+def shop(stack_factory) -> Shop:
+    """The healthy stack all storefront journeys share (each journey makes its own data)."""
+    return make_shop(stack_factory("sqlite").urls)
