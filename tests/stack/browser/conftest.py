@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from fixtures.browser import find_chromium
-from storefront_steps import Shop, make_shop
+from storefront_steps import Shop, make_shop, missing_api
 
 TIMEOUT_MS = 15_000
 
@@ -30,4 +30,8 @@ def _timeouts(page: Page) -> None:
 @pytest.fixture(scope="session")
 def shop(stack_factory) -> Shop:
     """The healthy stack all storefront journeys share (each journey makes its own data)."""
-    return make_shop(stack_factory("sqlite").urls)
+    shop = make_shop(stack_factory("sqlite").urls)
+    reason = missing_api(shop)
+    if reason:
+        pytest.skip(reason)
+    return shop

@@ -7,14 +7,22 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from storefront_steps import Shop, add_to_cart, card_message, fill_checkout, make_shop, pay_with
+from storefront_steps import Shop, add_to_cart, card_message, fill_checkout, make_shop, missing_api, pay_with
 from stack.web.payment_messages import GENERIC_DECLINE
 
 
 @pytest.fixture(scope="module")
 def broken_shop(stack_factory) -> Shop:
     """A stack whose pay button does nothing."""
-    return make_shop(stack_factory("sqlite", faults=("pay_button_broken",)).urls)
+    return _started(stack_factory, "pay_button_broken")
+
+
+def _started(stack_factory, fault: str) -> Shop:
+    shop = make_shop(stack_factory("sqlite", faults=(fault,)).urls)
+    reason = missing_api(shop)
+    if reason:
+        pytest.skip(reason)
+    return shop
 
 
 def test_pay_button_broken_leaves_the_shopper_on_checkout_with_no_order_paid(page: Page, broken_shop: Shop) -> None:
@@ -30,7 +38,7 @@ def test_pay_button_broken_leaves_the_shopper_on_checkout_with_no_order_paid(pag
 
 
 def test_decline_message_wrong_shows_the_generic_decline_for_insufficient_funds(page: Page, stack_factory) -> None:
-    shop = make_shop(stack_factory("sqlite", faults=("decline_message_wrong",)).urls)
+    shop = _started(stack_factory, "decline_message_wrong")
     add_to_cart(page, shop, shop.in_stock_product())
     fill_checkout(page, shop, f"fault-{uuid.uuid4().hex[:8]}@example.com")
     pay_with(page, "insufficient_funds")
