@@ -1,117 +1,15 @@
-"""Is the build live? `/health` probing and the deploy wait the gate runs before any test.
+"""The gate's view of `/health`: the same probing and deploy wait the pytest plugin uses.
 
-docs/api.md, "Health": 200 `{"status": "ok", "version": …, "checks": {…}}`, 503 with
-`"status": "fail"`; the local stack adds `"faults": [...]`. A version matches when it is
-the full SHA or shares a prefix of at least 7 characters with it (short and long SHAs).
+It lives in fixtures/deploy.py (plain Python: the plugin, the gate and the CLI share it);
+this module keeps the gate's `harness.deploy` imports working.
 """
 
-from __future__ import annotations
-
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
-import httpx
-
-from fixtures.environment import ConfigError
-
-MIN_SHA_PREFIX = 7
-PROBE_TIMEOUT_S = 3.0
-
-
-class DeployNotLive(ConfigError):
-    """The environment never became healthy with the expected version in time (exit 2)."""
-
-
-@dataclass(frozen=True)
-class Health:
-    """One look at `/health`: what answered, or why nothing did."""
-
-    url: str
-    reachable: bool
-    status_code: int | None = None
-    status: str = ""
-    version: str = ""
-    faults: list[str] = field(default_factory=list)
-    failing_checks: dict[str, str] = field(default_factory=dict)
-    error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.reachable and self.status_code == 200 and self.status == "ok" and not self.failing_checks
-
-    def describe(self) -> str:
-        if not self.reachable:
-            return f"{self.url} unreachable ({self.error})"
-        problems = ", ".join(f"{k}={v}" for k, v in self.failing_checks.items())
-        return (f"{self.url} answered {self.status_code} status={self.status or '?'} version={self.version or '?'}"
-                + (f" failing: {problems}" if problems else ""))
-
-
-def version_matches(expected: str, deployed: str) -> bool:
-    """Full SHA, or a shared prefix of at least 7 characters (either may be the short one)."""
-    expected, deployed = expected.strip().lower(), deployed.strip().lower()
-    if not expected or not deployed:
-        return False
-    if expected == deployed:
-        return True
-    shorter = min(len(expected), len(deployed))
-    return shorter >= MIN_SHA_PREFIX and expected[:shorter] == deployed[:shorter]
-
-
-def probe(api_url: str, timeout: float = PROBE_TIMEOUT_S, client: httpx.Client | None = None) -> Health:
-    """GET `<api>/health` once; never raises for network trouble."""
-    url = f"{api_url.rstrip('/')}/health"
-    try:
-        if client is None:
-            with httpx.Client(timeout=timeout) as own:
-                response = own.get(url)
-        else:
-            response = client.get(url, timeout=timeout)
-    except httpx.HTTPError as error:
-        return Health(url, reachable=False, error=type(error).__name__ + (f": {error}" if str(error) else ""))
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    checks = body.get("checks") if isinstance(body.get("checks"), dict) else {}
-    failing = {k: str(v) for k, v in checks.items() if str(v) not in ("ok", "disabled")}
-    faults = body.get("faults") if isinstance(body.get("faults"), list) else []
-    return Health(
-        url, reachable=True, status_code=response.status_code, status=str(body.get("status", "")),
-        version=str(body.get("version", "")), faults=[str(f) for f in faults], failing_checks=failing,
-    )
-
-
-def wait_for_deploy(
-    api_url: str,
-    expect_version: str | None,
-    timeout_s: float,
-    interval_s: float = 2.0,
-    on_poll: Callable[[Health], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Health:
-    """Poll `/health` until it is ok (and reports `expect_version`), or raise DeployNotLive.
-
-    `timeout_s` 0 means one look: with `--expect-version` alone the gate checks once and
-    stops at once on a stale build rather than testing the wrong one.
-    """
-    deadline = time.monotonic() + timeout_s
-    with httpx.Client(timeout=PROBE_TIMEOUT_S) as client:
-        while True:
-            health = probe(api_url, client=client)
-            if on_poll:
-                on_poll(health)
-            live = health.ok and (not expect_version or version_matches(expect_version, health.version))
-            if live:
-                return health
-            if time.monotonic() + interval_s > deadline:
-                break
-            sleep(interval_s)
-    waited = f" after {timeout_s:.0f} s" if timeout_s else ""
-    if expect_version and health.ok:
-        raise DeployNotLive(f"deploy not live{waited}: expected version {expect_version}, "
-                            f"{health.url} reports {health.version or 'no version'}")
-    raise DeployNotLive(f"deploy not live{waited}: {health.describe()}")
+from fixtures.deploy import (  # noqa: F401
+    MIN_SHA_PREFIX,
+    PROBE_TIMEOUT_S,
+    DeployNotLive,
+    Health,
+    probe,
+    version_matches,
+    wait_for_deploy,
+)
