@@ -8,6 +8,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "version": settings.version, "checks": {}, "faults": settings.faults.names}
+        version = "0000000-stale" if "stale_version" in settings.faults else settings.version
+        return {"status": "ok", "version": version, "checks": {}, "faults": settings.faults.names}
 
     return app
