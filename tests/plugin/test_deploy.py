@@ -1,0 +1,204 @@
+"""Deploy awareness against real local stacks: secrets checked before the first test,
+auto-start of a managed stack (once, also under -n 2; stopped only if this run started it),
+--wait-for-deploy and --expect-version (healthy and `stale_version` stacks), and an
+unreachable environment reported in one line within 10 s."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import run_inline, run_subprocess
+
+from fixtures.environment import load_environments
+from stack import runner
+
+SHA = "abc1234" + "5" * 33  # what the versioned stacks report as their build
+USES_ENV = '''
+import os, pathlib
+
+def test_uses_the_environment(shopflow_env, shopflow_health):
+    pathlib.Path(os.environ["RAN_MARKER"]).write_text(shopflow_health.version)
+    assert shopflow_health.reachable
+'''
+FOUR_USE_ENV = '''
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_each_worker_sees_the_stack(shopflow_env, shopflow_health, n):
+    assert shopflow_health.ok
+'''
+ADMIN_USES_ENV = '''
+import pytest
+
+@pytest.mark.admin
+def test_admin_work(shopflow_env): pass
+'''
+
+
+@pytest.fixture(scope="module")
+def versioned_stack(stack_factory):
+    return stack_factory(name=f"t-plugin-ver-{uuid.uuid4().hex[:6]}", version=SHA)
+
+
+@pytest.fixture(scope="module")
+def stale_stack(stack_factory):
+    return stack_factory(faults=("stale_version",), name=f"t-plugin-stale-{uuid.uuid4().hex[:6]}", version=SHA)
+
+
+@pytest.fixture
+def ran(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file the inner test writes: proof whether any test ran."""
+    marker = pytester.path / "ran.txt"
+    monkeypatch.setenv("RAN_MARKER", str(marker))
+    return marker
+
+
+def _local_secrets_toml(name: str) -> str:
+    local = load_environments()["local"]
+    lines = [f"[environments.{name}.secrets]", *(f'{r} = "{v}"' for r, v in local.secret_variables.items()),
+             f"[environments.{name}.default_secrets]", *(f'{r} = "{v}"' for r, v in local.default_secrets.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _managed_env_file(path: Path, name: str, base: int) -> Path:
+    urls = "\n".join(f'{role}_url = "http://127.0.0.1:{base + i}"' for i, role in enumerate(("web", "admin", "api", "payments")))
+    path.write_text(f'[environments.{name}]\n{urls}\nmanaged_stack = true\nstack_name = "{name}"\n'
+                    f"allow_default_secrets = true\n" + _local_secrets_toml(name))
+    return path
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+# -- secrets ------------------------------------------------------------------------------
+
+
+def test_missing_secrets_are_one_line_before_any_test(pytester, monkeypatch, versioned_stack, ran) -> None:
+    for variable in load_environments()["local"].secret_variables.values():
+        monkeypatch.delenv(variable, raising=False)
+    strict = pytester.path / "strict.toml"
+    strict.write_text(f"[environments.{versioned_stack.name}]\nallow_default_secrets = false\n")
+    args = ("--env", versioned_stack.name, "--env-file", str(versioned_stack.env_file), "--env-file", str(strict))
+    pytester.makepyfile(test_plain=USES_ENV)
+    result = run_inline(pytester, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
+    result.stderr.fnmatch_lines([f"ERROR: shopflow: environment '{versioned_stack.name}' needs $SHOPFLOW_LOCAL_TOKEN: "
+                                 "set it before the run (the value is never printed)"])
+
+    monkeypatch.setenv("SHOPFLOW_LOCAL_TOKEN", "tok-9f8e7d-never-print-me")
+    run_inline(pytester, *args).assert_outcomes(passed=1)  # admin secrets not needed: no admin test
+
+    pytester.makepyfile(test_admin=ADMIN_USES_ENV)
+    result = run_inline(pytester, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: shopflow: * needs $SHOPFLOW_LOCAL_ADMIN_TOKEN, $SHOPFLOW_LOCAL_ADMIN_USER, "
+                                 "$SHOPFLOW_LOCAL_ADMIN_PASSWORD: *"])
+    assert "tok-9f8e7d-never-print-me" not in result.stdout.str() + result.stderr.str()
+
+
+# -- versions -----------------------------------------------------------------------------
+
+
+def test_expect_version_accepts_full_sha_and_7_char_prefix(pytester, versioned_stack, ran) -> None:
+    pytester.makepyfile(USES_ENV)
+    args = ("--env", versioned_stack.name, "--env-file", str(versioned_stack.env_file))
+    for expected in (SHA, SHA[:7], SHA[:12]):
+        result = run_inline(pytester, *args, "--expect-version", expected)
+        result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"shopflow: {versioned_stack.name} */health: ok, deployed version {SHA}"])
+    assert ran.read_text() == SHA
+
+
+def test_wrong_version_stops_the_run_before_any_test(pytester, versioned_stack, ran) -> None:
+    pytester.makepyfile(USES_ENV)
+    result = run_inline(pytester, "--env", versioned_stack.name, "--env-file", str(versioned_stack.env_file),
+                        "--expect-version", "deadbeefcafe")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
+    result.stderr.fnmatch_lines([f"ERROR: shopflow: deploy not live: expected version deadbeefcafe, */health reports {SHA}"])
+
+
+def test_waiting_for_a_version_a_stale_stack_never_reports_times_out(pytester, stale_stack, ran) -> None:
+    pytester.makepyfile(USES_ENV)
+    started = time.monotonic()
+    result = run_inline(pytester, "--env", stale_stack.name, "--env-file", str(stale_stack.env_file),
+                        "--expect-version", SHA[:7], "--wait-for-deploy", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
+    result.stderr.fnmatch_lines(["ERROR: shopflow: deploy not live after 2 s: expected version abc1234, "
+                                 "*/health reports 0000000-stale"])
+    assert time.monotonic() - started >= 2
+
+
+def test_wait_for_deploy_passes_at_once_on_a_healthy_stack(pytester, versioned_stack, ran) -> None:
+    pytester.makepyfile(USES_ENV)
+    result = run_inline(pytester, "--env", versioned_stack.name, "--env-file", str(versioned_stack.env_file),
+                        "--wait-for-deploy", "30", "--expect-version", SHA)
+    result.assert_outcomes(passed=1)
+
+
+def test_unreachable_environment_is_one_line_within_10_s(pytester, ran) -> None:
+    with socket.socket() as holder:  # a port nothing listens on
+        holder.bind(("127.0.0.1", 0))
+        port = holder.getsockname()[1]
+    gone = pytester.path / "gone.toml"
+    gone.write_text(f'[environments.gone]\nweb_url = "http://127.0.0.1:{port}"\napi_url = "http://127.0.0.1:{port}"\n'
+                    "allow_default_secrets = true\n" + _local_secrets_toml("gone"))
+    pytester.makepyfile(USES_ENV + FOUR_USE_ENV.replace("import pytest", "import pytest as _p").replace("@pytest", "@_p"))
+    started = time.monotonic()
+    result = run_inline(pytester, "--env", "gone", "--env-file", str(gone))
+    elapsed = time.monotonic() - started
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
+    result.stderr.fnmatch_lines([f"ERROR: shopflow: environment 'gone' is not reachable: http://127.0.0.1:{port}/health "
+                                 "unreachable (ConnectError*); start it, or pass --wait-for-deploy SECONDS"])
+    assert len([l for l in result.stderr.lines if l.startswith("ERROR")]) == 1
+    assert elapsed < 10, f"took {elapsed:.1f} s"
+
+
+# -- auto-start ---------------------------------------------------------------------------
+
+
+def test_auto_start_starts_a_managed_stack_and_stops_it_after(pytester, ran) -> None:
+    name = f"t-plugin-auto-{uuid.uuid4().hex[:6]}"
+    base = runner.default_port_base(name)
+    env_file = _managed_env_file(pytester.path / "managed.toml", name, base)
+    pytester.makepyfile(USES_ENV)
+    try:
+        result = run_inline(pytester, "--env", name, "--env-file", str(env_file))
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines([f"shopflow: started local stack '{name}' (stopped at the end of this run)"])
+        assert runner.read_state(name) is None and not _listening(base + 2)
+    finally:
+        runner.down(name)
+
+
+def test_auto_start_leaves_an_already_running_stack_alone(pytester, versioned_stack, ran) -> None:
+    managed = pytester.path / "managed.toml"
+    managed.write_text(f"[environments.{versioned_stack.name}]\nmanaged_stack = true\n")
+    pytester.makepyfile(USES_ENV)
+    result = run_inline(pytester, "--env", versioned_stack.name, "--env-file", str(versioned_stack.env_file),
+                        "--env-file", str(managed))
+    result.assert_outcomes(passed=1)
+    assert "started local stack" not in result.stdout.str()
+    state = runner.read_state(versioned_stack.name)
+    assert state is not None and runner.is_running(state)
+
+
+def test_auto_start_happens_once_under_two_workers(pytester) -> None:
+    name = f"t-plugin-xd-{uuid.uuid4().hex[:6]}"
+    base = runner.default_port_base(name)
+    env_file = _managed_env_file(pytester.path / "managed.toml", name, base)
+    pytester.makepyfile(FOUR_USE_ENV)
+    try:
+        result = run_subprocess(pytester, "-n", "2", "--env", name, "--env-file", str(env_file))
+        result.assert_outcomes(passed=4)
+        assert result.stdout.str().count("shopflow: started local stack") == 1
+        api_log = runner.stack_dir(name) / "logs" / "api.log"
+        assert api_log.read_text().count("Application startup complete") == 1
+        assert runner.read_state(name) is None and not _listening(base + 2)
+    finally:
+        runner.down(name)
