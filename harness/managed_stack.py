@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from urllib.parse import urlsplit
-
+from fixtures import local_stack
 from fixtures.environment import Environment
 
 
@@ -20,12 +19,9 @@ def managed_stack(environment: Environment) -> Iterator[bool]:
     if not environment.auto_start:
         yield False
         return
-    from stack import runner  # only the CLI's local path needs the stack code
-
-    port_base = urlsplit(environment.web_url).port
-    _, started = runner.up(environment.stack_name, port_base=port_base)
+    started = local_stack.start(environment)  # the plugin's rule and port layout check
     try:
         yield started
     finally:
         if started:
-            runner.down(environment.stack_name)
+            local_stack.stop(environment.stack_name)
