@@ -202,3 +202,37 @@ def test_auto_start_happens_once_under_two_workers(pytester) -> None:
         assert runner.read_state(name) is None and not _listening(base + 2)
     finally:
         runner.down(name)
+
+
+def test_a_selection_that_does_not_use_the_environment_never_contacts_it(pytester) -> None:
+    gone = pytester.path / "gone.toml"
+    gone.write_text('[environments.gone]\nweb_url = "http://127.0.0.1:9"\napi_url = "http://127.0.0.1:9"\n')
+    pytester.makepyfile("def test_pure_unit():\n    assert 1 + 1 == 2\n")
+    result = run_inline(pytester, "--env", "gone", "--env-file", str(gone))  # no token either: not needed
+    result.assert_outcomes(passed=1)
+    assert "/health" not in result.stdout.str()
+
+
+RUN_ID = '''
+import os, pathlib, pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_record_run_id(shopflow_run_id, worker_id, n):
+    out = pathlib.Path(os.environ["RUN_IDS"]) / f"{worker_id}-{n}"
+    out.write_text(shopflow_run_id)
+'''
+
+
+def test_run_id_is_shared_by_workers_and_new_each_run(pytester, monkeypatch) -> None:
+    monkeypatch.delenv("SHOPFLOW_RUN_ID", raising=False)
+    pytester.makepyfile(RUN_ID)
+    seen = []
+    for run in ("first", "second"):
+        folder = pytester.mkdir(run)
+        monkeypatch.setenv("RUN_IDS", str(folder))
+        run_subprocess(pytester, "-n", "2").assert_outcomes(passed=4)
+        ids = {path.read_text() for path in folder.iterdir()}
+        workers = {path.name.split("-")[0] for path in folder.iterdir()}
+        assert len(ids) == 1 and workers == {"gw0", "gw1"}
+        seen.append(ids.pop())
+    assert seen[0] != seen[1]
