@@ -57,7 +57,8 @@ def test_shopflow_run_dir_is_adopted_as_is(tmp_path: Path, environ: dict[str, st
 
 
 def test_export_hands_the_folder_to_subprocesses(environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(run_dir.RUN_DIR_VARIABLE, raising=False)
+    monkeypatch.setenv(run_dir.RUN_DIR_VARIABLE, "")  # recorded, so the export below is undone after the test
+    monkeypatch.delenv(run_dir.RUN_DIR_VARIABLE)
     path = run_dir.create_run_dir("local", "gate", environ=environ, now=T0, export=True)
     assert os.environ[run_dir.RUN_DIR_VARIABLE] == str(path)
 
