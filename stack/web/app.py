@@ -7,14 +7,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from stack.frontend.api_client import ApiError, new_http_client
 from stack.frontend.rendering import STATIC_DIR, make_templates, session_secret
 from stack.settings import Settings
-from stack.web import account, cart, catalogue, checkout
+from stack.web import account, cart, catalogue, checkout, state
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -46,6 +46,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError):
+        if error.status == 401 and request.session.get("token"):
+            # The customer's token no longer works (the stack was reset): go on as a guest.
+            state.sign_out(request)
+            if request.method == "GET" and not request.url.path.startswith("/checkout/api/"):
+                return RedirectResponse(str(request.url.path), status_code=303)
         status = error.status if error.status in (404, 503) else 502
         if request.url.path.startswith("/checkout/api/"):
             return JSONResponse({"outcome": "error", "error": {"code": error.code, "message": error.message}}, status)
