@@ -236,3 +236,15 @@ def test_run_id_is_shared_by_workers_and_new_each_run(pytester, monkeypatch) -> 
         assert len(ids) == 1 and workers == {"gw0", "gw1"}
         seen.append(ids.pop())
     assert seen[0] != seen[1]
+
+
+def test_allure_environment_names_env_urls_and_version_never_a_secret(pytester, versioned_stack, ran) -> None:
+    pytester.makepyfile(USES_ENV)
+    results = pytester.path / "allure-results"
+    run_subprocess(pytester, "--env", versioned_stack.name, "--env-file", str(versioned_stack.env_file),
+                   "--alluredir", str(results)).assert_outcomes(passed=1)
+    properties = dict(line.split("=", 1) for line in (results / "environment.properties").read_text().splitlines())
+    assert properties["env"] == versioned_stack.name and properties["version"] == SHA
+    assert properties["url.api"] == versioned_stack.api_url and properties["policy"] == "read-write"
+    text = (results / "environment.properties").read_text()
+    assert not any(secret in text for secret in load_environments()["local"].default_secrets.values())
