@@ -30,7 +30,7 @@ def test_deploy_wait_timeout_attaches_the_ecs_service_events(ops_stack, aws_env,
     (suites / "test_never.py").write_text("def test_never():\n    raise AssertionError('ran')\n")
     result = run_cli("gate", "--env", ops_stack.name, "--env-file", str(env_file),
                      "--expect-version", "0123456789abcdef0123456789abcdef01234567", "--wait-for-deploy", "0",
-                     "--no-load", "--quiet", "--suites-path", str(suites), env={**aws_env, "SHOPFLOW_REPORTS_DIR": str(reports)})
+                     "--no-load", "--quiet", "--suites-path", str(suites), env={**aws_env, "SHOPFLOW_REPORTS_DIR": str(reports), "SHOPFLOW_RUN_DIR": ""})
     assert result.code == 2, result.stdout + result.stderr
     events_files = list(reports.glob("*-gate/diagnostics/ecs-service-events.txt"))
     assert len(events_files) == 1, result.stdout + result.stderr
