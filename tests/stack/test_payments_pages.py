@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 import stripe
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from fixtures.browser import find_chromium
 
 REPO = Path(__file__).resolve().parents[2]
 CARDS = tomllib.loads((REPO / "data" / "cards.toml").read_text())["cards"]
@@ -67,13 +66,14 @@ def parent(payments_url: str) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def browser_page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(find_chromium()))
-        page = browser.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
+def browser_page(browser: Browser) -> Iterator[Page]:
+    """A page of pytest-playwright's session browser (the plugin points it at our Chromium):
+    a second sync_playwright() in the same process would clash with that one's event loop."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
 
 
 def _messages(page: Page, kind: str) -> list[dict[str, Any]]:

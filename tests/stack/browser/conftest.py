@@ -1,7 +1,7 @@
 """Browser tests of the local stack's storefront and admin: one healthy stack for all of them.
 
-Chromium comes from fixtures.browser (Debian's, or Playwright's own); pytest-playwright's
-`page` fixture drives it.
+Chromium comes from the plugin (Debian's, or Playwright's own); pytest-playwright's `page`
+fixture drives it.
 """
 
 from __future__ import annotations
@@ -9,15 +9,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from fixtures.browser import find_chromium
 from storefront_steps import Shop, make_shop, missing_api
 
 TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    return {**browser_type_launch_args, "executable_path": str(find_chromium())}
+def browser_context_args() -> dict:
+    """These journeys open their own stack's absolute URLs, never the `local` environment's
+    (the plugin's version would resolve, and auto-start, that environment)."""
+    return {}
 
 
 @pytest.fixture(autouse=True)
