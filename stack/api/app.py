@@ -1,14 +1,52 @@
-"""The ShopFlow API service (the "api" host). Placeholder: health only, until issue 2 lands."""
-from fastapi import FastAPI
+"""The ShopFlow API service (the "api" host): `create_app(settings)` for stack/serve.py.
+
+docs/api.md is its contract. Routers are thin; the rules live in stack/shop/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+
+from stack.api import admin, carts, catalogue, customers, errors, health, orders
+from stack.api.context import AppContext
+from stack.api.middleware import RequestContext
 from stack.settings import Settings
+
+ROUTERS: list[APIRouter] = [health.router, catalogue.router, customers.router, carts.router, orders.router,
+                            admin.router]
+
+
+def _dependency_checks(ctx: AppContext) -> None:
+    def database() -> str:
+        ctx.db.ping()
+        return "ok"
+
+    def redis() -> str:
+        if ctx.redis is None:
+            return "disabled"
+        ctx.redis.ping()
+        return "ok"
+
+    ctx.health_checks.update(database=database, redis=redis)
 
 
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="ShopFlow API", version=settings.version)
+    ctx = AppContext.from_settings(settings)
+    _dependency_checks(ctx)
 
-    @app.get("/health")
-    def health() -> dict:
-        version = "0000000-stale" if "stale_version" in settings.faults else settings.version
-        return {"status": "ok", "version": version, "checks": {}, "faults": settings.faults.names}
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.db.dispose()
 
+    app = FastAPI(title="ShopFlow API", version=settings.version, lifespan=lifespan,
+                  description="The ShopFlow API as the local stack serves it (docs/api.md).")
+    app.state.ctx = ctx
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestContext, faults=settings.faults)
     return app

@@ -57,6 +57,9 @@ def missing_api(shop: Shop) -> str | None:
     for path in ("/api/products", "/api/admin/orders"):
         if shop.api.get(path).status_code == 404:
             return f"the stack's API does not serve {path} yet (stack core, issue 2)"
+    answer = shop.api.post("/api/orders/0/pay", json={"payment_method": "pm_card_visa"})
+    if answer.status_code == 404 and answer.json().get("error", {}).get("code") == "not_found":
+        return "the stack's API does not take payments yet (POST /api/orders/{id}/pay, issue 3)"
     return None
 
 
