@@ -103,7 +103,9 @@ def stack_factory() -> Iterator[StackFactory]:
     databases: list[str] = []
 
     def start(backend: str = "sqlite", faults: tuple[str, ...] = (), name: str | None = None,
-              version: str | None = None) -> RunningStack:
+              version: str | None = None, until: pytest.FixtureRequest | None = None) -> RunningStack:
+        """`until=request`: stop the stack when that test or fixture ends, not at session end
+        (a whole run starts dozens of stacks; ports and memory are finite)."""
         require_backend(backend)
         stack_name = name or f"t-{backend[:2]}-{'-'.join(faults) or 'ok'}-{uuid.uuid4().hex[:6]}"
         database_url = redis_url = None
@@ -114,6 +116,8 @@ def stack_factory() -> Iterator[StackFactory]:
             redis_url = REDIS_TEST_URL
         state, _ = runner.up(stack_name, faults=faults, database_url=database_url, redis_url=redis_url, version=version)
         started.append(stack_name)
+        if until is not None:
+            until.addfinalizer(lambda: runner.down(stack_name))
         return RunningStack(state, backend)
 
     yield start
@@ -123,7 +127,15 @@ def stack_factory() -> Iterator[StackFactory]:
         _drop_database(database)
 
 
+@pytest.fixture(scope="session")
+def sqlite_stack(stack_factory: StackFactory) -> RunningStack:
+    """The healthy SQLite stack the whole session shares (tests make their own data on it)."""
+    return stack_factory("sqlite", name=f"t-shared-{uuid.uuid4().hex[:6]}")
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def healthy_stack(request: pytest.FixtureRequest, stack_factory: StackFactory) -> RunningStack:
     """One healthy stack per backend, shared by the tests of a session (SQLite, PostgreSQL+Redis)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_stack")
     return stack_factory(request.param)

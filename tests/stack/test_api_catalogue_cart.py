@@ -106,3 +106,8 @@ def test_cart_errors_are_clear(api: CoreApi) -> None:
     assert error_code(api.http.patch(f"{lines}/424242", json={"quantity": 1})) == "line_not_found"
     assert error_code(api.http.get("/api/carts/cart_unknown")) == "cart_not_found"
     assert api.http.post(lines, json={"product_id": "one"}).status_code == 422
+
+
+def test_the_server_describes_itself_in_openapi(api: CoreApi) -> None:
+    paths = api.ok(api.http.get("/openapi.json"))["paths"]
+    assert {"/api/products", "/api/carts/{cart_id}/lines", "/api/orders", "/api/admin/test-runs/{tag}"} <= set(paths)

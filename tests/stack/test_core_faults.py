@@ -10,9 +10,9 @@ from core_api import CoreApi, error_code
 
 
 @pytest.fixture(scope="module")
-def faulty(stack_factory):
+def faulty(stack_factory, request: pytest.FixtureRequest):
     """One SQLite stack with every core fault on that does not mask another."""
-    return stack_factory("sqlite", faults=("schema_drift", "stale_version", "health_degraded", "error_rate:3"))
+    return stack_factory("sqlite", faults=("schema_drift", "stale_version", "health_degraded", "error_rate:3"), until=request)
 
 
 def test_schema_drift_renames_price(faulty) -> None:
@@ -53,8 +53,8 @@ def test_healthy_stack_has_none_of_these(healthy_stack) -> None:
 
 
 @pytest.mark.parametrize("fault, path", [("slow_api:600", "/api/categories"), ("slow_checkout:600", "/api/orders")])
-def test_slowness_faults_add_their_delay(stack_factory, fault: str, path: str) -> None:
-    stack = stack_factory("sqlite", faults=(fault,))
+def test_slowness_faults_add_their_delay(stack_factory, request: pytest.FixtureRequest, fault: str, path: str) -> None:
+    stack = stack_factory("sqlite", faults=(fault,), until=request)
     api = CoreApi(stack.api_url)
     cart = api.cart_with(api.product_with_stock(20)["id"]) if path == "/api/orders" else None
     started = time.perf_counter()

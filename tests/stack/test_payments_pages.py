@@ -38,8 +38,8 @@ PARENT_PAGE = """<!doctype html><html><head><title>parent</title></head><body>
 
 
 @pytest.fixture(scope="module")
-def payments_url(stack_factory) -> str:
-    return stack_factory("sqlite").urls["payments"]
+def payments_url(sqlite_stack) -> str:
+    return sqlite_stack.urls["payments"]
 
 
 @pytest.fixture(scope="module")

@@ -57,8 +57,8 @@ def _client(url: str, key: str) -> stripe.StripeClient:
 
 
 @pytest.fixture(scope="module")
-def sandbox(stack_factory) -> Sandbox:
-    url = stack_factory("sqlite").urls["payments"]
+def sandbox(sqlite_stack) -> Sandbox:
+    url = sqlite_stack.urls["payments"]
     return Sandbox(url, _client(url, SECRET_KEY), _client(url, PUBLISHABLE_KEY))
 
 

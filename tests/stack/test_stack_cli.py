@@ -58,8 +58,8 @@ def test_up_health_status_logs_down(name: str) -> None:
         httpx.get(f"{state.urls['api']}/health", timeout=2)
 
 
-def test_a_second_named_stack_runs_beside_the_first(stack_factory) -> None:
-    first, second = stack_factory("sqlite"), stack_factory("sqlite")
+def test_a_second_named_stack_runs_beside_the_first(stack_factory, request: pytest.FixtureRequest) -> None:
+    first, second = stack_factory("sqlite", until=request), stack_factory("sqlite", until=request)
     assert first.state.port_base != second.state.port_base
     for stack in (first, second):
         assert httpx.get(f"{stack.api_url}/health").json()["status"] == "ok"
@@ -102,9 +102,9 @@ def test_reset_restores_the_seeded_shop(name: str) -> None:
     assert gone.status_code == 404
 
 
-def test_a_stack_on_postgresql_and_redis_from_the_command_line(stack_factory) -> None:
+def test_a_stack_on_postgresql_and_redis_from_the_command_line(stack_factory, request: pytest.FixtureRequest) -> None:
     """The backend choice is the DATABASE_URL/REDIS_URL the stack gets (here via the test factory)."""
-    stack = stack_factory("postgresql")
+    stack = stack_factory("postgresql", until=request)
     health = httpx.get(f"{stack.api_url}/health").json()
     assert health["checks"] == {**health["checks"], "database": "ok", "redis": "ok"}
     assert runner.read_state(stack.name).database == "postgresql"

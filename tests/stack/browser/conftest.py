@@ -29,9 +29,9 @@ def _timeouts(page: Page) -> None:
 
 
 @pytest.fixture(scope="session")
-def shop(stack_factory) -> Shop:
+def shop(sqlite_stack) -> Shop:
     """The healthy stack all storefront journeys share (each journey makes its own data)."""
-    shop = make_shop(stack_factory("sqlite").urls)
+    shop = make_shop(sqlite_stack.urls)
     reason = missing_api(shop)
     if reason:
         pytest.skip(reason)

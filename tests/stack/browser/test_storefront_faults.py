@@ -12,13 +12,13 @@ from stack.web.payment_messages import GENERIC_DECLINE
 
 
 @pytest.fixture(scope="module")
-def broken_shop(stack_factory) -> Shop:
+def broken_shop(stack_factory, request: pytest.FixtureRequest) -> Shop:
     """A stack whose pay button does nothing."""
-    return _started(stack_factory, "pay_button_broken")
+    return _started(stack_factory, "pay_button_broken", request)
 
 
-def _started(stack_factory, fault: str) -> Shop:
-    shop = make_shop(stack_factory("sqlite", faults=(fault,)).urls)
+def _started(stack_factory, fault: str, request: pytest.FixtureRequest) -> Shop:
+    shop = make_shop(stack_factory("sqlite", faults=(fault,), until=request).urls)
     reason = missing_api(shop)
     if reason:
         pytest.skip(reason)
@@ -37,8 +37,9 @@ def test_pay_button_broken_leaves_the_shopper_on_checkout_with_no_order_paid(pag
     assert broken_shop.orders_for(email) == []
 
 
-def test_decline_message_wrong_shows_the_generic_decline_for_insufficient_funds(page: Page, stack_factory) -> None:
-    shop = _started(stack_factory, "decline_message_wrong")
+def test_decline_message_wrong_shows_the_generic_decline_for_insufficient_funds(page: Page, stack_factory,
+                                                                               request: pytest.FixtureRequest) -> None:
+    shop = _started(stack_factory, "decline_message_wrong", request)
     add_to_cart(page, shop, shop.in_stock_product())
     fill_checkout(page, shop, f"fault-{uuid.uuid4().hex[:8]}@example.com")
     pay_with(page, "insufficient_funds")
