@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,7 +29,7 @@ from fixtures.environment import ConfigError, Environment, MissingSecret, resolv
 from fixtures.redaction import Redactor, secret_forms
 from harness import allure_report, deploy, gate_summary, run_dir
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from harness.pytest_gate import AREAS
+from harness.pytest_gate import AREAS, marker_expression
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SUITES_DIR = REPO_ROOT / "suites"
@@ -81,6 +82,7 @@ class GateState:
     warnings: list[str] = field(default_factory=list)
     load: dict[str, object] | None = None
     started_stack: str | None = None
+    secret_leaks: list[str] = field(default_factory=list)
 
 
 def _load_command_available() -> bool:
@@ -220,8 +222,6 @@ class Gate:
         env = state.environment
         for role in sorted(env.secret_variables):
             env.secret(role)  # MissingSecret: one line naming the variable, never the value
-        if not self.options.suites_path.is_dir():
-            raise ConfigError(f"no suites folder at {self.options.suites_path}")
         health = deploy.probe(env.url("api"))
         detail = ""
         if not health.reachable and env.auto_start:
@@ -265,13 +265,50 @@ class Gate:
         return "passed", f"version {health.version} live"
 
     def _smoke(self, state: GateState) -> tuple[str, str]:
+        if not self.options.suites_path.is_dir():
+            return self._no_tests(state, ["smoke"])
         code, outcomes = self._pytest(state, "smoke", "smoke", workers=1)
+        if code == PYTEST_NO_TESTS:
+            return self._no_tests(state, ["smoke"])
         return self._judge_pytest(state, "smoke", "smoke", code, outcomes, stop_on_red=True)
 
     def _areas(self, state: GateState, areas: Sequence[str]) -> tuple[str, str]:
-        marker = f"({' or '.join(areas)}) and not smoke"
+        if not self.options.suites_path.is_dir():
+            return self._no_tests(state, areas)
+        marker = f"({' or '.join(marker_expression(a) for a in areas)}) and not smoke"
         code, outcomes = self._pytest(state, "areas", marker, workers=self.options.workers)
-        return self._judge_pytest(state, "areas", ", ".join(areas), code, outcomes, stop_on_red=False)
+        if code == PYTEST_NO_TESTS:
+            return self._no_tests(state, areas)
+        status, detail = self._judge_pytest(state, "areas", ", ".join(areas), code, outcomes, stop_on_red=False)
+        present = {o.area for o in outcomes}
+        empty = [a for a in areas if a not in present]
+        if empty:
+            self._warn(state, f"no tests yet in {', '.join(empty)} (under {self._suites_label()}): "
+                              f"{'that area is' if len(empty) == 1 else 'those areas are'} not verified")
+            detail += f"; no tests in {', '.join(empty)}"
+        return status, detail
+
+    def _no_tests(self, state: GateState, areas: Sequence[str]) -> tuple[str, str]:
+        """An area with no tests yet is a warning and a skipped stage, not a crash; a gate with
+        no tests at all is an error at the verdict (`_verdict_without_tests`)."""
+        where = self._suites_label()
+        if not self.options.suites_path.is_dir():
+            detail = f"no suites folder at {where}"
+        else:
+            detail = f"no {', '.join(areas)} tests under {where}"
+        self._warn(state, f"{detail}: {'that area is' if len(areas) == 1 else 'those areas are'} not verified")
+        return "skipped", detail
+
+    def _suites_label(self) -> str:
+        path = self.options.suites_path
+        with contextlib.suppress(ValueError):
+            return str(path.relative_to(REPO_ROOT)) + "/"
+        return str(path)
+
+    def _warn(self, state: GateState, message: str) -> None:
+        if message not in state.warnings:
+            state.warnings.append(message)
+            self._say(f"[yellow]⚠ {message}[/]")
 
     def _judge_pytest(self, state: GateState, name: str, what: str, code: int,
                       outcomes: list[gate_summary.TestOutcome], stop_on_red: bool) -> tuple[str, str]:
@@ -281,8 +318,6 @@ class Gate:
         bad = sum(c.failed + c.errors for c in counts)
         skipped = sum(c.skipped for c in counts)
         detail = f"{passed} passed, {bad} failed, {skipped} skipped"
-        if code == PYTEST_NO_TESTS:
-            raise StageFailed(f"no {what} tests selected in {self.options.suites_path}", EXIT_USAGE)
         if code not in (PYTEST_OK, PYTEST_FAILED) or (code == PYTEST_FAILED and not outcomes):
             # exit 1 without a single result is pytest failing to start (a broken conftest), not a red test
             log = state.run / "logs" / f"pytest-{name}.log"
@@ -333,13 +368,22 @@ class Gate:
         raise StageFailed(f"load {profile} could not run (exit {code}); see logs/load.log", EXIT_USAGE)
 
     def _reports(self, state: GateState) -> tuple[str, str]:
-        env = state.environment
-        gate_summary.merge_junit(state.junit_files, state.run / "junit.xml")
-        leaks = secret_leaks(state.run, env.secret_values())
+        """Build the reports, then scan the whole run folder for the environment's secrets:
+        a report holding a secret in any form fails the gate (it would be uploaded as an artifact)."""
+        status, detail = self._build_reports(state)
+        leaks = secret_leaks(state.run, state.environment.secret_values())
         if leaks:
-            message = f"a secret value is written in {', '.join(map(str, leaks[:5]))}: redaction failed upstream"
+            state.secret_leaks = [str(path) for path in leaks]
+            message = f"a secret value is written in {', '.join(map(str, leaks[:5]))}" + (
+                f" and {len(leaks) - 5} more" if len(leaks) > 5 else "") + ": redaction failed upstream"
             state.warnings.append(message)
             self._say(f"[red]⚠ {message}[/]")
+            return "failed", "secret found in the run folder"
+        return status, detail
+
+    def _build_reports(self, state: GateState) -> tuple[str, str]:
+        env = state.environment
+        gate_summary.merge_junit(state.junit_files, state.run / "junit.xml")
         results = state.run / allure_report.RESULTS
         if not results.is_dir() or not any(results.glob("*-result.json")):
             return "skipped", "no Allure results"
@@ -384,6 +428,9 @@ class Gate:
                 state.warnings.append(f"reports incomplete: {error or 'interrupted'}")
             if code == EXIT_OK and any(s.status == "failed" for s in state.stages):
                 code, reason = EXIT_FAILED, self._red_reason(state)
+            if code == EXIT_OK and not self._outcomes(state) and (areas or "smoke" in options.suites):
+                code, reason = EXIT_USAGE, (f"no tests ran: none found for {', '.join(options.suites)} under "
+                                            f"{self._suites_label()}, so nothing was verified")
         finally:
             if state.started_stack:
                 from stack import runner
@@ -391,14 +438,19 @@ class Gate:
                 with contextlib.suppress(Exception):
                     runner.down(state.started_stack)
         record = self._record(state, code, reason)
-        gate_summary.write_gate_json(record, run)
-        gate_summary.write_summary(record, run)
+        redactor = Redactor(environment.secret_values())
+        gate_summary.write_gate_json(record, run, redactor.text)
+        gate_summary.write_summary(record, run, redactor.text)
         self._finish(record)
         return code
 
+    @staticmethod
+    def _outcomes(state: GateState) -> list[gate_summary.TestOutcome]:
+        return [o for path in state.junit_files for o in gate_summary.parse_junit(path)]
+
     def _record(self, state: GateState, code: int, reason: str) -> gate_summary.GateRecord:
         env = state.environment
-        outcomes = [o for path in state.junit_files for o in gate_summary.parse_junit(path)]
+        outcomes = self._outcomes(state)
         redactor = Redactor(env.secret_values())
         failures = gate_summary.failures_of(outcomes)
         for failure in failures:
@@ -423,10 +475,12 @@ class Gate:
 
     def _red_reason(self, state: GateState) -> str:
         """"red in checkout (1 failed), load (SLO breached: …)": the failing areas by name."""
-        outcomes = [o for path in state.junit_files for o in gate_summary.parse_junit(path)]
+        outcomes = self._outcomes(state)
         parts = [f"{a.name} ({a.failed + a.errors} failed)"
                  for a in gate_summary.count_areas(outcomes, order=self._area_order()) if a.failed or a.errors]
         parts += [f"load ({s.detail})" for s in state.stages if s.name == "load" and s.status == "failed"]
+        if state.secret_leaks:
+            parts.append(f"reports (a secret in {', '.join(state.secret_leaks[:3])})")
         return "red in " + ", ".join(parts) if parts else "red"
 
     def _area_order(self) -> tuple[str, ...]:
@@ -460,10 +514,31 @@ def _log_reason(log: Path) -> str:
 
 def secret_leaks(run: Path, secrets: Sequence[str]) -> list[Path]:
     """Files of the run folder holding one of `secrets` in any form the redactor knows
-    (plain, URL-encoded, base64 at each alignment): the redaction proof, run on a whole gate."""
+    (plain, URL-encoded, base64 at each alignment), also inside zip archives (Playwright
+    traces compress their network log): the redaction proof, run on a whole gate.
+    A hit inside an archive is named `archive.zip!member`."""
     needles = sorted({form.encode() for secret in secrets if secret for form in secret_forms(secret)})
-    return [path.relative_to(run) for path in sorted(run.rglob("*"))
-            if path.is_file() and any(needle in path.read_bytes() for needle in needles)]
+    if not needles:
+        return []
+    leaks: list[Path] = []
+    for path in sorted(run.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        data = path.read_bytes()
+        if any(needle in data for needle in needles):
+            leaks.append(path.relative_to(run))
+        elif data[:4] == b"PK\x03\x04":
+            leaks += [Path(f"{path.relative_to(run)}!{member}") for member in _zip_leaks(path, needles)]
+    return leaks
+
+
+def _zip_leaks(path: Path, needles: Sequence[bytes]) -> list[str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [info.filename for info in archive.infolist()
+                    if not info.is_dir() and any(needle in archive.read(info) for needle in needles)]
+    except (zipfile.BadZipFile, OSError, RuntimeError):
+        return []  # not a readable archive: its raw bytes were scanned already
 
 
 def _browser_name() -> str:

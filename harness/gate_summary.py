@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,9 +230,14 @@ def failures_of(outcomes: Iterable[TestOutcome]) -> list[dict[str, str]]:
     ]
 
 
-def write_gate_json(record: GateRecord, run: Path) -> Path:
+def _same(text: str) -> str:
+    return text
+
+
+def write_gate_json(record: GateRecord, run: Path, redact: Callable[[str], str] = _same) -> Path:
+    """`redact` (the environment's Redactor.text) is the last filter: reasons quote test output."""
     path = run / "gate.json"
-    path.write_text(json.dumps(record.to_dict(), indent=2) + "\n")
+    path.write_text(redact(json.dumps(record.to_dict(), indent=2, ensure_ascii=False)) + "\n")
     return path
 
 
@@ -296,9 +301,9 @@ def render_summary(record: GateRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_summary(record: GateRecord, run: Path) -> Path:
+def write_summary(record: GateRecord, run: Path, redact: Callable[[str], str] = _same) -> Path:
     path = run / "summary.md"
-    path.write_text(render_summary(record))
+    path.write_text(redact(render_summary(record)))
     return path
 
 

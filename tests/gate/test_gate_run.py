@@ -304,3 +304,112 @@ def test_suites_that_cannot_start_are_an_error_not_a_red_gate(stack, tmp_path: P
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("shopflow-qa: error: pytest could not run the smoke tests")
     assert "conftest blew up" in result.stderr
+
+
+def test_areas_without_tests_are_a_warning_and_a_gate_without_any_test_is_an_error(stack, tmp_path: Path) -> None:
+    """Suites land area by area: the gate says which areas are not verified yet, and never
+    calls a run green that verified nothing."""
+    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+    only_smoke = tmp_path / "only-smoke"
+    only_smoke.mkdir()
+    (only_smoke / "conftest.py").write_text(CONFTEST)
+    (only_smoke / "test_smoke.py").write_text(
+        "import pytest\n\n@pytest.mark.smoke\ndef test_health(api):\n    assert api.get('/health').status_code == 200\n")
+    reports = tmp_path / "reports"
+    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url)
+
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(only_smoke), "--no-load",
+                    "--quiet"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    assert [(s["name"], s["status"]) for s in gate["stages"]][2:4] == [("smoke", "passed"), ("areas", "skipped")]
+    assert f"no contract, payments, checkout, admin tests under {only_smoke}" in gate["stages"][3]["detail"]
+    assert any("not verified" in w for w in gate["warnings"])
+    assert {a["name"]: a["status"] for a in gate["areas"]} == {
+        "smoke": "passed", "contract": "empty", "payments": "empty", "checkout": "empty", "admin": "empty"}
+    assert "those areas are not verified" in (_latest(reports) / "summary.md").read_text()
+
+    missing = tmp_path / "no-suites-here"
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(missing), "--no-load",
+                    "--quiet"], env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("shopflow-qa: error: no tests ran: none found for smoke, contract")
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    assert gate["verdict"] == "error" and [(s["name"], s["status"]) for s in gate["stages"]] == [
+        ("preflight", "passed"), ("wait", "skipped"), ("smoke", "skipped"), ("areas", "skipped"),
+        ("load", "skipped"), ("reports", "skipped")]
+    assert gate["stages"][2]["detail"] == f"no suites folder at {missing}"
+
+
+def test_tests_marked_only_api_are_gated_with_contract(stack, tmp_path: Path) -> None:
+    suites = tmp_path / "api-suites"
+    suites.mkdir()
+    (suites / "conftest.py").write_text(CONFTEST.replace('("smoke", "contract"', '("smoke", "api", "contract"'))
+    (suites / "test_api.py").write_text(
+        "import pytest\n\n@pytest.mark.api\ndef test_unknown_route_is_404(api):\n"
+        "    assert api.get('/api/no-such-thing').status_code == 404\n")
+    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+    reports = tmp_path / "reports"
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load",
+                    "--suites", "contract", "--quiet"], _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url))
+    assert result.returncode == 0, result.stdout + result.stderr
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    assert {a["name"]: a["passed"] for a in gate["areas"]} == {"contract": 1}
+
+
+LEAKY_TEST = '''
+import os
+
+import pytest
+
+
+@pytest.mark.checkout
+def test_prints_the_token():
+    print("token is", os.environ["GATE_TEST_TOKEN"])
+    assert False, "token " + os.environ["GATE_TEST_TOKEN"]
+
+
+@pytest.mark.smoke
+def test_fine():
+    pass
+'''
+
+
+def test_a_secret_anywhere_in_the_run_folder_fails_the_gate(stack, tmp_path: Path) -> None:
+    """The reports stage scans the whole run folder (also inside zip archives) for the
+    environment's secret values: a hit fails the gate; gate.json and summary.md stay clean."""
+    secret = "gate-test-secret-4f9a1c"
+    suites = tmp_path / "leaky"
+    suites.mkdir()
+    (suites / "conftest.py").write_text(CONFTEST)
+    (suites / "test_leak.py").write_text(LEAKY_TEST)
+    env_file = _env_file(tmp_path, "leaky", stack.urls)
+    env_file.write_text(env_file.read_text() + 'allow_default_secrets = true\n'
+                        '[environments.leaky.secrets]\ntoken = "GATE_TEST_TOKEN"\n')
+    reports = tmp_path / "reports"
+    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_TOKEN=secret)
+    result = _gate(["--env", "leaky", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load",
+                    "--quiet"], env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    run = _latest(reports)
+    gate = json.loads((run / "gate.json").read_text())
+    assert gate["stages"][-1] == {**gate["stages"][-1], "name": "reports", "status": "failed",
+                                  "detail": "secret found in the run folder"}
+    assert "reports (a secret in " in gate["reason"]
+    assert any(w.startswith("a secret value is written in ") for w in gate["warnings"])
+    for name in ("gate.json", "summary.md"):
+        assert secret not in (run / name).read_text(), f"{name} is redacted"
+    assert secret not in result.stdout + result.stderr
+
+
+def test_secret_scan_looks_inside_zip_archives(tmp_path: Path) -> None:
+    import zipfile
+
+    from harness.gate import secret_leaks
+
+    with zipfile.ZipFile(tmp_path / "trace.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("trace.network", "Authorization: Bearer gate-zip-secret-77\n" * 20)
+        archive.writestr("trace.stacks", "nothing here")
+    assert secret_leaks(tmp_path, ["gate-zip-secret-77"]) == [Path("trace.zip!trace.network")]
+    assert secret_leaks(tmp_path, ["other-secret-value"]) == []

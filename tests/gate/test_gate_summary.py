@@ -68,6 +68,8 @@ def test_area_of_markers_takes_the_first_gate_area() -> None:
     assert area_of({"payments", "checkout", "destructive"}) == "payments"
     assert area_of({"smoke", "api", "contract"}) == "smoke"
     assert area_of({"nondestructive"}) == ""
+    assert area_of({"api", "nondestructive"}) == "contract", "suites/api's tests marked only api are contract's"
+    assert area_of({"api", "payments"}) == "contract"
 
 
 def test_counts_per_area(junit: Path) -> None:
