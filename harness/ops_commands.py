@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -49,7 +51,8 @@ def doctor(
     """Check that this machine can test the environment: ✓/✗ per check with a fix; exit 1 on any ✗."""
     checks = one_line_errors(select)(check)
     environment = _doctor_environment(env, env_file)
-    results = run_checks(DoctorContext(environment), checks)
+    with _doctor_stack(environment, checks) as stack_results:
+        results = stack_results + run_checks(DoctorContext(environment), checks)
     failures = sum(r.status is Status.FAIL for r in results)
     print(f"doctor {environment.name}: {'all checks passed' if passed(results) else f'{failures} check(s) failed'}")
     if failures:
@@ -70,6 +73,29 @@ def _doctor_environment(env: str | None, env_file: list[Path]) -> Environment:
     if environment.read_only:
         print(CheckResult("policy", Status.SKIP, "read-only: only nondestructive tests, no seed/purge").line())
     return environment
+
+
+@contextlib.contextmanager
+def _doctor_stack(environment: Environment, checks: list) -> Iterator[list[CheckResult]]:
+    """The managed local stack is started on demand by pytest, gate, seed and purge: doctor does
+    the same (and stops it after), so its health and admin checks probe a real stack and a stack
+    that cannot start is one ✗ line with its reason, not four unreachable hosts."""
+    if not environment.auto_start or not set(checks) & {*CHECKS["health"], *CHECKS["admin"]}:
+        yield []
+        return
+    name = "local stack"
+    try:
+        with managed_stack(environment) as started:
+            detail = (f"started '{environment.stack_name}' for these checks (stopped after)" if started
+                      else f"'{environment.stack_name}' is running")
+            result = CheckResult(name, Status.OK, detail)
+            print(result.line())
+            yield [result]
+    except ConfigError as error:  # StackError: busy port, preparation failed, not answering
+        result = CheckResult(name, Status.FAIL, str(error),
+                             f"`shopflow-qa stack logs --name {environment.stack_name}`; `shopflow-qa stack down --all` frees stale stacks")
+        print(result.line())
+        yield [result]
 
 
 @one_line_errors
@@ -112,7 +138,11 @@ def _admin(call):
 
 
 def _counts(counts: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in counts.items() if isinstance(v, (int, float))) or "done"
+    """`{"seeded": {"products": 51}}` or `{"tag": …, "orders": 2}` → "products 51" / "orders 2"."""
+    flat = {}
+    for key, value in counts.items():
+        flat.update(value if isinstance(value, dict) else {key: value})
+    return ", ".join(f"{k} {v}" for k, v in flat.items() if isinstance(v, (int, float)) and not isinstance(v, bool)) or "done"
 
 
 def register(app: typer.Typer) -> None:

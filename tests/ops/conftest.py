@@ -85,9 +85,9 @@ class OpsStack:
 
 
 @pytest.fixture(scope="session")
-def ops_stack(stack_factory, tmp_path_factory) -> OpsStack:
-    """One healthy SQLite stack shared by the ops tests, with an env file naming it."""
-    stack = stack_factory("sqlite", name=f"t-ops-{os.getpid()}")
+def ops_stack(sqlite_stack, tmp_path_factory) -> OpsStack:
+    """The session's shared healthy SQLite stack, with an env file naming it."""
+    stack = sqlite_stack
     env_file = stack.env_file
     if "web" not in stack.urls:  # a stack without a storefront yet: the API stands in for web_url
         env_file = tmp_path_factory.mktemp("ops-env") / "env.toml"
