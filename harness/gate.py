@@ -37,6 +37,8 @@ DEFAULT_LOAD_PROFILE = "checkout_flow"
 DEFAULT_LOAD_DURATION = "30s"
 INTERRUPT_GRACE_S = 20.0
 PYTEST_TIMEOUT_S = 30 * 60
+ARTEFACTS = "artefacts"
+BROWSER_ARTEFACTS = ("--screenshot", "only-on-failure", "--tracing", "retain-on-failure", "--video", "retain-on-failure")
 
 # pytest's own exit codes (ExitCode) and what they mean for a gate stage.
 PYTEST_OK, PYTEST_FAILED, PYTEST_INTERRUPTED, PYTEST_INTERNAL, PYTEST_USAGE, PYTEST_NO_TESTS = range(6)
@@ -179,6 +181,8 @@ class Gate:
             "--junitxml", str(junit), "-o", "junit_family=xunit2",
             "--alluredir", str(state.run / allure_report.RESULTS),
             "-p", "harness.pytest_gate", "-q", "-rfE", "--color=no",
+            # pytest-playwright keeps a failed browser test's screenshot, trace and video in the run folder
+            *BROWSER_ARTEFACTS, "--output", str(state.run / ARTEFACTS),
         ]
         if workers > 1:
             command += ["-n", str(workers)]
@@ -294,9 +298,10 @@ class Gate:
         where = self._suites_label()
         if not self.options.suites_path.is_dir():
             detail = f"no suites folder at {where}"
+            self._warn(state, f"{detail}: no area is verified")
         else:
             detail = f"no {', '.join(areas)} tests under {where}"
-        self._warn(state, f"{detail}: {'that area is' if len(areas) == 1 else 'those areas are'} not verified")
+            self._warn(state, f"{detail}: {'that area is' if len(areas) == 1 else 'those areas are'} not verified")
         return "skipped", detail
 
     def _suites_label(self) -> str:
