@@ -217,8 +217,9 @@ def test_expecting_another_version_stops_at_the_wait_with_one_line(stack, suites
     assert not (_latest(reports) / "junit-smoke.xml").exists(), "no test ran against the wrong build"
 
 
-def test_stale_version_fault_with_expect_version_exits_2_at_the_wait(stack_factory, suites: Path, tmp_path: Path) -> None:
-    stale = stack_factory("sqlite", faults=("stale_version",), version="feedfacecafe1234")
+def test_stale_version_fault_with_expect_version_exits_2_at_the_wait(stack_factory, suites: Path, tmp_path: Path,
+                                                                    request: pytest.FixtureRequest) -> None:
+    stale = stack_factory("sqlite", faults=("stale_version",), version="feedfacecafe1234", until=request)
     reported = httpx.get(f"{stale.api_url}/health").json()["version"]
     if reported == "feedfacecafe1234":
         pytest.skip("this stack's /health does not implement the stale_version fault yet")
@@ -228,6 +229,10 @@ def test_stale_version_fault_with_expect_version_exits_2_at_the_wait(stack_facto
                     "--expect-version", "feedfacecafe1234", "--quiet"], _environ(tmp_path, reports))
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and f"reports {reported}" in result.stderr
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    assert gate["faults"] == ["stale_version"], "the stack's active fault switches are recorded"
+    assert "the stack reports active fault switches: stale_version" in gate["warnings"]
+    assert "⚠️ Active fault switches reported by /health: `stale_version`" in (_latest(reports) / "summary.md").read_text()
 
 
 def test_custom_environment_on_a_closed_port_exits_2_within_10_s(suites: Path, tmp_path: Path) -> None:
