@@ -36,7 +36,9 @@ def run_once(extra: list[str]) -> dict[str, object]:
     result = subprocess.run([sys.executable, "-m", "harness.cli", "gate", "--quiet", *extra],
                             cwd=REPO_ROOT, capture_output=True, text=True)
     wall = time.monotonic() - start
-    latest = REPO_ROOT / "reports" / "latest" / "gate.json"
+    from harness.run_dir import LATEST, reports_dir
+
+    latest = reports_dir() / LATEST / "gate.json"
     gate = json.loads(latest.read_text()) if latest.exists() else {}
     return {"wall_s": round(wall, 1), "exit_code": result.returncode, "gate": gate,
             "output": (result.stdout + result.stderr).strip().splitlines()[:1]}

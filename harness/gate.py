@@ -508,11 +508,19 @@ class Gate:
 
 
 def _log_reason(log: Path) -> str:
-    """The line of a subprocess log most likely to say why it could not run."""
+    """The line of a subprocess log most likely to say why it could not run: pytest's internal
+    error, else its `E   …` line (naming the file it was collecting), else the last line with "error"."""
     try:
         lines = [l.strip() for l in log.read_text(errors="replace").splitlines() if l.strip() and not l.startswith("$ ")]
     except OSError:
         return "no output"
+    internal = [l for l in lines if l.startswith("INTERNALERROR>") and l.removeprefix("INTERNALERROR>").strip()]
+    if internal:
+        return internal[-1][:300]
+    raised = [l[1:].strip() for l in lines if l.startswith("E ")]
+    if raised:
+        collecting = next((l.strip("_ ").removeprefix("ERROR collecting ") for l in lines if "ERROR collecting " in l), "")
+        return ((f"collecting {collecting}: " if collecting else "") + raised[-1])[:300]
     errors = [l for l in lines if "error" in l.lower()]
     return (errors or lines or ["no output"])[-1][:300]
 

@@ -418,3 +418,17 @@ def test_secret_scan_looks_inside_zip_archives(tmp_path: Path) -> None:
         archive.writestr("trace.stacks", "nothing here")
     assert secret_leaks(tmp_path, ["gate-zip-secret-77"]) == [Path("trace.zip!trace.network")]
     assert secret_leaks(tmp_path, ["other-secret-value"]) == []
+
+
+def test_a_test_module_that_cannot_be_imported_is_named_in_the_error(stack, suites: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "suites-with-a-broken-module"
+    broken.mkdir()
+    (broken / "conftest.py").write_text(CONFTEST)
+    (broken / "test_areas.py").write_text(TESTS)
+    (broken / "test_payments_new.py").write_text("import pytest\nfrom nowhere import thing\n")
+    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
+                   _environ(tmp_path, tmp_path / "reports", GATE_TEST_API_URL=stack.api_url))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == ("shopflow-qa: error: pytest could not run the smoke tests (exit 2): collecting "
+                             "suites-with-a-broken-module/test_payments_new.py: ModuleNotFoundError: No module named 'nowhere'\n")
