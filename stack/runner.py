@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from fixtures.environment import ConfigError, load_environments
+from stack import heartbeat
 from stack.faults import UnknownFault, parse_faults
 from stack.services import HTTP_SERVICES, SERVICES
 
@@ -180,6 +181,7 @@ def _prepare(state: StackState, env: dict[str, str]) -> None:
 
 
 def _spawn(state: StackState, env: dict[str, str]) -> None:
+    heartbeat.path(state.directory).unlink(missing_ok=True)  # the new worker's first beat says it is up
     for spec in SERVICES.values():
         log = (state.directory / "logs" / f"{spec.name}.log").open("ab")
         process = subprocess.Popen(
@@ -194,8 +196,9 @@ def _spawn(state: StackState, env: dict[str, str]) -> None:
 def _wait_healthy(state: StackState, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     pending = dict(state.urls)
+    worker_up = heartbeat.path(state.directory)
     with httpx.Client(timeout=2.0) as client:
-        while pending:
+        while pending or not worker_up.exists():
             for service, pid in state.pids.items():
                 if not _alive(pid):
                     tail = _log_tail(state.directory / "logs" / f"{service}.log")
@@ -204,9 +207,10 @@ def _wait_healthy(state: StackState, timeout: float) -> None:
                 with contextlib.suppress(httpx.HTTPError):
                     client.get(f"{url}/health")
                     del pending[service]  # any HTTP answer means it serves; /health says how well
-            if pending and time.monotonic() > deadline:
-                raise StackError(f"stack '{state.name}': {', '.join(pending)} not answering after {timeout:.0f} s")
-            if pending:
+            waiting = [*pending, *([] if worker_up.exists() else ["worker"])]
+            if waiting and time.monotonic() > deadline:
+                raise StackError(f"stack '{state.name}': {', '.join(waiting)} not answering after {timeout:.0f} s")
+            if waiting:
                 time.sleep(0.1)
 
 

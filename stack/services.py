@@ -23,6 +23,7 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("admin", "stack.admin.app:create_app", 1),
         ServiceSpec("api", "stack.api.app:create_app", 2),
         ServiceSpec("payments", "stack.payments.app:create_app", 3),
+        ServiceSpec("worker", "stack.worker:run", None),
     )
 }
 

@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI
 
-from stack.api import admin, carts, catalogue, customers, errors, health, orders
+from stack import heartbeat
+from stack.api import admin, admin_payments, carts, catalogue, customers, errors, health, orders, pay
 from stack.api.context import AppContext
 from stack.api.middleware import RequestContext
 from stack.settings import Settings
 
 ROUTERS: list[APIRouter] = [health.router, catalogue.router, customers.router, carts.router, orders.router,
-                            admin.router]
+                            pay.router, admin.router, admin_payments.router]
 
 
 def _dependency_checks(ctx: AppContext) -> None:
@@ -30,7 +31,8 @@ def _dependency_checks(ctx: AppContext) -> None:
         ctx.redis.ping()
         return "ok"
 
-    ctx.health_checks.update(database=database, redis=redis)
+    ctx.health_checks.update(database=database, redis=redis,
+                             worker=lambda: heartbeat.worker_check(ctx.settings.stack_dir))
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -10,6 +10,7 @@ from fastapi import Request
 from stack.db import Database
 from stack.redis_store import RedisStore
 from stack.settings import Settings
+from stack.shop.provider import PaymentProvider
 from stack.shop.sessions import Sessions
 
 HealthCheck = Callable[[], str]  # "ok" / "disabled", or raises / returns words naming the problem
@@ -21,13 +22,14 @@ class AppContext:
     db: Database
     redis: RedisStore | None
     sessions: Sessions
+    provider: PaymentProvider
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "AppContext":
         db = Database(settings.database_url)
         redis = RedisStore(settings.redis_url, settings.stack_name) if settings.redis_url else None
-        return cls(settings, db, redis, Sessions(db, redis))
+        return cls(settings, db, redis, Sessions(db, redis), PaymentProvider(settings.payments_url, settings.payments_key))
 
 
 def get_ctx(request: Request) -> AppContext:

@@ -56,3 +56,35 @@ class CoreApi:
 
 def error_code(response: httpx.Response) -> str:
     return response.json()["error"]["code"]
+
+
+def wait_until(probe, timeout_s: float = 15.0, interval_s: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll `probe()` until it returns something truthy (webhooks and the worker are async)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval_s)
+
+
+class ShopperWithCards(CoreApi):
+    """CoreApi plus paying: an order for one product, paid with a payment method id."""
+
+    def placed_order(self, email: str, quantity: int = 1) -> dict[str, Any]:
+        product = self.product_with_stock(quantity + 5)
+        return self.ok(self.order(self.cart_with(product["id"], quantity)["id"], email), 201)
+
+    def pay(self, order_id: int, payment_method: str, key: str | None = None) -> httpx.Response:
+        headers = {"Idempotency-Key": key} if key else {}
+        return self.http.post(f"/api/orders/{order_id}/pay", json={"payment_method": payment_method}, headers=headers)
+
+    def order_status(self, order_id: int) -> str:
+        return self.ok(self.http.get(f"/api/orders/{order_id}"))["status"]
+
+    def settles(self, order_id: int, statuses: tuple[str, ...]) -> dict[str, Any]:
+        """The order once its status is one of `statuses` (or as it is after the wait)."""
+        found = wait_until(lambda: (o := self.ok(self.http.get(f"/api/orders/{order_id}")))["status"] in statuses and o)
+        return found or self.ok(self.http.get(f"/api/orders/{order_id}"))

@@ -52,17 +52,6 @@ def make_shop(urls: dict[str, str]) -> Shop:
     return Shop(urls["web"], urls["admin"], client)
 
 
-def missing_api(shop: Shop) -> str | None:
-    """Why the stack cannot serve a shopper yet (its API lacks the catalogue, orders or payments), or None."""
-    for path in ("/api/products", "/api/admin/orders"):
-        if shop.api.get(path).status_code == 404:
-            return f"the stack's API does not serve {path} yet (stack core, issue 2)"
-    answer = shop.api.post("/api/orders/0/pay", json={"payment_method": "pm_card_visa"})
-    if answer.status_code == 404 and answer.json().get("error", {}).get("code") == "not_found":
-        return "the stack's API does not take payments yet (POST /api/orders/{id}/pay, issue 3)"
-    return None
-
-
 def card_number(key: str) -> str:
     return CARDS["cards"][key]["number"]
 
