@@ -28,18 +28,27 @@ def refund(order_id: int, body: RefundRequest, request: Request, ctx: Ctx, _: Ad
     faults = ctx.settings.faults
     key = request.headers.get("idempotency-key")
     key_scope = idempotency.scope(f"POST /api/admin/orders/{order_id}/refunds", "admin", key) if key else None
-    with ctx.db.read() as connection:
-        if key_scope and (stored := idempotency.stored_answer(connection, key_scope)):
-            return JSONResponse(stored[1], status_code=stored[0])
-        plan = refunds.plan(connection, order_id, body.amount, faults)
+    with ctx.db.write() as connection:  # the key is claimed before the provider is asked
+        stored = idempotency.reserve(connection, key_scope) if key_scope else None
+    if stored is not None and stored[0] == idempotency.IN_PROGRESS:
+        raise ApiError(409, "request_in_progress", "A refund with this Idempotency-Key is still being made.")
+    if stored is not None:
+        return JSONResponse(stored[1], status_code=stored[0])
     try:
+        with ctx.db.read() as connection:
+            plan = refunds.plan(connection, order_id, body.amount, faults)
         made = ctx.provider.refund(payment_intent=plan.payment_intent, amount=plan.charge_amount,
                                    metadata={"order_id": str(order_id), "reason": body.reason[:400]},
-                                   idempotency_key=f"shop-refund-{order_id}-{uuid.uuid4().hex}")
+                                   idempotency_key=f"shop-refund-{order_id}-{key or uuid.uuid4().hex}")
     except ProviderUnavailable:
+        _release(ctx, key_scope)
         raise ApiError(503, "payment_provider_unavailable", "The payment provider did not answer; nothing was refunded.")
     except ProviderRefused as error:
+        _release(ctx, key_scope)
         raise ApiError(409, "refund_exceeds_captured" if error.code == "amount_too_large" else "refund_refused", str(error))
+    except BaseException:
+        _release(ctx, key_scope)
+        raise
     with ctx.db.write() as connection:
         row = refunds.record(connection, plan, made, body.reason, faults)
         order = present_order(connection, load_order(connection, order_id))
@@ -48,8 +57,14 @@ def refund(order_id: int, body: RefundRequest, request: Request, ctx: Ctx, _: Ad
             "status": made.get("status"), "created_at": None}
         answer = {"refund": presented, "order": order}
         if key_scope:
-            idempotency.remember(connection, key_scope, 201, answer)
+            idempotency.complete(connection, key_scope, 201, answer)
     return JSONResponse(answer, status_code=201)
+
+
+def _release(ctx: Ctx, key_scope: str | None) -> None:
+    if key_scope:
+        with ctx.db.write() as connection:
+            idempotency.release(connection, key_scope)
 
 
 @router.get("/mailbox")

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 
 from stack.api.auth import Ctx, CustomerOnly, Principal, Who
 from stack.api.context import test_run_tag
@@ -48,17 +49,22 @@ def place_order(body: NewOrder, request: Request, ctx: Ctx, who: Who) -> JSONRes
     key = request.headers.get("idempotency-key")
     token = request.headers.get("authorization", "")
     key_scope = idempotency.scope("POST /api/orders", token, key) if key else None
-    with ctx.db.write() as connection:
-        if key_scope:
-            stored = idempotency.stored_answer(connection, key_scope)
-            if stored:
+    try:
+        with ctx.db.write() as connection:
+            if key_scope and (stored := idempotency.reserve(connection, key_scope)):
                 return JSONResponse(stored[1], status_code=stored[0])
-        order_id = orders.place_order(connection, cart_id=body.cart_id, email=body.email,
-                                      address=body.shipping_address.model_dump(), customer_id=viewer(who),
-                                      tag=test_run_tag(request))
-        answer = orders.present_order(connection, orders.load_order(connection, order_id))
-        if key_scope:
-            idempotency.remember(connection, key_scope, 201, answer)
+            order_id = orders.place_order(connection, cart_id=body.cart_id, email=body.email,
+                                          address=body.shipping_address.model_dump(), customer_id=viewer(who),
+                                          tag=test_run_tag(request))
+            answer = orders.present_order(connection, orders.load_order(connection, order_id))
+            if key_scope:
+                idempotency.complete(connection, key_scope, 201, answer)
+    except IntegrityError:  # PostgreSQL: a concurrent request with the same key won; answer as it did
+        with ctx.db.read() as connection:
+            stored = idempotency.stored_answer(connection, key_scope) if key_scope else None
+        if stored is None:
+            raise
+        return JSONResponse(stored[1], status_code=stored[0])
     return JSONResponse(answer, status_code=201)
 
 

@@ -45,10 +45,14 @@ def pay(order_id: int, body: PayRequest, request: Request, ctx: Ctx, who: Who) -
     key = request.headers.get("idempotency-key")
     key_scope = idempotency.scope(f"POST /api/orders/{order_id}/pay", request.headers.get("authorization", ""),
                                   key) if key else None
-    with ctx.db.write() as connection:
-        if key_scope and (stored := idempotency.stored_answer(connection, key_scope)):
-            return JSONResponse(stored[1], status_code=stored[0])
-        attempt = payment.start(connection, order_id, body.payment_method, customer_id=viewer(who), faults=faults)
+    with ctx.db.write() as connection:  # the key is claimed with the attempt, before the provider is asked
+        stored = idempotency.reserve(connection, key_scope) if key_scope else None
+        if stored is None:
+            attempt = payment.start(connection, order_id, body.payment_method, customer_id=viewer(who), faults=faults)
+    if stored is not None and stored[0] == idempotency.IN_PROGRESS:
+        raise ApiError(409, "payment_in_progress", "A payment with this Idempotency-Key is still being processed.")
+    if stored is not None:
+        return JSONResponse(stored[1], status_code=stored[0])
     try:
         outcome = ctx.provider.charge(amount=attempt.amount, currency=attempt.currency,
                                       payment_method=body.payment_method, return_url=body.return_url,
@@ -59,21 +63,27 @@ def pay(order_id: int, body: PayRequest, request: Request, ctx: Ctx, who: Who) -
         log.warning("payment provider unavailable for order %s: %s", order_id, error)
         with ctx.db.write() as connection:
             payment.abandon(connection, attempt, "payment_provider_unavailable")
+            if key_scope:
+                idempotency.release(connection, key_scope)
         raise ApiError(503, "payment_provider_unavailable", "The payment provider did not answer; nothing was charged.")
     except ProviderRefused as error:
         with ctx.db.write() as connection:
             payment.abandon(connection, attempt, error.code or "payment_refused")
+            if key_scope:
+                idempotency.release(connection, key_scope)
         raise ApiError(422, "invalid_payment_method", str(error))
     except BaseException:  # never leave the order blocked by an attempt that will not finish
         with ctx.db.write() as connection:
             payment.abandon(connection, attempt, "internal_error")
+            if key_scope:
+                idempotency.release(connection, key_scope)
         raise
     with ctx.db.write() as connection:
         row = payment.record(connection, attempt, outcome, faults)
     status, answer = _answer(ctx, attempt.order_id, row, outcome if isinstance(outcome, Decline) else None)
     if key_scope:
         with ctx.db.write() as connection:
-            idempotency.remember(connection, key_scope, status, answer)
+            idempotency.complete(connection, key_scope, status, answer)
     return JSONResponse(answer, status_code=status)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from stack.shop.clock import now
 from stack.tables import idempotency_keys
@@ -25,6 +25,26 @@ def stored_answer(connection: Connection, key_scope: str) -> tuple[int, dict[str
     return (row.status_code, row.body) if row else None
 
 
-def remember(connection: Connection, key_scope: str, status_code: int, body: dict[str, Any]) -> None:
-    connection.execute(insert(idempotency_keys).values(scope=key_scope, status_code=status_code, body=body,
+IN_PROGRESS = 0  # status_code of a key whose first request has not answered yet
+
+
+def reserve(connection: Connection, key_scope: str) -> tuple[int, dict[str, Any]] | None:
+    """Claim a key before acting: None when this request may act; else the stored answer, or
+    (IN_PROGRESS, {}) while the first request with this key is still at work."""
+    stored = stored_answer(connection, key_scope)
+    if stored is not None:
+        return stored
+    connection.execute(insert(idempotency_keys).values(scope=key_scope, status_code=IN_PROGRESS, body={},
                                                        created_at=now()))
+    return None
+
+
+def complete(connection: Connection, key_scope: str, status_code: int, body: dict[str, Any]) -> None:
+    connection.execute(update(idempotency_keys).where(idempotency_keys.c.scope == key_scope)
+                       .values(status_code=status_code, body=body))
+
+
+def release(connection: Connection, key_scope: str) -> None:
+    """The first request failed before acting: let a retry with the same key try again."""
+    connection.execute(delete(idempotency_keys).where(idempotency_keys.c.scope == key_scope,
+                                                      idempotency_keys.c.status_code == IN_PROGRESS))

@@ -1,4 +1,4 @@
-"""Helpers for the plugin's self-tests: inner pytest runs with a clean, known environment."""
+"""The plugin's self-tests run with a clean, known environment (helpers: inner_runs.py)."""
 
 from __future__ import annotations
 
@@ -16,17 +16,3 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(__import__("os").environ):
         if name.endswith(("__STAGING", "__LOCAL", "__PRODUCTION")):
             monkeypatch.delenv(name)
-
-
-def run_inline(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """In-process run (fast). Locust stays out of this process (gevent); playwright too
-    (its soft-assertion scope does not nest inside the outer run's)."""
-    return pytester.runpytest("-p", "no:locust", "-p", "no:playwright", "-p", "no:cacheprovider", *args)
-
-
-def run_subprocess(pytester: pytest.Pytester, *args: str, timeout: float = 90) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:locust", "-p", "no:cacheprovider", *args, timeout=timeout)
-
-
-def header(result: pytest.RunResult) -> str:
-    return "\n".join(line for line in result.outlines if line.startswith("shopflow:"))

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import run_inline, run_subprocess
+from inner_runs import run_inline, run_subprocess
 
 from fixtures.environment import load_environments
 from stack import runner

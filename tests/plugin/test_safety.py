@@ -6,7 +6,7 @@ that run there do not ask for the environment."""
 from __future__ import annotations
 
 import pytest
-from conftest import run_inline, run_subprocess
+from inner_runs import run_inline, run_subprocess
 
 SUITE = '''
 import pytest
