@@ -6,12 +6,12 @@ data, delete a test customer.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from stack.api.auth import Admin, Ctx
+from stack.api.auth import MAX_ID, Admin, Ctx
 from stack.seed import reset_data, seed
 from stack.shop import customers as shop_customers
 from stack.shop import orders, testruns
@@ -34,7 +34,7 @@ def search_orders(ctx: Ctx, _: Admin, q: str | None = None, status: str | None =
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: int, ctx: Ctx, _: Admin) -> dict[str, Any]:
+def get_order(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx, _: Admin) -> dict[str, Any]:
     with ctx.db.read() as connection:
         return orders.present_order(connection, orders.load_order(connection, order_id))
 
@@ -46,7 +46,7 @@ def search_customers(ctx: Ctx, _: Admin, q: str | None = None) -> dict[str, Any]
 
 
 @router.delete("/customers/{customer_id}", status_code=204)
-def delete_customer(customer_id: int, ctx: Ctx, _: Admin) -> Response:
+def delete_customer(customer_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx, _: Admin) -> Response:
     with ctx.db.write() as connection:
         if not testruns.delete_customer(connection, customer_id):
             raise ApiError(404, "customer_not_found", f"No customer {customer_id}.")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from stack.api.auth import Admin, Ctx
+from stack.api.auth import MAX_ID, Admin, Ctx
 from stack.shop import idempotency, mailbox, refunds
 from stack.shop.errors import ApiError
 from stack.shop.orders import load_order, present_order, present_refund
@@ -24,7 +24,7 @@ class RefundRequest(BaseModel):
 
 
 @router.post("/orders/{order_id}/refunds", status_code=201)
-def refund(order_id: int, body: RefundRequest, request: Request, ctx: Ctx, _: Admin) -> JSONResponse:
+def refund(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: RefundRequest, request: Request, ctx: Ctx, _: Admin) -> JSONResponse:
     faults = ctx.settings.faults
     key = request.headers.get("idempotency-key")
     key_scope = idempotency.scope(f"POST /api/admin/orders/{order_id}/refunds", "admin", key) if key else None

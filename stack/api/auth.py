@@ -61,3 +61,4 @@ Who = Annotated[Principal, Depends(principal)]
 Admin = Annotated[Principal, Depends(admin)]
 CustomerOnly = Annotated[Principal, Depends(customer)]
 Ctx = Annotated[AppContext, Depends(get_ctx)]
+MAX_ID = 2**31 - 1  # ids in paths: beyond this a 422, never a database overflow

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from stack.api.auth import Ctx, Principal, Who
+from stack.api.auth import MAX_ID, Ctx, Principal, Who
 from stack.api.context import test_run_tag
 from stack.shop import carts
 
@@ -56,7 +56,7 @@ def add_line(cart_id: str, line: NewLine, ctx: Ctx, who: Who) -> JSONResponse:
 
 
 @router.patch("/{cart_id}/lines/{line_id}")
-def update_line(cart_id: str, line_id: int, change: Quantity, ctx: Ctx, who: Who) -> dict[str, Any]:
+def update_line(cart_id: str, line_id: Annotated[int, Path(ge=1, le=MAX_ID)], change: Quantity, ctx: Ctx, who: Who) -> dict[str, Any]:
     with ctx.db.write() as connection:
         carts.open_cart(connection, cart_id, customer_id=_owner(who))
         carts.set_quantity(connection, cart_id, line_id, change.quantity)
@@ -64,7 +64,7 @@ def update_line(cart_id: str, line_id: int, change: Quantity, ctx: Ctx, who: Who
 
 
 @router.delete("/{cart_id}/lines/{line_id}")
-def remove_line(cart_id: str, line_id: int, ctx: Ctx, who: Who) -> dict[str, Any]:
+def remove_line(cart_id: str, line_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx, who: Who) -> dict[str, Any]:
     with ctx.db.write() as connection:
         carts.open_cart(connection, cart_id, customer_id=_owner(who))
         carts.remove_line(connection, cart_id, line_id)

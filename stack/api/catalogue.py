@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from stack.api.auth import Ctx, Who
+from stack.api.auth import MAX_ID, Ctx, Who
 from stack.shop import catalogue
 from stack.shop.errors import ApiError
 
@@ -14,8 +14,9 @@ router = APIRouter(prefix="/api")
 
 
 @router.get("/products")
-def list_products(ctx: Ctx, _: Who, page: int = Query(1, ge=1), per_page: int = Query(20, ge=1, le=catalogue.MAX_PER_PAGE),
-                  category: str | None = None, q: str | None = None) -> dict[str, Any]:
+def list_products(ctx: Ctx, _: Who, page: int = Query(1, ge=1, le=1000), per_page: int = Query(20, ge=1, le=catalogue.MAX_PER_PAGE),
+                  category: str | None = Query(None, pattern=r"^[a-z0-9-]{1,40}$"),
+                  q: str | None = Query(None, max_length=60)) -> dict[str, Any]:
     with ctx.db.read() as connection:
         rows, total = catalogue.list_products(connection, page=page, per_page=per_page, category=category, text=q)
     return {"items": [catalogue.present_product(r, ctx.settings.faults) for r in rows], "page": page,
@@ -32,7 +33,7 @@ def product_by_slug(slug: str, ctx: Ctx, _: Who) -> dict[str, Any]:
 
 
 @router.get("/products/{product_id}")
-def product(product_id: int, ctx: Ctx, _: Who) -> dict[str, Any]:
+def product(product_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx, _: Who) -> dict[str, Any]:
     with ctx.db.read() as connection:
         row = catalogue.get_product(connection, product_id=product_id)
     if row is None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
-from stack.api.auth import Ctx, CustomerOnly, Principal, Who
+from stack.api.auth import MAX_ID, Ctx, CustomerOnly, Principal, Who
 from stack.api.context import test_run_tag
 from stack.shop import idempotency, orders
 from stack.shop.errors import ApiError
@@ -76,7 +76,7 @@ def my_orders(ctx: Ctx, who: CustomerOnly) -> dict[str, Any]:
 
 
 @router.get("/{order_id}")
-def get_order(order_id: int, ctx: Ctx, who: Who) -> dict[str, Any]:
+def get_order(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx, who: Who) -> dict[str, Any]:
     with ctx.db.read() as connection:
         return orders.present_order(connection, orders.load_order(connection, order_id, customer_id=viewer(who)))
 

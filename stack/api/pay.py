@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import stripe
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from stack.api.auth import Ctx, Who
+from stack.api.auth import MAX_ID, Ctx, Who
 from stack.api.orders import slow_checkout, viewer
 from stack.shop import idempotency, payment, webhooks
 from stack.shop.errors import ApiError
@@ -39,7 +39,7 @@ def _answer(ctx: Any, order_id: int, payment_row: Any, decline: Decline | None) 
 
 
 @router.post("/api/orders/{order_id}/pay")
-def pay(order_id: int, body: PayRequest, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
+def pay(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: PayRequest, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
     slow_checkout(ctx)
     faults = ctx.settings.faults
     key = request.headers.get("idempotency-key")

@@ -100,7 +100,7 @@ def build_router(settings: Settings, sandbox: Sandbox) -> APIRouter:
                                  "redirect_url": redirect})
         if redirect:
             return RedirectResponse(redirect, status_code=303)
-        return _page("challenge_done.html", status=status, pi=pi)
+        return _page("challenge_done.html", result=status, pi=pi)  # `status` would be the HTTP status
 
     @router.post("/3ds/{pi_id}/complete")
     async def complete(pi_id: str, request: Request) -> Response:

@@ -1,0 +1,41 @@
+"""Smoke: is this deploy up? Read-only, fast, safe on production (nondestructive)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.smoke, pytest.mark.nondestructive]
+TIMEOUT_S = 10
+
+
+def test_health_is_ok_with_a_version_and_every_check_ok(shopflow_env) -> None:
+    response = httpx.get(f"{shopflow_env.url('api')}/health", timeout=TIMEOUT_S)
+    body = response.json()
+    assert response.status_code == 200, f"/health answered {response.status_code}: {body}"
+    failing = {name: value for name, value in body.get("checks", {}).items() if value not in ("ok", "disabled")}
+    assert not failing, f"/health reports failing checks: {failing}"
+    assert body.get("status") == "ok", f"/health status is {body.get('status')!r}"
+    assert body.get("version"), "/health reports no version"
+
+
+def test_the_product_api_answers_with_the_token(api) -> None:
+    page = api.list_products(per_page=5)
+    assert page["items"], "the product API returned no products"
+    product = page["items"][0]
+    assert isinstance(product.get("price"), int), f"a product has no integer price: {sorted(product)}"
+    assert api.get_product(product["id"])["id"] == product["id"]
+
+
+def test_storefront_home_and_a_product_page_answer(shopflow_env, api) -> None:
+    web = shopflow_env.url("web")
+    home = httpx.get(web + "/", timeout=TIMEOUT_S)
+    assert home.status_code == 200, f"storefront home answered {home.status_code}"
+    slug = api.list_products(per_page=1)["items"][0]["slug"]
+    product = httpx.get(f"{web}/products/{slug}", timeout=TIMEOUT_S)
+    assert product.status_code == 200, f"product page /products/{slug} answered {product.status_code}"
+
+
+def test_the_admin_sign_in_page_is_reachable(shopflow_env) -> None:
+    response = httpx.get(f"{shopflow_env.url('admin')}/sign-in", timeout=TIMEOUT_S)
+    assert response.status_code == 200, f"admin sign-in answered {response.status_code}"
