@@ -37,6 +37,7 @@ DEFAULT_LOAD_PROFILE = "checkout_flow"
 DEFAULT_LOAD_DURATION = "30s"
 INTERRUPT_GRACE_S = 20.0
 PYTEST_TIMEOUT_S = 30 * 60
+COLLECTION_FAILURE = "collection failure"  # pytest's JUnit message for a module it could not collect
 ARTEFACTS = "artefacts"
 BROWSER_ARTEFACTS = ("--screenshot", "only-on-failure", "--tracing", "retain-on-failure", "--video", "retain-on-failure")
 
@@ -328,8 +329,10 @@ class Gate:
         bad = sum(c.failed + c.errors for c in counts)
         skipped = sum(c.skipped for c in counts)
         detail = f"{passed} passed, {bad} failed, {skipped} skipped"
-        if code not in (PYTEST_OK, PYTEST_FAILED) or (code == PYTEST_FAILED and not outcomes):
-            # exit 1 without a single result is pytest failing to start (a broken conftest), not a red test
+        uncollectable = [o for o in outcomes if o.reason == COLLECTION_FAILURE]
+        if code not in (PYTEST_OK, PYTEST_FAILED) or (code == PYTEST_FAILED and not outcomes) or uncollectable:
+            # exit 1 without a single result is pytest failing to start (a broken conftest), not a
+            # red test; so is a module that cannot be collected (under xdist that is exit 1, not 2)
             log = state.run / "logs" / f"pytest-{name}.log"
             raise StageFailed(f"pytest could not run the {what} tests (exit {code}): {_log_reason(log)}", EXIT_USAGE)
         if code == PYTEST_FAILED or bad:
@@ -522,10 +525,14 @@ def _log_reason(log: Path) -> str:
     internal = [l for l in lines if l.startswith("INTERNALERROR>") and l.removeprefix("INTERNALERROR>").strip()]
     if internal:
         return internal[-1][:300]
+    start = next((i for i, l in enumerate(lines) if "ERROR collecting " in l), None)
+    if start is not None:  # the module pytest could not collect, and the first error it raised
+        module = lines[start].strip("_ ").removeprefix("ERROR collecting ")
+        raised = next((l[1:].strip() for l in lines[start:] if l.startswith("E ")), "")
+        return f"collecting {module}: {raised or 'see the log'}"[:300]
     raised = [l[1:].strip() for l in lines if l.startswith("E ")]
     if raised:
-        collecting = next((l.strip("_ ").removeprefix("ERROR collecting ") for l in lines if "ERROR collecting " in l), "")
-        return ((f"collecting {collecting}: " if collecting else "") + raised[-1])[:300]
+        return raised[-1][:300]
     errors = [l for l in lines if "error" in l.lower()]
     return (errors or lines or ["no output"])[-1][:300]
 

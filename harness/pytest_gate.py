@@ -31,9 +31,19 @@ def area_of(markers: set[str], order: tuple[str, ...] = AREAS) -> str:
     return next((area for area in order if markers.intersection(markers_of(area))), "")
 
 
+def test_id(item: pytest.Item) -> str:
+    """The node id, with the item's own name where the id lacks it: schemathesis gives every
+    operation of one test the same node id (`…::test_reads`) but its own name
+    (`test_reads[GET /api/products]`); keyed on the bare id they would fold into one test
+    with "re-runs"."""
+    if item.nodeid.endswith(item.name):
+        return item.nodeid
+    return f"{item.nodeid.rpartition('::')[0]}::{item.name}"
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         markers = {mark.name for mark in item.iter_markers()}
         item.user_properties.append((AREA_PROPERTY, area_of(markers)))
-        item.user_properties.append((NODEID_PROPERTY, item.nodeid))
+        item.user_properties.append((NODEID_PROPERTY, test_id(item)))

@@ -259,10 +259,10 @@ def test_ctrl_c_writes_what_exists_and_exits_3(stack, suites: Path, tmp_path: Pa
     process = subprocess.Popen([sys.executable, "-m", "harness.cli", "gate", "--env", "gatetest", "--env-file",
                                 str(env_file), "--suites-path", str(suites), "--no-load", "--quiet"],
                                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(reports.glob("*/junit-smoke.xml")) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # generous: a busy 2-core machine starts pytest slowly
+    while not list(reports.glob("*/logs/pytest-areas.log")) and time.monotonic() < deadline:
         time.sleep(0.2)
-    time.sleep(2.0)  # the areas stage is running its slow test now
+    time.sleep(1.0)  # the areas stage has started its pytest (whose slow test sleeps 60 s)
     process.send_signal(sig)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 3, out + err
@@ -432,3 +432,51 @@ def test_a_test_module_that_cannot_be_imported_is_named_in_the_error(stack, suit
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr == ("shopflow-qa: error: pytest could not run the smoke tests (exit 2): collecting "
                              "suites-with-a-broken-module/test_payments_new.py: ModuleNotFoundError: No module named 'nowhere'\n")
+
+    # The same under xdist (the areas stage), where pytest says exit 1 and writes a JUnit error.
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet",
+                    "--suites", "payments,admin", "--no-load"],
+                   _environ(tmp_path, tmp_path / "reports", GATE_TEST_API_URL=stack.api_url))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("shopflow-qa: error: pytest could not run the payments, admin tests (exit 1): "
+                                    "collecting suites-with-a-broken-module/test_payments_new.py: ModuleNotFoundError")
+
+
+SCHEMATHESIS_TEST = '''
+import os
+
+import pytest
+import schemathesis
+from hypothesis import settings
+
+schema = schemathesis.openapi.from_dict({
+    "openapi": "3.0.3", "info": {"title": "two reads", "version": "1"},
+    "paths": {
+        "/health": {"get": {"responses": {"200": {"description": "ok"}}}},
+        "/api/categories": {"get": {"responses": {"200": {"description": "ok"}}}},
+    },
+})
+schema.config.update(base_url=os.environ["GATE_TEST_API_URL"])
+
+
+@pytest.mark.contract
+@schema.parametrize()
+@settings(max_examples=1)
+def test_reads(case):
+    case.call()
+'''
+
+
+def test_schemathesis_operations_count_as_tests_not_as_reruns(stack, tmp_path: Path) -> None:
+    """schemathesis gives each operation of one test the same node id: the gate keeps them apart."""
+    suites = tmp_path / "contract-suites"
+    suites.mkdir()
+    (suites / "conftest.py").write_text(CONFTEST)
+    (suites / "test_contract.py").write_text(SCHEMATHESIS_TEST)
+    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+    reports = tmp_path / "reports"
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load",
+                    "--suites", "contract", "--quiet"], _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url))
+    assert result.returncode == 0, result.stdout + result.stderr
+    [contract] = json.loads((_latest(reports) / "gate.json").read_text())["areas"]
+    assert (contract["tests"], contract["passed"], contract["rerun"]) == (2, 2, 0), contract
