@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from harness import gate_commands, ops_commands, stack_commands
+from harness import gate_commands, load_commands, ops_commands, stack_commands
 
 app = typer.Typer(
     help="ShopFlow QA harness: post-deploy gate, load profiles, local stacks.",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(stack_commands.app, name="stack")
 gate_commands.register(app)
 ops_commands.register(app)
+load_commands.register(app)
 
 
 def main() -> None:

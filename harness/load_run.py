@@ -1,0 +1,259 @@
+"""`shopflow-qa load`: run a Locust profile as a subprocess, bounded, and judge it by its SLOs.
+
+Why a subprocess: Locust's gevent patching must never enter a process that also runs pytest
+or Playwright (DESIGN.md). This side sizes the run from the environment, starts Locust
+headless with hard bounds (users, run time, request count, a kill deadline), and afterwards
+evaluates loadtests/slo.py's thresholds over the statistics the profile dumped, writing
+Locust's HTML/CSV and `summary.json` into the run folder. Exit codes per DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from fixtures.environment import ConfigError, Environment, resolve_environment
+from harness import run_dir
+from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from harness.managed_stack import managed_stack
+from loadtests import slo
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LOADTESTS = REPO_ROOT / "loadtests"
+PROFILES = {"browse": "browse.py", "checkout_flow": "checkout_flow.py", "api_mix": "api_mix.py"}
+USERS_PER_API_TASK = {"browse": 10, "checkout_flow": 5, "api_mix": 8}  # sized from capacity.api
+MAX_USERS = 500
+MAX_DURATION_S = 6 * 3600
+STOP_TIMEOUT_S = 15  # drain: users finish the flow they are in (no half-made checkouts)
+KILL_MARGIN_S = 60
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+SUMMARY_SCHEMA = "shopflow-qa/load/1"
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `30s`, `2m`, `1h`, `500ms` or a bare number of seconds (1 s … 6 h)."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ConfigError(f"--duration: expected e.g. 30s, 2m or 1h, got {text!r}")
+    seconds = float(match.group(1)) * {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600}[match.group(2)]
+    if not 1 <= seconds <= MAX_DURATION_S:
+        raise ConfigError(f"--duration: must be between 1s and 6h, got {text!r}")
+    return seconds
+
+
+def size_users(profile: str, environment: Environment, users: int | None) -> int:
+    """Users from the environment's API capacity (staging 2 tasks, production 6), or `--users`."""
+    if users is not None:
+        if not 1 <= users <= MAX_USERS:
+            raise ConfigError(f"--users: must be between 1 and {MAX_USERS}, got {users}")
+        return users
+    return max(1, environment.capacity.api) * USERS_PER_API_TASK[profile]
+
+
+@dataclass
+class LoadOptions:
+    profile: str
+    env: str | None = None
+    env_files: list[str] = field(default_factory=list)
+    users: int | None = None
+    spawn_rate: float | None = None
+    duration: str = "60s"
+    slos_path: Path = slo.SLO_FILE
+    slo_overrides: list[str] = field(default_factory=list)
+    max_requests: int = 100_000
+    purge: bool = False
+    shape: str | None = None
+    quiet: bool = False
+
+
+@dataclass
+class Plan:
+    """Everything decided before Locust starts (validated: a bad option never starts a stack)."""
+
+    options: LoadOptions
+    environment: Environment
+    users: int
+    spawn_rate: float
+    duration_s: float
+    thresholds: list[slo.Threshold]
+
+
+def plan(options: LoadOptions) -> Plan:
+    if options.profile not in PROFILES:
+        raise ConfigError(f"unknown load profile '{options.profile}' (known: {', '.join(PROFILES)})")
+    duration_s = parse_duration(options.duration)
+    if options.max_requests < 1:
+        raise ConfigError(f"--max-requests: must be at least 1, got {options.max_requests}")
+    if options.shape is not None:
+        from loadtests import shapes
+
+        if options.shape not in shapes.SHAPES:
+            raise ConfigError(f"--shape: unknown shape '{options.shape}' (known: {', '.join(shapes.SHAPES)})")
+    environment = resolve_environment(options.env, options.env_files)
+    if environment.read_only:
+        where = f" ({', '.join(environment.production_urls)})" if environment.production_urls else ""
+        raise ConfigError(f"refused on {environment.name}{where}: load writes data and the policy is read-only")
+    environment.secret("token")  # a missing secret is a one-line error before anything starts
+    users = size_users(options.profile, environment, options.users)
+    spawn_rate = options.spawn_rate if options.spawn_rate else max(1.0, users / 5)
+    slo_env = slo.slo_environment(environment.name, bool(environment.stack_name), Path(options.slos_path))
+    thresholds = slo.thresholds_for(slo_env, options.profile, Path(options.slos_path))
+    thresholds = slo.with_overrides(thresholds, [slo.parse_override(t) for t in options.slo_overrides])
+    if not thresholds:  # a load run that nothing can fail is not a gate
+        raise ConfigError(f"no load SLOs for '{slo_env}' in {options.slos_path} (add [{slo_env}.load] or pass --slos/--slo)")
+    return Plan(options, environment, users, spawn_rate, duration_s, thresholds)
+
+
+def _health(environment: Environment) -> dict[str, Any]:
+    url = f"{environment.url('api')}/health"
+    try:
+        return httpx.get(url, timeout=5.0).json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise ConfigError(f"{environment.url('api')} unreachable ({type(error).__name__}); "
+                          f"try `shopflow-qa doctor --env {environment.name}`") from None
+
+
+def _run_id() -> str:
+    return os.environ.get("SHOPFLOW_RUN_ID") or (
+        f"load-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}")
+
+
+def locust_command(p: Plan, run: Path) -> list[str]:
+    command = [sys.executable, "-m", "locust", "-f", str(LOADTESTS / PROFILES[p.options.profile]),
+               "--headless", "-H", p.environment.url("api"), "--stop-timeout", str(STOP_TIMEOUT_S),
+               "--csv", str(run / "locust"), "--csv-full-history", "--html", str(run / "locust.html"),
+               "--loglevel", "WARNING"]
+    if not p.options.shape:
+        command += ["-u", str(p.users), "-r", f"{p.spawn_rate:g}", "-t", f"{max(1, round(p.duration_s))}s"]
+    if p.options.quiet:
+        command += ["--only-summary"]
+    return command
+
+
+def _child_env(p: Plan, run: Path, run_id: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "SHOPFLOW_LOAD_TOKEN": p.environment.secret("token"),
+        "SHOPFLOW_RUN_ID": run_id,
+        "SHOPFLOW_LOAD_STATS": str(run / "stats.json"),
+        "SHOPFLOW_LOAD_MAX_REQUESTS": str(p.options.max_requests),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])),
+        "PYTHONUNBUFFERED": "1",
+    })
+    if p.options.shape:
+        env.update({"SHOPFLOW_LOAD_SHAPE": p.options.shape, "SHOPFLOW_LOAD_PEAK": str(p.users),
+                    "SHOPFLOW_LOAD_DURATION_S": f"{p.duration_s:g}"})
+    return env
+
+
+def _run_locust(command: list[str], env: dict[str, str], log: Path, deadline_s: float) -> tuple[int, bool]:
+    """Run Locust, its output on screen and in `log`; (exit code, interrupted). Killed at the deadline."""
+    with log.open("w") as sink:
+        child = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        started = time.monotonic()
+        try:
+            assert child.stdout is not None
+            for line in child.stdout:
+                sink.write(line)
+                print(line, end="", flush=True)
+                if time.monotonic() - started > deadline_s:
+                    break
+            try:
+                child.wait(timeout=max(1.0, deadline_s - (time.monotonic() - started)))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+                sink.write(f"shopflow: killed after {deadline_s:.0f} s\n")
+                return -9, False
+            return child.returncode, False
+        except KeyboardInterrupt:
+            os.killpg(child.pid, signal.SIGINT)  # Locust stops and still writes its reports
+            try:
+                child.wait(timeout=STOP_TIMEOUT_S + 10)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+            return child.returncode, True
+
+
+def summary(p: Plan, run_id: str, health: dict[str, Any], stats: dict[str, Any],
+            verdicts: list[slo.Verdict], code: int, extra: dict[str, Any]) -> dict[str, Any]:
+    def endpoint(item: dict[str, Any]) -> dict[str, Any]:
+        pct = item.get("percentiles_ms") or {}
+        return {"count": item.get("count", 0), "failures": item.get("failures", 0),
+                "p50_ms": pct.get("p50_ms"), "p95_ms": pct.get("p95_ms"), "p99_ms": pct.get("p99_ms"),
+                "rps": round(float(item.get("rps", 0.0)), 3)}
+
+    return {
+        "schema": SUMMARY_SCHEMA, "profile": p.options.profile, "verdict": "passed" if code == EXIT_OK else "failed",
+        "exit_code": code, "environment": p.environment.name, "api_url": p.environment.url("api"),
+        "version": health.get("version"), "faults": health.get("faults", []), "run_id": run_id,
+        "users": p.users, "spawn_rate": p.spawn_rate, "duration_s": p.duration_s, "shape": p.options.shape,
+        "max_requests": p.options.max_requests,
+        "endpoints": {name: endpoint(item) for name, item in sorted(stats.get("endpoints", {}).items())},
+        "total": endpoint(stats.get("total", {})),
+        "checks": stats.get("checks", {}), "successful_checkouts": stats.get("checks", {}).get("checkouts", 0),
+        "errors": stats.get("errors", []), "thresholds": slo.as_rows(verdicts), **extra,
+    }
+
+
+def run_load(options: LoadOptions) -> int:
+    p = plan(options)
+    run = run_dir.create_run_dir(p.environment.name, f"load-{options.profile}")
+    run_id = _run_id()
+    with managed_stack(p.environment):
+        health = _health(p.environment)
+        shape = f", shape {options.shape}" if options.shape else ""
+        print(f"load {options.profile} on {p.environment.name} ({p.environment.url('api')}): {p.users} users, "
+              f"{p.duration_s:g} s{shape}, at most {options.max_requests} requests; run id {run_id}; into {run}",
+              flush=True)
+        if health.get("faults"):
+            print(f"warning: the stack has active faults: {', '.join(map(str, health['faults']))}", flush=True)
+        deadline = p.duration_s + STOP_TIMEOUT_S + KILL_MARGIN_S
+        code, interrupted = _run_locust(locust_command(p, run), _child_env(p, run, run_id), run / "locust.log", deadline)
+        stats_file = run / "stats.json"
+        if not stats_file.exists():
+            if interrupted:
+                return EXIT_INTERRUPTED
+            tail = [line for line in (run / "locust.log").read_text().splitlines() if line.strip()][-1:]
+            raise ConfigError(f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; "
+                              f"see {run / 'locust.log'}")
+        stats = json.loads(stats_file.read_text())
+        verdicts = slo.evaluate(p.thresholds, slo.RunStats.from_dict(stats))
+        extra: dict[str, Any] = {}
+        if options.purge:
+            from harness import admin_data
+
+            extra["purged"] = admin_data.purge(p.environment, run_id)
+    result = EXIT_INTERRUPTED if interrupted else (EXIT_OK if all(v.passed for v in verdicts) else EXIT_FAILED)
+    (run / "summary.json").write_text(json.dumps(summary(p, run_id, health, stats, verdicts, result, extra), indent=2) + "\n")
+    _plot(run)
+    print()
+    print(slo.table(verdicts))
+    breached = [v.threshold.name for v in verdicts if not v.passed]
+    verdict = "all SLOs met" if not breached else f"SLO breached: {', '.join(breached)}"
+    print(f"load {options.profile}: {verdict} ({stats.get('total', {}).get('count', 0)} requests); summary {run / 'summary.json'}")
+    return result
+
+
+def _plot(run: Path) -> None:
+    """A PNG of percentiles and throughput over time, when matplotlib is there (never fails the run)."""
+    try:
+        from harness import load_plot
+
+        load_plot.plot(run / "locust_stats_history.csv", run / "latency.png")
+    except Exception as error:  # a missing picture is not a failed load run
+        print(f"warning: no latency plot ({type(error).__name__}: {error})", file=sys.stderr)

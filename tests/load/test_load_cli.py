@@ -1,0 +1,113 @@
+"""`shopflow-qa load` for real: Locust in a subprocess against real local stacks, a few seconds each.
+
+Proves the exit codes (0 met, 1 breached and named, 2 refused/bad input), the run folder
+(Locust HTML/CSV, summary.json the gate reads, the plot), that checkout_flow loses nothing
+(orders carrying the run's tag = successful checkouts), and the self-test: the same profile
+goes red on a stack with the `slow_api` fault, for the latency reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness import gate_summary
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CI_SLOS = Path(__file__).with_name("slos-ci.toml")  # same schema, loose limits: no flakes on busy cores
+
+
+def shopflow_load(tmp_path: Path, *args: str, run_id: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV", "SHOPFLOW_RUN_ID")}
+    env["SHOPFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
+    if run_id:
+        env["SHOPFLOW_RUN_ID"] = run_id
+    if "--slos" not in args and "production" not in args and "nowhere" not in args:
+        args = (*args, "--slos", str(CI_SLOS))
+    return subprocess.run([sys.executable, "-m", "harness.cli", "load", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def on(stack) -> tuple[str, ...]:
+    """Command-line options that aim at a test stack (its env.toml names the environment after it)."""
+    return ("--env", stack.name, "--env-file", str(stack.env_file))
+
+
+def summary_of(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / "reports" / "latest" / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["shopping"], "unknown load profile 'shopping'"),
+    (["browse", "--duration", "soon"], "--duration: expected e.g. 30s"),
+    (["browse", "--duration", "7h"], "between 1s and 6h"),
+    (["browse", "--slo", "p95_ms=3"], "--slo: unknown threshold"),
+    (["browse", "--shape", "wave"], "--shape: unknown shape 'wave'"),
+    (["browse", "--env", "production"], "refused on production"),
+    (["browse", "--env", "nowhere"], "unknown environment 'nowhere'"),
+    (["browse", "--slos", "/dev/null"], "no load SLOs for 'local'"),
+])
+def test_bad_input_and_a_read_only_environment_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = shopflow_load(tmp_path, *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr and not (tmp_path / "reports").exists()
+
+
+def test_browse_meets_its_slos_and_writes_the_run_folder(tmp_path: Path, sqlite_stack) -> None:
+    result = shopflow_load(tmp_path, "browse", *on(sqlite_stack), "--users", "2", "--duration", "3s", "-q")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    run = (tmp_path / "reports" / "latest").resolve()
+    summary = summary_of(tmp_path)
+    assert summary["verdict"] == "passed" and summary["environment"] == sqlite_stack.name
+    assert summary["api_url"] == sqlite_stack.api_url and summary["total"]["count"] > 0
+    assert summary["total"]["failures"] == 0 and "GET /api/products" in summary["endpoints"]
+    assert summary["thresholds"] and all(t["passed"] for t in summary["thresholds"])
+    for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "latency.png"):
+        assert (run / name).stat().st_size > 0, name
+    rows = gate_summary.slo_rows(summary)  # the gate's reader of this summary
+    assert rows and all(r.passed for r in rows) and rows[0].name == "error_rate"
+    assert "all SLOs met" in result.stdout
+    assert "local-service-token" not in "".join(p.read_text(errors="replace") for p in run.iterdir() if p.suffix != ".png")
+
+
+def test_an_impossible_threshold_exits_1_and_names_it(tmp_path: Path, sqlite_stack) -> None:
+    result = shopflow_load(tmp_path, "api_mix", *on(sqlite_stack), "--users", "2",
+                           "--duration", "2s", "-q", "--slo", "min_rps=100000")
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "SLO breached: min_rps" in result.stdout
+    breached = [t for t in summary_of(tmp_path)["thresholds"] if not t["passed"]]
+    assert [(t["name"], t["limit"]) for t in breached] == [("min_rps", 100000)]
+
+
+def test_checkout_flow_loses_nothing_every_successful_checkout_is_a_tagged_order(tmp_path: Path, sqlite_stack) -> None:
+    run_id = f"load-test-{uuid.uuid4().hex[:8]}"
+    result = shopflow_load(tmp_path, "checkout_flow", *on(sqlite_stack), "--users", "3",
+                           "--duration", "4s", "-q", run_id=run_id)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    summary = summary_of(tmp_path)
+    assert summary["run_id"] == run_id and summary["successful_checkouts"] > 0
+    assert summary["endpoints"]["POST /api/orders/[id]/pay"]["count"] >= summary["successful_checkouts"]
+    counts = httpx.get(f"{sqlite_stack.api_url}/api/admin/test-runs/{run_id}",
+                       headers={"Authorization": "Bearer local-admin-token"}, timeout=10).json()
+    assert summary["checks"]["failed"] == 0
+    assert counts["orders"] == summary["successful_checkouts"], (counts, summary["api_url"], sqlite_stack.api_url)
+
+
+def test_self_test_browse_fails_its_latency_slo_on_a_slow_api_stack(tmp_path: Path, stack_factory, request) -> None:
+    slow = stack_factory("sqlite", faults=("slow_api",), until=request)
+    result = shopflow_load(tmp_path, "browse", *on(slow), "--users", "2", "--duration", "4s", "-q")
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    summary = summary_of(tmp_path)
+    assert summary["faults"] and "slow_api" in str(summary["faults"])
+    breached = {t["name"] for t in summary["thresholds"] if not t["passed"]}
+    assert "p95_ms[GET /api/products]" in breached
+    assert all(t["metric"] in ("p95_ms", "p99_ms", "min_rps") for t in summary["thresholds"] if not t["passed"])
+    assert summary["total"]["failures"] == 0  # slow, not broken: the latency thresholds are what failed
