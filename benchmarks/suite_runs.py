@@ -16,7 +16,9 @@ import argparse
 import platform
 import subprocess
 import sys
+import tempfile
 import time
+import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,12 +26,29 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 
 
+def _failed_tests(junit: Path) -> str:
+    """Which tests failed and the first line of why: a flaky run must name its journey."""
+    if not junit.exists():
+        return ""
+    named = []
+    for case in ET.parse(junit).iter("testcase"):
+        problem = case.find("failure") if case.find("failure") is not None else case.find("error")
+        if problem is not None:
+            why = (problem.get("message") or "").splitlines()[0][:120] if problem.get("message") else ""
+            named.append(f"{case.get('name')}: {why}".replace("|", "\\|"))
+    return "<br>".join(named)
+
+
 def run_once(selection: list[str], extra: list[str]) -> tuple[float, int, str]:
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pytest", *selection, "-q", "-p", "no:cacheprovider", *extra],
-                            cwd=REPO, capture_output=True, text=True)
-    summary = (result.stdout.strip().splitlines() or [""])[-1]
-    return time.perf_counter() - started, result.returncode, summary
+    with tempfile.TemporaryDirectory() as tmp:
+        junit = Path(tmp) / "junit.xml"
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "pytest", *selection, "-q", "-p", "no:cacheprovider",
+                                 f"--junitxml={junit}", *extra], cwd=REPO, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        summary = (result.stdout.strip().splitlines() or [""])[-1]
+        failed = _failed_tests(junit)
+    return seconds, result.returncode, summary + (f"<br>{failed}" if failed else "")
 
 
 def _header(title: str, args: argparse.Namespace) -> list[str]:

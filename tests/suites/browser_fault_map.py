@@ -32,6 +32,7 @@ FAILS: dict[str, tuple[str, ...]] = {
     "skip_3ds": (THREEDS_COMPLETE, THREEDS_FAIL),
     "wrong_total": (GUEST_BUYS,),
     "refund_not_recorded": (REFUND,),
+    "worker_stalled": (EMAIL,),  # paid orders stay paid (the journeys accept that), no email is sent
 }
 
 # Narrow selections for CI: the mapped journeys (or a telling part of them) plus one journey
@@ -43,6 +44,7 @@ CI_SELECTION: dict[str, tuple[str, ...]] = {
     "skip_3ds": (THREEDS_COMPLETE, THREEDS_FAIL, GENERIC),
     "wrong_total": (GUEST_BUYS, GENERIC),
     "refund_not_recorded": (REFUND, OUT_OF_STOCK),
+    "worker_stalled": (EMAIL, GENERIC),
 }
 
 WORDS: dict[str, str] = {
@@ -52,4 +54,5 @@ WORDS: dict[str, str] = {
     "skip_3ds": "3DS card must show the bank's challenge",
     "wrong_total": "charged",
     "refund_not_recorded": "the refund must show in the order's payment history",
+    "worker_stalled": "mailbox: 0 of 1 email(s)",
 }
