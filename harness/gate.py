@@ -356,7 +356,8 @@ class Gate:
             return "skipped", "`shopflow-qa load` not available"
         load_dir = state.run / "load"
         command = [sys.executable, "-m", "harness.cli", "load", profile, "--env", env.name,
-                   *self._env_file_args(), "--duration", self.options.load_duration]
+                   *self._env_file_args(), "--duration", self.options.load_duration,
+                   "--purge", "--quiet"]  # the load step leaves no tagged orders behind
         child_env = self._child_env(load_dir)
         load_dir.mkdir(parents=True, exist_ok=True)
         code = self._run(f"load {profile}", command, state.run / "logs" / "load.log", child_env, PYTEST_TIMEOUT_S)

@@ -480,3 +480,28 @@ def test_schemathesis_operations_count_as_tests_not_as_reruns(stack, tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
     [contract] = json.loads((_latest(reports) / "gate.json").read_text())["areas"]
     assert (contract["tests"], contract["passed"], contract["rerun"]) == (2, 2, 0), contract
+
+
+def test_the_load_step_runs_the_profile_and_its_slos_land_in_gate_json_and_summary(stack, tmp_path: Path) -> None:
+    """The real `shopflow-qa load` as the gate's load step (short), with its report in load/."""
+    suites = tmp_path / "smoke-only"
+    suites.mkdir()
+    (suites / "conftest.py").write_text(CONFTEST)
+    (suites / "test_smoke.py").write_text(
+        "import pytest\n\n@pytest.mark.smoke\ndef test_health(api):\n    assert api.get('/health').status_code == 200\n")
+    reports = tmp_path / "reports"
+    result = _gate(["--env", stack.name, "--env-file", str(stack.env_file), "--suites-path", str(suites),
+                    "--suites", "smoke", "--load", "checkout_flow", "--load-duration", "5s", "--quiet"],
+                   _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url), timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    run = _latest(reports)
+    gate = json.loads((run / "gate.json").read_text())
+    assert [(s["name"], s["status"]) for s in gate["stages"]][-2:] == [("load", "passed"), ("reports", "passed")]
+    load = gate["load"]
+    assert (load["profile"], load["status"], load["summary"]) == ("checkout_flow", "passed", "load/summary.json")
+    assert load["slos"] and all(row["passed"] for row in load["slos"])
+    assert any("POST /api/orders" in row["name"] for row in load["slos"]), load["slos"]
+    assert any(p.suffix == ".html" for p in (run / "load").iterdir()) and list((run / "load").glob("*.csv"))
+    summary = json.loads((run / "load" / "summary.json").read_text())
+    assert summary["successful_checkouts"] > 0 and summary.get("purged"), "the load step leaves no tagged data"
+    assert "| SLO | limit | measured | result |" in (run / "summary.md").read_text()
