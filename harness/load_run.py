@@ -28,7 +28,8 @@ from fixtures.environment import ConfigError, Environment, resolve_environment
 from harness import run_dir
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from harness.managed_stack import managed_stack
-from loadtests import slo
+from loadtests import arrivals, slo
+from loadtests.abort import BreachWatch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOADTESTS = REPO_ROOT / "loadtests"
@@ -40,6 +41,10 @@ STOP_TIMEOUT_S = 15  # drain: users finish the flow they are in (no half-made ch
 KILL_MARGIN_S = 60
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 SUMMARY_SCHEMA = "shopflow-qa/load/1"
+CONSTANT_RATE = "constant_rate"
+RATE_PER_API_TASK = 5  # flows per second per API task, the default --rate
+MAX_RATE = 1000.0
+MAX_WORKERS = 16
 
 
 def parse_duration(text: str) -> float:
@@ -75,6 +80,11 @@ class LoadOptions:
     max_requests: int = 100_000
     purge: bool = False
     shape: str | None = None
+    rate: float | None = None
+    abort_on_breach: bool = False
+    abort_grace_s: float = 10.0
+    abort_sustain_s: float = 5.0
+    workers: int = 0
     quiet: bool = False
 
 
@@ -99,14 +109,21 @@ def plan(options: LoadOptions) -> Plan:
     if options.shape is not None:
         from loadtests import shapes
 
-        if options.shape not in shapes.SHAPES:
-            raise ConfigError(f"--shape: unknown shape '{options.shape}' (known: {', '.join(shapes.SHAPES)})")
+        if options.shape not in (*shapes.SHAPES, CONSTANT_RATE):
+            raise ConfigError(f"--shape: unknown shape '{options.shape}' (known: {', '.join((*shapes.SHAPES, CONSTANT_RATE))})")
+    if options.rate is not None and (options.shape != CONSTANT_RATE or not 0 < options.rate <= MAX_RATE):
+        raise ConfigError(f"--rate: needs --shape constant_rate and 0 < R <= {MAX_RATE}, got {options.rate:g}")
+    if not 0 <= options.workers <= MAX_WORKERS:
+        raise ConfigError(f"--workers: must be between 0 and {MAX_WORKERS}, got {options.workers}")
     environment = resolve_environment(options.env, options.env_files)
     if environment.read_only:
         where = f" ({', '.join(environment.production_urls)})" if environment.production_urls else ""
         raise ConfigError(f"refused on {environment.name}{where}: load writes data and the policy is read-only")
     environment.secret("token")  # a missing secret is a one-line error before anything starts
     users = size_users(options.profile, environment, options.users)
+    if options.shape == CONSTANT_RATE:
+        options.rate = options.rate or float(max(1, environment.capacity.api) * RATE_PER_API_TASK)
+        users = options.users or arrivals.pool_size(options.rate)
     spawn_rate = options.spawn_rate if options.spawn_rate else max(1.0, users / 5)
     slo_env = slo.slo_environment(environment.name, bool(environment.stack_name), Path(options.slos_path))
     thresholds = slo.thresholds_for(slo_env, options.profile, Path(options.slos_path))
@@ -130,13 +147,17 @@ def _run_id() -> str:
         f"load-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}")
 
 
-def locust_command(p: Plan, run: Path) -> list[str]:
+def locust_command(p: Plan, run: Path, master_port: int = 0) -> list[str]:
     command = [sys.executable, "-m", "locust", "-f", str(LOADTESTS / PROFILES[p.options.profile]),
                "--headless", "-H", p.environment.url("api"), "--stop-timeout", str(STOP_TIMEOUT_S),
                "--csv", str(run / "locust"), "--csv-full-history", "--html", str(run / "locust.html"),
                "--loglevel", "WARNING"]
-    if not p.options.shape:
-        command += ["-u", str(p.users), "-r", f"{p.spawn_rate:g}", "-t", f"{max(1, round(p.duration_s))}s"]
+    if p.options.shape in (None, CONSTANT_RATE):
+        spawn = p.users if p.options.shape == CONSTANT_RATE else p.spawn_rate  # the pool is ready at once
+        command += ["-u", str(p.users), "-r", f"{spawn:g}", "-t", f"{max(1, round(p.duration_s))}s"]
+    if p.options.workers:
+        command += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
+                    "--expect-workers", str(p.options.workers), "--expect-workers-max-wait", "30"]
     if p.options.quiet:
         command += ["--only-summary"]
     return command
@@ -152,10 +173,45 @@ def _child_env(p: Plan, run: Path, run_id: str) -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])),
         "PYTHONUNBUFFERED": "1",
     })
-    if p.options.shape:
-        env.update({"SHOPFLOW_LOAD_SHAPE": p.options.shape, "SHOPFLOW_LOAD_PEAK": str(p.users),
-                    "SHOPFLOW_LOAD_DURATION_S": f"{p.duration_s:g}"})
+    env["SHOPFLOW_LOAD_DURATION_S"] = f"{p.duration_s:g}"
+    if p.options.shape == CONSTANT_RATE:
+        env["SHOPFLOW_LOAD_RATE"] = f"{p.options.rate / max(1, p.options.workers):g}"  # each worker its share
+    elif p.options.shape:
+        env.update({"SHOPFLOW_LOAD_SHAPE": p.options.shape, "SHOPFLOW_LOAD_PEAK": str(p.users)})
+    if p.options.abort_on_breach:
+        watch = BreachWatch(p.thresholds, p.options.abort_grace_s, p.options.abort_sustain_s)
+        env["SHOPFLOW_LOAD_ABORT"] = json.dumps(watch.as_dict())
+        env["SHOPFLOW_LOAD_ABORT_FILE"] = str(run / "abort.json")
     return env
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_workers(p: Plan, run: Path, env: dict[str, str], master_port: int) -> list[subprocess.Popen[bytes]]:
+    """Locust's own distributed mode on this machine: N worker processes talking to the master on 127.0.0.1."""
+    workers = []
+    for index in range(p.options.workers):
+        command = [sys.executable, "-m", "locust", "-f", str(LOADTESTS / PROFILES[p.options.profile]), "--worker",
+                   "--master-host", "127.0.0.1", "--master-port", str(master_port), "--loglevel", "WARNING"]
+        log = (run / f"worker-{index + 1}.log").open("wb")
+        workers.append(subprocess.Popen(command, env={**env, "SHOPFLOW_LOAD_WORKER": f"w{index + 1}"}, cwd=REPO_ROOT,
+                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+    return workers
+
+
+def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
 
 
 def _run_locust(command: list[str], env: dict[str, str], log: Path, deadline_s: float) -> tuple[int, bool]:
@@ -223,7 +279,13 @@ def run_load(options: LoadOptions) -> int:
         if health.get("faults"):
             print(f"warning: the stack has active faults: {', '.join(map(str, health['faults']))}", flush=True)
         deadline = p.duration_s + STOP_TIMEOUT_S + KILL_MARGIN_S
-        code, interrupted = _run_locust(locust_command(p, run), _child_env(p, run, run_id), run / "locust.log", deadline)
+        master_port = _free_port() if options.workers else 0
+        env = _child_env(p, run, run_id)
+        workers = _start_workers(p, run, env, master_port) if options.workers else []
+        try:
+            code, interrupted = _run_locust(locust_command(p, run, master_port), env, run / "locust.log", deadline)
+        finally:
+            _stop_workers(workers)
         stats_file = run / "stats.json"
         if not stats_file.exists():
             if interrupted:
@@ -233,18 +295,30 @@ def run_load(options: LoadOptions) -> int:
                               f"see {run / 'locust.log'}")
         stats = json.loads(stats_file.read_text())
         verdicts = slo.evaluate(p.thresholds, slo.RunStats.from_dict(stats))
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"workers": options.workers, "rate": options.rate, "arrivals": stats.get("arrivals"),
+                                 "requests_per_worker": stats.get("requests_per_worker")}
+        abort_file = run / "abort.json"
+        if abort_file.exists():
+            extra["aborted"] = json.loads(abort_file.read_text())
         if options.purge:
             from harness import admin_data
 
             extra["purged"] = admin_data.purge(p.environment, run_id)
-    result = EXIT_INTERRUPTED if interrupted else (EXIT_OK if all(v.passed for v in verdicts) else EXIT_FAILED)
+    met = all(v.passed for v in verdicts) and "aborted" not in extra
+    result = EXIT_INTERRUPTED if interrupted else (EXIT_OK if met else EXIT_FAILED)
     (run / "summary.json").write_text(json.dumps(summary(p, run_id, health, stats, verdicts, result, extra), indent=2) + "\n")
     _plot(run)
     print()
     print(slo.table(verdicts))
     breached = [v.threshold.name for v in verdicts if not v.passed]
     verdict = "all SLOs met" if not breached else f"SLO breached: {', '.join(breached)}"
+    if extra.get("aborted"):
+        a = extra["aborted"]
+        verdict = f"aborted at {a['aborted_at_s']} s: {a['name']} = {a['measured']} (limit {a['op']} {a['limit']:g}); " + verdict
+    if extra.get("arrivals"):
+        a = extra["arrivals"]
+        print(f"arrivals at {options.rate:g}/s: {a.get('started', 0)} started, {a.get('dropped', 0)} dropped "
+              f"of {a.get('scheduled', 0)} scheduled")
     print(f"load {options.profile}: {verdict} ({stats.get('total', {}).get('count', 0)} requests); summary {run / 'summary.json'}")
     return result
 

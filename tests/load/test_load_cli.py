@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -50,6 +51,8 @@ def summary_of(tmp_path: Path) -> dict:
     (["browse", "--duration", "7h"], "between 1s and 6h"),
     (["browse", "--slo", "p95_ms=3"], "--slo: unknown threshold"),
     (["browse", "--shape", "wave"], "--shape: unknown shape 'wave'"),
+    (["browse", "--rate", "5"], "--rate: needs --shape constant_rate"),
+    (["browse", "--workers", "99"], "--workers: must be between 0 and 16"),
     (["browse", "--env", "production"], "refused on production"),
     (["browse", "--env", "nowhere"], "unknown environment 'nowhere'"),
     (["browse", "--slos", "/dev/null"], "no load SLOs for 'local'"),
@@ -101,8 +104,14 @@ def test_checkout_flow_loses_nothing_every_successful_checkout_is_a_tagged_order
     assert counts["orders"] == summary["successful_checkouts"], (counts, summary["api_url"], sqlite_stack.api_url)
 
 
-def test_self_test_browse_fails_its_latency_slo_on_a_slow_api_stack(tmp_path: Path, stack_factory, request) -> None:
-    slow = stack_factory("sqlite", faults=("slow_api",), until=request)
+@pytest.fixture(scope="module")
+def slow_api_stack(stack_factory, request):
+    """One stack with the slow_api fault (1500 ms a request) for this module's red runs."""
+    return stack_factory("sqlite", faults=("slow_api",), until=request)
+
+
+def test_self_test_browse_fails_its_latency_slo_on_a_slow_api_stack(tmp_path: Path, slow_api_stack) -> None:
+    slow = slow_api_stack
     result = shopflow_load(tmp_path, "browse", *on(slow), "--users", "2", "--duration", "4s", "-q")
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     summary = summary_of(tmp_path)
@@ -111,3 +120,45 @@ def test_self_test_browse_fails_its_latency_slo_on_a_slow_api_stack(tmp_path: Pa
     assert "p95_ms[GET /api/products]" in breached
     assert all(t["metric"] in ("p95_ms", "p99_ms", "min_rps") for t in summary["thresholds"] if not t["passed"])
     assert summary["total"]["failures"] == 0  # slow, not broken: the latency thresholds are what failed
+
+
+def test_abort_on_breach_stops_a_slow_api_run_well_before_its_duration(tmp_path: Path, slow_api_stack) -> None:
+    started = time.monotonic()
+    result = shopflow_load(tmp_path, "browse", *on(slow_api_stack), "--users", "2", "--duration", "90s", "-q",
+                           "--abort-on-breach", "--abort-grace", "2", "--abort-sustain", "1")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert elapsed < 45, elapsed
+    aborted = summary_of(tmp_path)["aborted"]
+    assert aborted["metric"] in ("p95_ms", "p99_ms") and aborted["measured"] >= 1000 and aborted["aborted_at_s"] < 30
+    assert f"aborting at {aborted['aborted_at_s']} s: {aborted['name']}" in result.stdout
+
+
+def test_constant_rate_holds_its_rate_with_no_dropped_iterations(tmp_path: Path, sqlite_stack) -> None:
+    result = shopflow_load(tmp_path, "api_mix", *on(sqlite_stack), "--shape", "constant_rate", "--rate", "5",
+                           "--duration", "4s", "-q")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    arrivals = summary_of(tmp_path)["arrivals"]
+    assert arrivals["scheduled"] == 20 and arrivals["dropped"] == 0 and arrivals["started"] >= 18, arrivals
+    assert "arrivals at 5/s:" in result.stdout
+
+
+def test_constant_rate_reports_dropped_iterations_and_breaches_latency_on_slow_checkout(
+        tmp_path: Path, stack_factory, request) -> None:
+    slow = stack_factory("sqlite", faults=("slow_checkout",), until=request)
+    result = shopflow_load(tmp_path, "checkout_flow", *on(slow), "--shape", "constant_rate", "--rate", "4",
+                           "--users", "2", "--duration", "5s", "-q")
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    summary = summary_of(tmp_path)
+    assert summary["arrivals"]["dropped"] > 0, summary["arrivals"]
+    breached = {t["name"] for t in summary["thresholds"] if not t["passed"]}
+    assert "p95_ms[POST /api/orders]" in breached, breached
+
+
+def test_two_workers_share_the_load_and_the_summary_counts_both(tmp_path: Path, sqlite_stack) -> None:
+    result = shopflow_load(tmp_path, "browse", *on(sqlite_stack), "--workers", "2", "--users", "4", "--duration", "4s", "-q")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    summary = summary_of(tmp_path)
+    per_worker = summary["requests_per_worker"]
+    assert sorted(per_worker) == ["w1", "w2"] and all(n > 0 for n in per_worker.values()), per_worker
+    assert sum(per_worker.values()) == summary["total"]["count"]
