@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from suites.pages.admin import AdminOrders
 from suites.pages.storefront import AccountPage
@@ -12,14 +12,14 @@ pytestmark = pytest.mark.admin
 
 
 @pytest.fixture
-def staff_page(browser: Browser, browser_context_args: dict, shopflow_env) -> Page:
-    """A browser context signed in to the admin host as the environment's staff user."""
-    context = browser.new_context(**{**browser_context_args, "base_url": shopflow_env.url("admin")})
-    page = context.new_page()
-    orders = AdminOrders(page, shopflow_env.url("admin"))
-    orders.sign_in(shopflow_env.secret("admin_user"), shopflow_env.secret("admin_password"))
-    yield page
-    context.close()
+def staff_page(new_context, shopflow_env) -> Page:
+    """A browser context of its own, signed in to the admin host as the environment's staff user.
+    Made through pytest-playwright's `new_context`, so a failure keeps its screenshot and trace
+    too; the admin page objects use absolute admin URLs (the context's base URL is the storefront)."""
+    page = new_context().new_page()
+    AdminOrders(page, shopflow_env.url("admin")).sign_in(shopflow_env.secret("admin_user"),
+                                                         shopflow_env.secret("admin_password"))
+    return page
 
 
 def test_staff_refund_an_order_and_the_customer_sees_it(staff_page: Page, signed_in_page: Page, signed_in_customer,
@@ -44,7 +44,6 @@ def test_staff_refund_an_order_and_the_customer_sees_it(staff_page: Page, signed
     expect(order_page.refunded).to_have_text(f"${paid['total'] / 100:,.2f}")
 
     account = AccountPage(signed_in_page).open()
-    row = account.order(number)
-    expect(row.get_by_test_id("order-status"), "the customer's account must show the order refunded") \
+    expect(account.order_status(number), "the customer's account must show the order refunded") \
         .to_have_attribute("data-status", "refunded")
-    expect(row.get_by_test_id("order-refunded")).to_have_text(f"${paid['total'] / 100:,.2f}")
+    expect(account.order_refunded(number)).to_have_text(f"${paid['total'] / 100:,.2f}")

@@ -46,4 +46,4 @@ def test_a_signed_in_customer_buys_and_sees_the_order_in_the_account(signed_in_p
     account = AccountPage(signed_in_page).open()
     expect(account.email).to_contain_text(signed_in_customer.email)
     expect(account.order(number)).to_be_visible()
-    expect(account.order(number).get_by_test_id("order-status")).to_have_attribute("data-status", SETTLED)
+    expect(account.order_status(number)).to_have_attribute("data-status", SETTLED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from suites.pages.storefront import CheckoutPage
+from suites.pages.storefront import CartPage, CheckoutPage
 
 pytestmark = pytest.mark.checkout
 
@@ -56,7 +56,7 @@ def test_3ds_complete_reaches_the_confirmation(page: Page, checkout_with, cards,
     assert api.wait_for_order(confirmation.order_id(), ("paid", "fulfilled"))["status"] in ("paid", "fulfilled")
 
 
-def test_3ds_fail_shows_the_authentication_error_and_keeps_the_cart(page: Page, checkout_with, cards,
+def test_3ds_fail_shows_the_authentication_error_and_keeps_the_cart(page: Page, checkout_with, cards, catalogue,
                                                                   guest_email: str) -> None:
     checkout = checkout_with(page, guest_email)
     checkout.pay(cards["threeds2_required"], cards)
@@ -64,7 +64,9 @@ def test_3ds_fail_shows_the_authentication_error_and_keeps_the_cart(page: Page, 
     checkout.challenge.fail()
     expect(checkout.error).to_have_text(cards.authentication_failure["message"])
     expect(checkout.challenge.dialog).to_be_hidden()
-    expect(page.get_by_test_id("cart-count")).not_to_have_text("0")
+    assert "/confirmation" not in page.url, "a failed 3DS challenge reached the order confirmation"
+    cart = CartPage(page).open()
+    expect(cart.line(catalogue.in_stock), "a failed 3DS challenge must keep the cart").to_be_visible()
 
 
 def test_the_confirmation_email_reaches_the_mailbox(page: Page, checkout_with, cards, mailbox, guest_email: str) -> None:

@@ -158,3 +158,10 @@ class AccountPage:
 
     def order(self, number: str) -> Locator:
         return self.page.locator(f"[data-testid=order-row][data-order-number='{number}']")
+
+    def order_status(self, number: str) -> Locator:
+        """The order's status badge; its `data-status` is the API's status."""
+        return self.order(number).get_by_test_id("order-status")
+
+    def order_refunded(self, number: str) -> Locator:
+        return self.order(number).get_by_test_id("order-refunded")
