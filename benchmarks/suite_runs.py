@@ -13,6 +13,7 @@ Two questions a suite's owner must answer with figures, not impressions:
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
 import sys
@@ -55,7 +56,8 @@ def _header(title: str, args: argparse.Namespace) -> list[str]:
     return [f"# {title}", "",
             f"Written by `benchmarks/suite_runs.py {args.mode}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
             f"({platform.node()}, Python {platform.python_version()}); selection: `{' '.join(args.selection)}`; "
-            f"environment: `{args.env or 'local'}`.", ""]
+            f"environment: `{args.env or 'local'}`; load average at the start {os.getloadavg()[0]:.1f} on "
+            f"{os.cpu_count()} CPUs (the machine is shared: figures move with it).", ""]
 
 
 def main() -> int:
