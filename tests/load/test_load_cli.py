@@ -2,7 +2,7 @@
 
 Proves the exit codes (0 met, 1 breached and named, 2 refused/bad input), the run folder
 (Locust HTML/CSV, summary.json the gate reads, the plot), that checkout_flow loses nothing
-(orders carrying the run's tag = successful checkouts), and the self-test: the same profile
+(orders carrying the run's tag = successful checkouts, on SQLite and PostgreSQL), and the self-test: the same profile
 goes red on a stack with the `slow_api` fault, for the latency reason.
 """
 
@@ -90,7 +90,10 @@ def test_an_impossible_threshold_exits_1_and_names_it(tmp_path: Path, sqlite_sta
     assert [(t["name"], t["limit"]) for t in breached] == [("min_rps", 100000)]
 
 
-def test_checkout_flow_loses_nothing_every_successful_checkout_is_a_tagged_order(tmp_path: Path, sqlite_stack) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_checkout_flow_loses_nothing_every_successful_checkout_is_a_tagged_order(
+        tmp_path: Path, backend: str, stack_factory, request) -> None:
+    sqlite_stack = request.getfixturevalue("sqlite_stack") if backend == "sqlite" else stack_factory(backend, until=request)
     run_id = f"load-test-{uuid.uuid4().hex[:8]}"
     result = shopflow_load(tmp_path, "checkout_flow", *on(sqlite_stack), "--users", "3",
                            "--duration", "4s", "-q", run_id=run_id)
