@@ -41,7 +41,7 @@ CI_SELECTION: dict[str, tuple[str, ...]] = {
     "skip_3ds": (THREEDS, FAILED_CHALLENGE, AMOUNT),
     "refund_overpays": (REFUNDS, AMOUNT),
     "refund_not_recorded": (REFUNDS, AMOUNT),
-    "wrong_total": (AMOUNT, EACH_CARD),
+    "wrong_total": (AMOUNT, FAILED_CHALLENGE),
     "worker_stalled": (EMAIL, AMOUNT),
 }
 
@@ -53,7 +53,6 @@ EXTRA_ARGS: dict[str, tuple[str, ...]] = {
     "slow_api": ("-k", "categories or sign_in"),
     "slow_checkout": ("-k", "orders and not pay"),
     "decline_ignored": ("-k", "declined or insufficient or amount"),
-    "wrong_total": ("-k", "success or amount"),
 }
 
 FAILS: dict[str, tuple[str, ...]] = {
