@@ -47,3 +47,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         markers = {mark.name for mark in item.iter_markers()}
         item.user_properties.append((AREA_PROPERTY, area_of(markers)))
         item.user_properties.append((NODEID_PROPERTY, test_id(item)))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Give Allure the same distinction: an item whose node id lacks its name (schemathesis'
+    operations) gets its name's parameter part as an Allure parameter, so each operation has
+    its own history id instead of being shown as a retry of the previous one."""
+    if not item.nodeid.endswith(item.name) and "[" in item.name:
+        try:
+            import allure
+        except ImportError:
+            pass
+        else:
+            allure.dynamic.parameter("case", item.name[item.name.index("[") + 1:].rstrip("]"))
+    return (yield)

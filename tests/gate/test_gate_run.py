@@ -480,6 +480,8 @@ def test_schemathesis_operations_count_as_tests_not_as_reruns(stack, tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
     [contract] = json.loads((_latest(reports) / "gate.json").read_text())["areas"]
     assert (contract["tests"], contract["passed"], contract["rerun"]) == (2, 2, 0), contract
+    stats = allure_report.report_stats(_latest(reports))
+    assert (stats["total"], stats.get("retries", 0)) == (2, 0), "Allure too shows two tests, not one retried"
 
 
 def test_the_load_step_runs_the_profile_and_its_slos_land_in_gate_json_and_summary(stack, tmp_path: Path) -> None:
