@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -33,6 +34,9 @@ STACKS_DIR = Path(os.environ.get("SHOPFLOW_STACKS_DIR", REPO_ROOT / ".shopflow" 
 HEALTH_TIMEOUT_S = 30.0
 _RANGE = os.environ.get("SHOPFLOW_PORT_RANGE", "8610-8990").partition("-")
 AUTO_PORT_BASES = range(int(_RANGE[0]), int(_RANGE[2] or int(_RANGE[0]) + 380), 10)
+
+
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
 class StackError(ConfigError):
@@ -251,6 +255,8 @@ def up(
     timeout: float = HEALTH_TIMEOUT_S,
 ) -> tuple[StackState, bool]:
     """Start stack `name` unless it runs already; returns (state, started_by_this_call)."""
+    if not STACK_NAME.match(name):
+        raise StackError(f"stack name must be letters, digits, '-' or '_' (it names an environment), got {name!r}")
     try:
         parse_faults(list(faults))
     except UnknownFault as error:
