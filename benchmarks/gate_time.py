@@ -52,7 +52,8 @@ def render(runs: list[dict[str, object]], extra: list[str]) -> str:
         "# Gate wall time on the local stack",
         "",
         f"- Measured {datetime.now(timezone.utc).isoformat(timespec='seconds')} at commit `{_commit()}` by `benchmarks/gate_time.py`",
-        f"- Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}",
+        f"- Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}; "
+        f"load average {os.getloadavg()[0]:.1f} at the end (other work on the machine inflates the figure)",
         f"- Command: `shopflow-qa gate --quiet {' '.join(extra)}`".rstrip() + " (as `make gate`)",
         f"- Target: ≤ {TARGET_S:.0f} s including the 30 s load step → best {best:.1f} s, "
         f"{'MET' if best <= TARGET_S else 'NOT MET'}",
