@@ -36,7 +36,7 @@ _RANGE = os.environ.get("SHOPFLOW_PORT_RANGE", "8610-8990").partition("-")
 AUTO_PORT_BASES = range(int(_RANGE[0]), int(_RANGE[2] or int(_RANGE[0]) + 380), 10)
 
 
-STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 
 
 class StackError(ConfigError):

@@ -107,7 +107,7 @@ def stack_factory() -> Iterator[StackFactory]:
         """`until=request`: stop the stack when that test or fixture ends, not at session end
         (a whole run starts dozens of stacks; ports and memory are finite)."""
         require_backend(backend)
-        label = "-".join(f.replace(":", "") for f in faults) or "ok"
+        label = "-".join(f.replace(":", "") for f in faults)[:60] or "ok"
         stack_name = name or f"t-{backend[:2]}-{label}-{uuid.uuid4().hex[:6]}"
         database_url = redis_url = None
         if backend == "postgresql":
