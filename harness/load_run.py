@@ -254,7 +254,8 @@ def summary(p: Plan, run_id: str, health: dict[str, Any], stats: dict[str, Any],
                 "rps": round(float(item.get("rps", 0.0)), 3)}
 
     return {
-        "schema": SUMMARY_SCHEMA, "profile": p.options.profile, "verdict": "passed" if code == EXIT_OK else "failed",
+        "schema": SUMMARY_SCHEMA, "profile": p.options.profile,
+        "verdict": {EXIT_OK: "passed", EXIT_INTERRUPTED: "interrupted"}.get(code, "failed"),
         "exit_code": code, "environment": p.environment.name, "api_url": p.environment.url("api"),
         "version": health.get("version"), "faults": health.get("faults", []), "run_id": run_id,
         "users": p.users, "spawn_rate": p.spawn_rate, "duration_s": p.duration_s, "shape": p.options.shape,
@@ -312,6 +313,8 @@ def run_load(options: LoadOptions) -> int:
     print(slo.table(verdicts))
     breached = [v.threshold.name for v in verdicts if not v.passed]
     verdict = "all SLOs met" if not breached else f"SLO breached: {', '.join(breached)}"
+    if interrupted:  # partial figures: the thresholds were judged on what ran, but the run did not finish
+        verdict = f"interrupted, partial reports ({verdict} so far)"
     if extra.get("aborted"):
         a = extra["aborted"]
         verdict = f"aborted at {a['aborted_at_s']} s: {a['name']} = {a['measured']} (limit {a['op']} {a['limit']:g}); " + verdict

@@ -165,3 +165,28 @@ def test_two_workers_share_the_load_and_the_summary_counts_both(tmp_path: Path, 
     per_worker = summary["requests_per_worker"]
     assert sorted(per_worker) == ["w1", "w2"] and all(n > 0 for n in per_worker.values()), per_worker
     assert sum(per_worker.values()) == summary["total"]["count"]
+
+
+def test_an_interrupted_run_exits_3_with_partial_reports(tmp_path: Path, sqlite_stack) -> None:
+    """Ctrl-C reaching `shopflow-qa load`: Locust is stopped, still writes its reports, and the summary says so."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV", "SHOPFLOW_RUN_ID")}
+    env["SHOPFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
+    child = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "browse", *on(sqlite_stack), "--users", "2",
+                              "--duration", "60s", "-q", "--slos", str(CI_SLOS)], cwd=REPO_ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        assert child.stdout is not None and "load browse on" in child.stdout.readline()
+        time.sleep(4)  # Locust started and made some requests
+        started = time.monotonic()
+        child.send_signal(2)  # SIGINT, as Ctrl-C would
+        output, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, 9)
+            child.wait()
+    assert child.returncode == 3, output[-2000:]
+    assert time.monotonic() - started < 30 and "interrupted, partial reports" in output
+    run = (tmp_path / "reports" / "latest").resolve()
+    assert (run / "locust.html").stat().st_size > 0 and (run / "locust_stats.csv").stat().st_size > 0
+    summary = summary_of(tmp_path)
+    assert summary["verdict"] == "interrupted" and summary["exit_code"] == 3 and summary["total"]["count"] > 0
