@@ -4,6 +4,7 @@ healthy stack. Every fault of the stack's registry is proven by this map or the 
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ SUITES = ("suites/smoke/", "suites/api/", "suites/payments/")
 @pytest.mark.parametrize("fault", sorted(CI_SELECTION))
 def test_each_fault_fails_exactly_its_tests(fault: str, stack_factory, request: pytest.FixtureRequest,
                                             tmp_path: Path) -> None:
-    stack = stack_factory("sqlite", faults=(FAULT_SWITCHES.get(fault, fault),), name=f"api-{fault}", until=request)
+    stack = stack_factory("sqlite", faults=(FAULT_SWITCHES.get(fault, fault),), name=f"api-{fault}-{uuid.uuid4().hex[:6]}", until=request)
     selection = CI_SELECTION[fault]
     run = run_suites(stack, selection, tmp_path, EXTRA_ARGS.get(fault, ()))
     assert set(run.outcomes) == set(selection), run.output
@@ -32,7 +33,7 @@ def test_each_fault_fails_exactly_its_tests(fault: str, stack_factory, request: 
 @pytest.mark.parametrize("fault", sorted(SESSION_REFUSALS))
 def test_a_run_expecting_the_right_build_refuses_the_fault(fault: str, stack_factory, request: pytest.FixtureRequest,
                                                           tmp_path: Path) -> None:
-    stack = stack_factory("sqlite", faults=(fault,), name=f"api-{fault}", until=request)
+    stack = stack_factory("sqlite", faults=(fault,), name=f"api-{fault}-{uuid.uuid4().hex[:6]}", until=request)
     selection, words = SESSION_REFUSALS[fault]
     run = run_suites(stack, selection, tmp_path, ("--expect-version", "1234567"))
     assert run.returncode != 0 and not any(run.outcomes.values()), run.output
