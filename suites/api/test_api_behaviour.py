@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+
+from fixtures.slos import contract_budget_ms, slo_name
 
 pytestmark = pytest.mark.api
 
@@ -60,3 +66,24 @@ def test_an_order_takes_stock_and_closes_the_cart(api, catalogue) -> None:
     assert order["status"] == "pending" and order["number"].startswith("SF-")
     assert api.get_product(catalogue.in_stock["id"])["stock"] <= before - 2
     assert api.get_order(order["id"])["total"] == order["total"]
+
+
+def test_shopping_requests_answer_within_the_budget(api, catalogue, shopflow_env) -> None:
+    """One request per shopping step, each within the environment's response budget
+    (data/slos.toml): the cheap timing check; the contract suite times every case."""
+    budget = contract_budget_ms(slo_name(shopflow_env.name, shopflow_env.stack_name))
+    took: dict[str, float] = {}
+
+    def timed(step: str, call: Callable[[], Any]) -> Any:
+        start = time.monotonic()
+        response = call()
+        took[step] = (time.monotonic() - start) * 1000
+        assert response.status_code < 400, f"{step} answered {response.status_code}"
+        return response
+
+    timed("GET /api/products", lambda: api.raw_list_products(per_page=5))
+    cart = timed("POST /api/carts", api.raw_create_cart).json()
+    timed("POST /api/carts/{id}/lines", lambda: api.raw_add_to_cart(cart["id"], catalogue.in_stock["id"]))
+    timed("POST /api/orders", lambda: api.raw_create_order(cart["id"], "budget@example.test"))
+    over = {step: f"{ms:.0f} ms" for step, ms in took.items() if ms > budget}
+    assert not over, f"over the {budget} ms response budget of '{shopflow_env.name}' (data/slos.toml): {over}"
