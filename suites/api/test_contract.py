@@ -62,3 +62,21 @@ def test_read_operations_keep_the_contract(case, call_options, shopflow_env) -> 
 def test_write_operations_keep_the_contract(case, call_options, shopflow_env) -> None:
     response = case.call_and_validate(**call_options)
     _within_budget(response, case, shopflow_env)
+
+
+@pytest.mark.destructive
+def test_stateful_flows_keep_the_contract(call_options, shopflow_env) -> None:
+    """Sequences the contract's links allow (cart → line → order → payment, reads between),
+    each response checked against the contract: what one call returns the next one can use."""
+    options = {k: v for k, v in call_options.items() if k != "excluded_checks"}
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case):  # type: ignore[no-untyped-def]
+            return {"base_url": options["base_url"], "headers": options["headers"]}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
+            case.validate_response(response, excluded_checks=NOT_THE_CONSUMERS_CONCERN)
+            _within_budget(response, case, shopflow_env)
+
+    Workflow.run(settings=settings(max_examples=8, stateful_step_count=5, deadline=None, derandomize=True,
+                                   phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
