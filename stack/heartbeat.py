@@ -6,6 +6,7 @@ other service. A worker that died or hangs shows as `"worker": "fail: …"` with
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -17,7 +18,11 @@ def path(stack_dir: Path) -> Path:
 
 
 def beat(stack_dir: Path) -> None:
-    path(stack_dir).write_text(f"{time.time():.3f}\n")
+    """Write the beat atomically: a reader must never see the file empty or half-written."""
+    target = path(stack_dir)
+    scratch = target.with_name(f".{target.name}.{os.getpid()}")
+    scratch.write_text(f"{time.time():.3f}\n")
+    os.replace(scratch, target)
 
 
 def worker_check(stack_dir: Path) -> str:
