@@ -120,7 +120,7 @@ def main() -> None:
         f"Best: Locust {best['locust FastHttpUser (1 process)']:.0f} requests/s, wrk {best['wrk -t1']:.0f} requests/s. "
         f"Locust reaches {best['locust FastHttpUser (1 process)'] / best['wrk -t1']:.0%} of wrk's throughput on one core. "
         "Keep a profile's expected request rate well below the Locust figure per worker process, or add `--workers`.",
-        "Not measured here: latency agreement with wrk at the same fixed rate (needs wrk2's `-R`, not in Debian).", "",
+        "Latency agreement with wrk at the same fixed rate: benchmarks/latency_vs_wrk.py.", "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines))
