@@ -9,6 +9,7 @@ Locust's HTML/CSV and `summary.json` into the run folder. Exit codes per DESIGN.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -236,13 +237,30 @@ def _run_locust(command: list[str], env: dict[str, str], log: Path, deadline_s: 
                 return -9, False
             return child.returncode, False
         except KeyboardInterrupt:
+            _stop_at_once_on_another_interrupt(child)
             os.killpg(child.pid, signal.SIGINT)  # Locust stops and still writes its reports
             try:
                 child.wait(timeout=STOP_TIMEOUT_S + 10)
             except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
+                _kill_group(child.pid)
                 child.wait()
             return child.returncode, True
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _stop_at_once_on_another_interrupt(child: subprocess.Popen[str]) -> None:
+    """After the first Ctrl-C, another one kills Locust without waiting for its drain, and no
+    Ctrl-C stops the harness before it has written the summary (run_load restores the handler)."""
+    def handler(signum: int, frame: object) -> None:
+        if child.poll() is None:
+            print("shopflow: interrupted again: Locust stopped at once; its figures may be lost", file=sys.stderr, flush=True)
+            _kill_group(child.pid)
+
+    signal.signal(signal.SIGINT, handler)
 
 
 def summary(p: Plan, run_id: str, health: dict[str, Any], stats: dict[str, Any],
@@ -268,6 +286,14 @@ def summary(p: Plan, run_id: str, health: dict[str, Any], stats: dict[str, Any],
 
 
 def run_load(options: LoadOptions) -> int:
+    previous_handler = signal.getsignal(signal.SIGINT)
+    try:
+        return _run_load(options)
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+
+
+def _run_load(options: LoadOptions) -> int:
     p = plan(options)
     run = run_dir.create_run_dir(p.environment.name, f"load-{options.profile}")
     run_id = _run_id()
@@ -288,13 +314,11 @@ def run_load(options: LoadOptions) -> int:
         finally:
             _stop_workers(workers)
         stats_file = run / "stats.json"
-        if not stats_file.exists():
-            if interrupted:
-                return EXIT_INTERRUPTED
+        if not stats_file.exists() and not interrupted:
             tail = [line for line in (run / "locust.log").read_text().splitlines() if line.strip()][-1:]
             raise ConfigError(f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; "
                               f"see {run / 'locust.log'}")
-        stats = json.loads(stats_file.read_text())
+        stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}  # {}: stopped before Locust wrote any
         verdicts = slo.evaluate(p.thresholds, slo.RunStats.from_dict(stats))
         extra: dict[str, Any] = {"workers": options.workers, "rate": options.rate, "arrivals": stats.get("arrivals"),
                                  "requests_per_worker": stats.get("requests_per_worker")}

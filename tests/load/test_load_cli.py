@@ -167,26 +167,45 @@ def test_two_workers_share_the_load_and_the_summary_counts_both(tmp_path: Path, 
     assert sum(per_worker.values()) == summary["total"]["count"]
 
 
-def test_an_interrupted_run_exits_3_with_partial_reports(tmp_path: Path, sqlite_stack) -> None:
-    """Ctrl-C reaching `shopflow-qa load`: Locust is stopped, still writes its reports, and the summary says so."""
+def _interrupt_a_run(tmp_path: Path, stack, signals: int) -> tuple[int, str, float]:
+    """Start a 60 s browse run, let it make requests, send SIGINT `signals` times (as Ctrl-C
+    would, 0.3 s apart); (exit code, output, seconds from the first signal to exit)."""
     env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV", "SHOPFLOW_RUN_ID")}
     env["SHOPFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
-    child = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "browse", *on(sqlite_stack), "--users", "2",
+    child = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "browse", *on(stack), "--users", "2",
                               "--duration", "60s", "-q", "--slos", str(CI_SLOS)], cwd=REPO_ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         assert child.stdout is not None and "load browse on" in child.stdout.readline()
         time.sleep(4)  # Locust started and made some requests
         started = time.monotonic()
-        child.send_signal(2)  # SIGINT, as Ctrl-C would
+        for index in range(signals):
+            if index:
+                time.sleep(0.3)
+            child.send_signal(2)
         output, _ = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
             os.killpg(child.pid, 9)
             child.wait()
-    assert child.returncode == 3, output[-2000:]
-    assert time.monotonic() - started < 30 and "interrupted, partial reports" in output
+    return child.returncode, output, time.monotonic() - started
+
+
+def test_an_interrupted_run_exits_3_with_partial_reports(tmp_path: Path, sqlite_stack) -> None:
+    """Ctrl-C reaching `shopflow-qa load`: Locust is stopped, still writes its reports, and the summary says so."""
+    code, output, took = _interrupt_a_run(tmp_path, sqlite_stack, signals=1)
+    assert code == 3, output[-2000:]
+    assert took < 30 and "interrupted, partial reports" in output
     run = (tmp_path / "reports" / "latest").resolve()
     assert (run / "locust.html").stat().st_size > 0 and (run / "locust_stats.csv").stat().st_size > 0
     summary = summary_of(tmp_path)
     assert summary["verdict"] == "interrupted" and summary["exit_code"] == 3 and summary["total"]["count"] > 0
+
+
+def test_a_second_interrupt_stops_at_once_and_still_writes_the_summary(tmp_path: Path, sqlite_stack) -> None:
+    """Impatient Ctrl-C twice: no waiting for the drain, no traceback, and summary.json is there."""
+    code, output, took = _interrupt_a_run(tmp_path, sqlite_stack, signals=2)
+    assert code == 3, output[-2000:]
+    assert "Traceback" not in output and "interrupted, partial reports" in output
+    summary = summary_of(tmp_path)
+    assert summary["verdict"] == "interrupted" and summary["exit_code"] == 3
