@@ -18,11 +18,12 @@ import httpx
 
 from fixtures.environment import load_environments
 from stack import runner
+from stack.payments.keys import publishable_key_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CARDS = tomllib.loads((REPO_ROOT / "data" / "cards.toml").read_text())["cards"]
 SECRETS = load_environments()["local"].default_secrets
-PUBLISHABLE_KEY = "pk_test_local_sandbox"
+PUBLISHABLE_KEY = publishable_key_for("sk_test_local_sandbox")  # the documented local default's pair
 ADDRESS = {"name": "Bench Shopper", "line1": "1 Test Street", "city": "Springfield", "postal_code": "12345", "country": "US"}
 
 

@@ -18,6 +18,7 @@ from stack.frontend.rendering import flash, money
 from stack.web import state
 from stack.web.cart import current_cart
 from stack.web.pages import render
+from stack.payments.keys import publishable_key
 from stack.web.payment_messages import AUTHENTICATION_FAILED, decline_message
 
 router = APIRouter()
@@ -50,7 +51,7 @@ async def checkout_page(request: Request) -> HTMLResponse:
     settings = request.app.state.settings
     return render(request, "checkout.html", {
         "cart": cart, "details": details, "countries": COUNTRIES, "order_locked": bool(state.pending_order_id(request)),
-        "elements_url": f"{settings.payments_url}/elements/card?pk=pk_test_local_sandbox&parent_origin={parent_origin}",
+        "elements_url": f"{settings.payments_url}/elements/card?pk={publishable_key(settings)}&parent_origin={parent_origin}",
         "pay_button_broken": "pay_button_broken" in settings.faults, "auth_failed_message": AUTHENTICATION_FAILED,
     })
 

@@ -177,3 +177,22 @@ def test_secret_leaks_names_files_never_values(tmp_path: Path) -> None:
     assert secret_leaks(tmp_path, ["local-service-token"]) == [
         Path("allure-report/index.html"), Path("allure-results/x-attachment.txt")]
     assert secret_leaks(tmp_path, ["abc", "other-secret-value"]) == []
+
+
+def test_the_payment_sandbox_publishable_key_in_a_report_is_not_taken_for_its_secret_key(tmp_path: Path) -> None:
+    """Server logs attached to a failed test show the card-fields URL with the publishable key
+    (public by design). It must share nothing with the secret key, or the scan reds a good gate."""
+    import base64
+
+    from fixtures.environment import load_environments
+    from harness.gate import secret_leaks
+    from stack.payments.keys import publishable_key_for
+
+    local = load_environments()["local"]
+    secret_key = local.secret("payments_key")
+    log_line = f'GET /elements/card?pk={publishable_key_for(secret_key)}&parent_origin=http://127.0.0.1:8600 HTTP/1.1" 200\n'
+    (tmp_path / "index.html").write_text(f'd("data/attachments/logs.txt","{base64.b64encode(log_line.encode()).decode()}")')
+    (tmp_path / "logs.txt").write_text(log_line)
+    assert secret_leaks(tmp_path, local.secret_values()) == []
+    (tmp_path / "leak.txt").write_text(f"Authorization: Bearer {secret_key}")
+    assert secret_leaks(tmp_path, local.secret_values()) == [Path("leak.txt")]

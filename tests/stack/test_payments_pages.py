@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 import stripe
 from playwright.sync_api import Browser, Page, expect
+from stack.payments.keys import publishable_key_for
 
 
 REPO = Path(__file__).resolve().parents[2]
 CARDS = tomllib.loads((REPO / "data" / "cards.toml").read_text())["cards"]
-PK = "pk_test_local_sandbox"
+PK = publishable_key_for("sk_test_local_sandbox")  # the documented local default's pair
 EXPIRY = f"12 / {(time.gmtime().tm_year + 3) % 100:02d}"
 
 PARENT_PAGE = """<!doctype html><html><head><title>parent</title></head><body>

@@ -22,12 +22,13 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+from stack.payments.keys import publishable_key_for
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGUE = tomllib.loads((REPO / "data" / "cards.toml").read_text())
 CARDS: dict[str, dict[str, Any]] = CATALOGUE["cards"]
 SECRET_KEY = "sk_test_local_sandbox"  # the documented local default (data/environments.toml)
-PUBLISHABLE_KEY = "pk_test_local_sandbox"
+PUBLISHABLE_KEY = publishable_key_for("sk_test_local_sandbox")  # the documented local default's pair
 EXP_YEAR = time.gmtime().tm_year + 3
 THREE_DS = [k for k, c in CARDS.items() if c["three_d_secure"]]
 

@@ -14,9 +14,10 @@ import httpx
 import pytest
 import stripe
 from core_api import ADMIN, ShopperWithCards, error_code, wait_until
+from stack.payments.keys import publishable_key_for
 
 CARDS = tomllib.loads((Path(__file__).resolve().parents[2] / "data" / "cards.toml").read_text())["cards"]
-PUBLISHABLE = "pk_test_local_sandbox"
+PUBLISHABLE = publishable_key_for("sk_test_local_sandbox")  # the documented local default's pair
 SETTLED = ("paid", "fulfilled")
 
 
