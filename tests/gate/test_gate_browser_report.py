@@ -3,8 +3,9 @@ logs are inside the single-file report, and no secret is anywhere in the run fol
 
 Runs a real gate (`shopflow-qa gate`) against the session's SQLite stack with its own env file
 (the local stack's documented secrets, so the gate's secret scan has something to look for)
-and a two-test suite: a green smoke test and a checkout test that opens the storefront in
-Chromium, calls the API with the service token and fails.
+and a two-test suite: a green smoke test and a checkout test that types the staff password
+into the admin sign-in form (so the trace records it), opens the storefront in Chromium, calls
+the API with the service token and fails.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ def test_catalogue_answers(api):
 
 
 @pytest.mark.checkout
-def test_storefront_title_is_what_the_test_expects(page, api):
+def test_storefront_title_is_what_the_test_expects(page, api, shopflow_env):
     assert api.raw_list_products(per_page=1).status_code == 200
+    page.goto(shopflow_env.url("admin") + "/sign-in")  # typed as the admin journey types it: into the trace
+    page.get_by_label("Password").fill(shopflow_env.secret("admin_password"))
     page.goto("/")
     assert page.title() == "a title the storefront never has"
 '''
