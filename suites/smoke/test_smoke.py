@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from fixtures.slos import contract_budget_ms, slo_name
+
 pytestmark = [pytest.mark.smoke, pytest.mark.nondestructive]
 TIMEOUT_S = 10
 
@@ -25,6 +27,16 @@ def test_the_product_api_answers_with_the_token(api) -> None:
     product = page["items"][0]
     assert isinstance(product.get("price"), int), f"a product has no integer price: {sorted(product)}"
     assert api.get_product(product["id"])["id"] == product["id"]
+
+
+def test_the_api_answers_within_the_response_budget(api, shopflow_env) -> None:
+    """A deploy whose every request is slow is broken for every customer: stop the gate here, in
+    seconds, not after every suite has crawled through it. The fastest of three reads is judged,
+    so one slow moment of a healthy server does not count."""
+    budget = contract_budget_ms(slo_name(shopflow_env.name, shopflow_env.stack_name))
+    fastest_ms = min(api.raw_list_products(per_page=5).elapsed.total_seconds() * 1000 for _ in range(3))
+    assert fastest_ms <= budget, (f"GET /api/products took {fastest_ms:.0f} ms at best of 3, over the {budget} ms "
+                                  f"response budget of '{shopflow_env.name}' (data/slos.toml)")
 
 
 def test_storefront_home_and_a_product_page_answer(shopflow_env, api) -> None:

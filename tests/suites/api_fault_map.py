@@ -21,6 +21,7 @@ PAYMENTS = "suites/payments/test_payments_api.py"
 HEALTH = f"{SMOKE}::test_health_is_ok_with_a_version_and_every_check_ok"
 PRODUCT_API = f"{SMOKE}::test_the_product_api_answers_with_the_token"
 ADMIN_PAGE = f"{SMOKE}::test_the_admin_sign_in_page_is_reachable"
+SMOKE_BUDGET = f"{SMOKE}::test_the_api_answers_within_the_response_budget"
 READS = f"{CONTRACT}::test_read_operations_keep_the_contract"
 WRITES = f"{CONTRACT}::test_write_operations_keep_the_contract"
 TOKENS = f"{BEHAVIOUR}::test_missing_and_bad_tokens_get_401_with_the_documented_body"
@@ -35,7 +36,7 @@ CI_SELECTION: dict[str, tuple[str, ...]] = {
     "schema_drift": (PRODUCT_API, HEALTH, READS),
     "health_degraded": (HEALTH, PRODUCT_API),
     "error_rate": (READS,),
-    "slow_api": (READS, ADMIN_PAGE),
+    "slow_api": (READS, SMOKE_BUDGET, ADMIN_PAGE),
     "slow_checkout": (WRITES,),
     "decline_ignored": (EACH_CARD, AMOUNT),
     "skip_3ds": (THREEDS, FAILED_CHALLENGE, AMOUNT),
@@ -50,7 +51,7 @@ CI_SELECTION: dict[str, tuple[str, ...]] = {
 FAULT_SWITCHES: dict[str, str] = {"slow_api": "slow_api:2500", "slow_checkout": "slow_checkout:2500"}
 EXTRA_ARGS: dict[str, tuple[str, ...]] = {
     "error_rate": ("-k", "products"),
-    "slow_api": ("-k", "categories or sign_in"),
+    "slow_api": ("-k", "categories or sign_in or response_budget"),
     "slow_checkout": ("-k", "orders and not pay"),
     "decline_ignored": ("-k", "declined or insufficient or amount"),
 }
@@ -59,7 +60,7 @@ FAILS: dict[str, tuple[str, ...]] = {
     "schema_drift": (PRODUCT_API, READS),
     "health_degraded": (HEALTH,),
     "error_rate": (READS,),
-    "slow_api": (READS,),
+    "slow_api": (READS, SMOKE_BUDGET),
     "slow_checkout": (WRITES,),
     "decline_ignored": (EACH_CARD,),
     "skip_3ds": (THREEDS, FAILED_CHALLENGE),
