@@ -442,8 +442,11 @@ def test_a_test_module_that_cannot_be_imported_is_named_in_the_error(stack, suit
                     "--suites", "payments,admin", "--no-load"],
                    _environ(tmp_path, tmp_path / "reports", GATE_TEST_API_URL=stack.api_url))
     assert result.returncode == 2, result.stdout + result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith("shopflow-qa: error: pytest could not run the payments, admin tests (exit 1): "
-                                    "collecting suites-with-a-broken-module/test_payments_new.py: ModuleNotFoundError")
+                                    "collecting "), result.stderr
+    assert ("suites-with-a-broken-module/test_payments_new.py: ModuleNotFoundError: No module named 'nowhere'"
+            in result.stderr), result.stderr
 
 
 SCHEMATHESIS_TEST = '''
