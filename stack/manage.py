@@ -15,7 +15,7 @@ from stack import migrate
 from stack.db import Database
 from stack.redis_store import RedisStore
 from stack.seed import seed
-from stack.settings import get_settings
+from stack.settings import SettingsError, get_settings
 from stack.tables import products
 
 
@@ -39,7 +39,11 @@ def main(argv: list[str]) -> int:
     if argv not in (["prepare"], ["reset"]):
         print("usage: python -m stack.manage prepare|reset", file=sys.stderr)
         return 2
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        print(f"stack.manage: {error}", file=sys.stderr)
+        return 2
     db = Database(settings.database_url)
     try:
         if argv == ["prepare"]:

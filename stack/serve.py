@@ -10,7 +10,7 @@ import logging
 import sys
 
 from stack.services import SERVICES
-from stack.settings import get_settings
+from stack.settings import SettingsError, get_settings
 
 
 def load_target(target: str):
@@ -24,7 +24,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"usage: python -m stack.serve {{{','.join(SERVICES)}}}", file=sys.stderr)
         return 2
     spec = SERVICES[args[0]]
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        print(f"stack.serve {spec.name}: {error}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=logging.INFO,
         format=f"%(asctime)s {spec.name} %(levelname)s %(name)s %(message)s",
@@ -43,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         log_config=None,
         access_log=True,
         timeout_graceful_shutdown=5,
+        # X-Forwarded-Proto/For only from a proxy the settings name (uvicorn would believe any
+        # local process by default, and the scheme decides HSTS: stack/security/headers.py).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
     )
     return 0
 

@@ -15,9 +15,39 @@ from pathlib import Path
 
 from fixtures.environment import load_environments
 from stack.faults import Faults, parse_faults
+from stack.security.origins import origin_of
 
 STACK_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = STACK_ROOT.parent
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # every form and JSON body of the shop is a few KB
+
+
+class SettingsError(ValueError):
+    """A stack setting that cannot be used; the service refuses to start, naming the variable."""
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive whole number of bytes, got {raw!r}")
+    return int(raw)
+
+
+def _shop_origins(web_url: str, extra: str) -> tuple[str, ...]:
+    """The storefront's own origins: its URL, the same port as `localhost` (what people type on
+    a laptop), and any listed in SHOPFLOW_SHOP_ORIGINS (e.g. a TLS proxy in front of it)."""
+    port = web_url.rsplit(":", 1)[1]
+    found = [web_url, f"http://localhost:{port}"]
+    for item in (part.strip() for part in extra.split(",")):
+        if not item:
+            continue
+        normalised = origin_of(item)
+        if normalised is None or normalised != item.rstrip("/").lower():
+            raise SettingsError(f"SHOPFLOW_SHOP_ORIGINS: {item!r} is not an origin like https://shop.example:8443")
+        found.append(normalised)
+    return tuple(dict.fromkeys(found))
 
 
 def _local_defaults() -> dict[str, str]:
@@ -57,6 +87,10 @@ class Settings:
     admin_password: str
     webhook_secret: str
     payments_key: str
+    # The hardening of stack/security/ (stack/README.md, "Protections"):
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    shop_origins: tuple[str, ...] = ()  # where return_url may point and who may frame the sandbox's pages
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-Proto/For uvicorn believes
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +100,7 @@ class Settings:
         stack_dir = Path(env.get("SHOPFLOW_STACK_DIR", REPO_ROOT / ".shopflow" / "stacks" / "local"))
         stack_dir.mkdir(parents=True, exist_ok=True)
         port_base = int(env.get("SHOPFLOW_PORT_BASE", "8600"))
+        web_url = f"http://127.0.0.1:{port_base}"
         return cls(
             stack_name=env.get("SHOPFLOW_STACK_NAME", "local"),
             stack_dir=stack_dir,
@@ -73,7 +108,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             version=env.get("SHOPFLOW_VERSION") or code_version(),
             faults=parse_faults(env.get("SHOPFLOW_FAULTS", "")),
-            web_url=f"http://127.0.0.1:{port_base}",
+            web_url=web_url,
             admin_url=f"http://127.0.0.1:{port_base + 1}",
             api_url=f"http://127.0.0.1:{port_base + 2}",
             payments_url=f"http://127.0.0.1:{port_base + 3}",
@@ -83,6 +118,9 @@ class Settings:
             admin_password=env.get("SHOPFLOW_LOCAL_ADMIN_PASSWORD") or defaults["admin_password"],
             webhook_secret=env.get("SHOPFLOW_LOCAL_WEBHOOK_SECRET") or defaults["webhook_secret"],
             payments_key=env.get("SHOPFLOW_LOCAL_PAYMENTS_KEY") or defaults["payments_key"],
+            max_body_bytes=_positive_int(env, "SHOPFLOW_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+            shop_origins=_shop_origins(web_url, env.get("SHOPFLOW_SHOP_ORIGINS", "")),
+            trusted_proxies=tuple(p.strip() for p in env.get("SHOPFLOW_TRUSTED_PROXIES", "").split(",") if p.strip()),
         )
 
 
