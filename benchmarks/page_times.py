@@ -20,7 +20,9 @@ from pathlib import Path
 
 import httpx
 
-from storefront_session import fresh_stack, pay_cart, shopper_with_cart, signed_in_staff  # this folder is on sys.path
+from storefront_session import (  # this folder is on sys.path
+    fresh_stack, pay_cart, shopper_with_cart, signed_in_staff, with_csrf_token,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "page_times.md"
 TARGET_MS = 300.0
@@ -48,7 +50,8 @@ def main() -> int:
         email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
         paid = pay_cart(buyer, urls, email)
         time.sleep(1.0)  # let the webhook settle the order
-        customer = httpx.Client(base_url=urls["web"], timeout=30, follow_redirects=True)
+        customer = with_csrf_token(httpx.Client(base_url=urls["web"], timeout=30, follow_redirects=True),
+                                   "/account/sign-up")
         customer.post("/account/sign-up", data={"name": "Bench Customer", "email": f"c-{email}", "password": "bench-password-1"}).raise_for_status()
         staff = signed_in_staff(urls)
         pages = [

@@ -8,6 +8,7 @@ sandbox's publishable-key endpoint, as its hosted fields do.
 from __future__ import annotations
 
 import contextlib
+import re
 import tomllib
 import uuid
 from collections.abc import Iterator
@@ -56,9 +57,19 @@ def first_product(urls: dict[str, str]) -> dict[str, Any]:
     return next(p for p in items if p["stock"] >= 20)
 
 
+def with_csrf_token(client: httpx.Client, page: str) -> httpx.Client:
+    """Open `page` (a session and its CSRF token) and send the token with every later request,
+    as the checkout script does (X-CSRF-Token); the storefront and admin refuse posts without it."""
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get(page).text)
+    if not found:
+        raise RuntimeError(f"no CSRF token on {client.base_url}{page}")
+    client.headers["X-CSRF-Token"] = found.group(1)
+    return client
+
+
 def shopper_with_cart(urls: dict[str, str]) -> tuple[httpx.Client, dict[str, Any]]:
     """A storefront session (cookies kept) with one product in its cart."""
-    client = httpx.Client(base_url=urls["web"], timeout=30, follow_redirects=True)
+    client = with_csrf_token(httpx.Client(base_url=urls["web"], timeout=30, follow_redirects=True), "/")
     product = first_product(urls)
     client.post("/cart/lines", data={"product_id": str(product["id"]), "quantity": "1", "slug": product["slug"]}).raise_for_status()
     return client, product
@@ -74,6 +85,6 @@ def pay_cart(client: httpx.Client, urls: dict[str, str], email: str) -> dict[str
 
 
 def signed_in_staff(urls: dict[str, str]) -> httpx.Client:
-    client = httpx.Client(base_url=urls["admin"], timeout=30, follow_redirects=True)
+    client = with_csrf_token(httpx.Client(base_url=urls["admin"], timeout=30, follow_redirects=True), "/sign-in")
     client.post("/sign-in", data={"email": SECRETS["admin_user"], "password": SECRETS["admin_password"]}).raise_for_status()
     return client

@@ -13,11 +13,15 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from stack.admin import auth, orders
 from stack.frontend.api_client import ApiError, new_http_client
-from stack.frontend.rendering import STATIC_DIR, make_templates, session_secret
+from stack.frontend.rendering import STATIC_DIR, csrf_refused, make_templates, session_secret
+from stack.security.csrf import CsrfProtect
+from stack.security.edge import edge_middleware
+from stack.security.headers import site_policy
 from stack.settings import Settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -30,15 +34,17 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         await app.state.http.aclose()
 
-    app = FastAPI(title="ShopFlow admin", version=settings.version, lifespan=lifespan,
+    port = settings.admin_url.rsplit(":", 1)[1]
+    middleware = [
+        *edge_middleware(settings.max_body_bytes, csp=site_policy()),
+        Middleware(SessionMiddleware, secret_key=session_secret(settings.admin_token, "admin"),
+                   session_cookie=f"shopflow_admin_{port}", same_site="strict", max_age=8 * 3600),
+        Middleware(CsrfProtect, refuse=csrf_refused),
+    ]
+    app = FastAPI(title="ShopFlow admin", version=settings.version, lifespan=lifespan, middleware=middleware,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.templates = make_templates(TEMPLATES_DIR)
-    port = settings.admin_url.rsplit(":", 1)[1]
-    app.add_middleware(
-        SessionMiddleware, secret_key=session_secret(settings.admin_token, "admin"),
-        session_cookie=f"shopflow_admin_{port}", same_site="strict", max_age=8 * 3600,
-    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     app.include_router(orders.router)

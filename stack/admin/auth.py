@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from stack.frontend.api_client import ShopApi, forwarded_headers
 from stack.frontend.rendering import flash, pop_flash
+from stack.security import csrf
 
 router = APIRouter()
 
@@ -44,6 +45,7 @@ async def sign_in(request: Request, email: str = Form(""), password: str = Form(
     if not (good_user and good_password):
         return render(request, "sign_in.html", {"email": email, "error": "Wrong email or password."}, 401)
     request.session["staff"] = settings.admin_user
+    csrf.rotate(request.session)  # a token seen before signing in is not the signed-in one
     flash(request, "Signed in.", "success")
     return RedirectResponse("/orders", status_code=303)
 

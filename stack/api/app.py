@@ -9,11 +9,15 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware import Middleware
 
 from stack import heartbeat
 from stack.api import admin, admin_payments, carts, catalogue, customers, errors, health, orders, pay
+from stack.api.auth import AuthenticateFirst
 from stack.api.context import AppContext
 from stack.api.middleware import RequestContext
+from stack.security.edge import edge_middleware
+from stack.security.headers import NO_CONTENT_POLICY
 from stack.settings import Settings
 
 ROUTERS: list[APIRouter] = [health.router, catalogue.router, customers.router, carts.router, orders.router,
@@ -44,7 +48,12 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         ctx.db.dispose()
 
-    app = FastAPI(title="ShopFlow API", version=settings.version, lifespan=lifespan,
+    # Outermost first: the request's log line and id (added last), headers, the body limit,
+    # then authentication before any body is read. No /docs pages: docs/api.md is the API's doc.
+    middleware = [*edge_middleware(settings.max_body_bytes, csp=NO_CONTENT_POLICY),
+                  Middleware(AuthenticateFirst, ctx=ctx)]
+    app = FastAPI(title="ShopFlow API", version=settings.version, lifespan=lifespan, middleware=middleware,
+                  docs_url=None, redoc_url=None,
                   description="The ShopFlow API as the local stack serves it (docs/api.md).")
     app.state.ctx = ctx
     errors.install(app)

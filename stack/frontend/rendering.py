@@ -14,6 +14,9 @@ from typing import Any
 
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from stack.security import csrf
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -57,7 +60,18 @@ def make_templates(folder: Path) -> Jinja2Templates:
     templates.env.filters["money"] = money
     templates.env.filters["short_date"] = short_date
     templates.env.filters["status_words"] = status_words
+    templates.env.globals.update(csrf_token=csrf.csrf_token, csrf_field=csrf.csrf_field)
     return templates
+
+
+def csrf_refused(request: Request, reason: str) -> Response:
+    """The 403 of a request without its CSRF token: the host's error page, or JSON for scripts."""
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"outcome": "failed", "error": {"code": "csrf_failed", "message": csrf.REFUSED_MESSAGE}},
+                            status_code=403)
+    context = {"title": csrf.REFUSED_TITLE, "message": csrf.REFUSED_MESSAGE, "status": 403,
+               "staff": request.session.get("staff")}
+    return request.app.state.templates.TemplateResponse(request, "error.html", context, status_code=403)
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

@@ -9,10 +9,15 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from stack.frontend.api_client import ApiError, new_http_client
-from stack.frontend.rendering import STATIC_DIR, make_templates, session_secret
+from stack.frontend.rendering import STATIC_DIR, csrf_refused, make_templates, session_secret
+from stack.security.csrf import CsrfProtect
+from stack.security.edge import edge_middleware
+from stack.security.headers import site_policy
+from stack.security.origins import origin_of
 from stack.settings import Settings
 from stack.web import account, cart, catalogue, checkout, state
 
@@ -26,16 +31,19 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         await app.state.http.aclose()
 
-    app = FastAPI(title="ShopFlow storefront", version=settings.version, lifespan=lifespan,
+    port = settings.web_url.rsplit(":", 1)[1]
+    middleware = [
+        # the card fields come from the payments host, in an iframe (stack/payments/README.md)
+        *edge_middleware(settings.max_body_bytes, csp=site_policy(frame_src=str(origin_of(settings.payments_url)))),
+        Middleware(SessionMiddleware, secret_key=session_secret(settings.admin_token, "web"),
+                   session_cookie=f"shopflow_web_{port}", same_site="lax", max_age=14 * 24 * 3600),
+        Middleware(CsrfProtect, refuse=csrf_refused),
+    ]
+    app = FastAPI(title="ShopFlow storefront", version=settings.version, lifespan=lifespan, middleware=middleware,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.templates = make_templates(TEMPLATES_DIR)
     app.state.templates.env.globals.update(site="web", payments_url=settings.payments_url)
-    port = settings.web_url.rsplit(":", 1)[1]
-    app.add_middleware(
-        SessionMiddleware, secret_key=session_secret(settings.admin_token, "web"),
-        session_cookie=f"shopflow_web_{port}", same_site="lax", max_age=14 * 24 * 3600,
-    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (catalogue, cart, checkout, account):
         app.include_router(module.router)

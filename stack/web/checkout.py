@@ -169,7 +169,7 @@ async def confirmation(request: Request, order_id: str) -> HTMLResponse:
 
 
 async def _json(request: Request) -> dict[str, Any]:
-    """JSON bodies only: a cross-site form cannot post JSON without CORS, so this is CSRF-safe."""
+    """JSON bodies only (the page's script sends them with its X-CSRF-Token, checked before this runs)."""
     if not request.headers.get("content-type", "").startswith("application/json"):
         return {}
     try:

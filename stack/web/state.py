@@ -1,10 +1,10 @@
 """What the storefront remembers about a shopper, in its signed session cookie.
 
 The cookie holds ids and the signed-in customer's token, never the service token and never
-card data. Keys: `cart_id`, `cart_count` (the header badge, so no page needs an extra API
-call for it), `customer` + `token`, `checkout` (the order made from the current cart, so a
-declined card can be retried on the same order) and `orders` (ids this browser placed,
-which may open their confirmation page).
+card data. Keys: `csrf_token` (stack/security/csrf.py), `cart_id`, `cart_count` (the header
+badge, so no page needs an extra API call for it), `customer` + `token`, `checkout` (the
+order made from the current cart, so a declined card can be retried on the same order) and
+`orders` (ids this browser placed, which may open their confirmation page).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 
 from stack.frontend.api_client import ShopApi, forwarded_headers
+from stack.security import csrf
 
 MAX_REMEMBERED_ORDERS = 20
 
@@ -64,6 +65,7 @@ def placed_here(request: Request, order_id: str) -> bool:
 def sign_in(request: Request, customer_data: dict[str, Any], token: str) -> None:
     request.session["customer"] = {k: customer_data.get(k) for k in ("id", "email", "name")}
     request.session["token"] = token
+    csrf.rotate(request.session)  # a token seen before signing in is not the signed-in one
 
 
 def sign_out(request: Request) -> None:

@@ -1,7 +1,9 @@
 // ShopFlow checkout: hosted card fields, pay, 3DS modal, wait for the webhook. No build step.
 (function () {
   "use strict";
-  var config = window.SHOPFLOW_CHECKOUT || {};
+  var config = JSON.parse(document.getElementById("checkout-config").textContent);
+  // The session's CSRF token: every POST to this host must carry it (stack/security/csrf.py).
+  var csrfToken = document.querySelector("meta[name=csrf-token]").getAttribute("content");
   var paymentsOrigin = new URL(config.paymentsUrl).origin;
   var form = document.getElementById("checkout-form");
   var payButton = document.getElementById("pay-button");
@@ -32,7 +34,7 @@
   function postJson(url, body) {
     return fetch(url, {
       method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrfToken},
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () {

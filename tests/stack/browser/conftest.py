@@ -6,8 +6,10 @@ fixture drives it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from storefront_steps import Shop, make_shop
 
@@ -26,6 +28,22 @@ def _timeouts(page: Page) -> None:
     """One place for the journeys' waits (webhooks and 3DS take a moment)."""
     expect.set_options(timeout=TIMEOUT_MS)
     page.set_default_timeout(TIMEOUT_MS)
+
+
+@pytest.fixture(autouse=True)
+def csp_refusals(page: Page) -> Iterator[list[str]]:
+    """The pages' Content-Security-Policy never blocks what the shop serves itself: a refused
+    script or style shows only in the console, so every journey listens there. A test that
+    provokes refusals on purpose checks them and empties the list."""
+    refused: list[str] = []
+
+    def listen(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", listen)
+    yield refused
+    assert not refused, f"the page's CSP refused the shop's own content: {refused}"
 
 
 @pytest.fixture(scope="session")
