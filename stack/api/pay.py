@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from stack.api.auth import MAX_ID, Ctx, Who
 from stack.api.orders import slow_checkout, viewer
+from stack.security.origins import is_on
 from stack.shop import idempotency, payment, webhooks
 from stack.shop.errors import ApiError
 from stack.shop.orders import load_order, present_order, present_payment
@@ -40,6 +41,10 @@ def _answer(ctx: Any, order_id: int, payment_row: Any, decline: Decline | None) 
 
 @router.post("/api/orders/{order_id}/pay")
 def pay(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: PayRequest, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
+    if body.return_url is not None and not is_on(body.return_url, ctx.settings.shop_origins):
+        # The provider sends the shopper there with the payment's client secret in the query.
+        raise ApiError(400, "invalid_return_url", "return_url must be a page of the shop itself "
+                                                  f"({', '.join(ctx.settings.shop_origins)}).")
     slow_checkout(ctx)
     faults = ctx.settings.faults
     key = request.headers.get("idempotency-key")

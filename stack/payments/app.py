@@ -11,23 +11,32 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from stack.payments import api, pages
 from stack.payments.cards import load_catalogue
 from stack.payments.engine import Sandbox
+from stack.payments.errors import invalid_request
 from stack.payments.store import Store
 from stack.payments.webhooks import Webhooks
+from stack.security.edge import edge_middleware
+from stack.security.headers import NO_CONTENT_POLICY
 from stack.settings import Settings
 
 log = logging.getLogger("stack.payments")
 WEBHOOK_PATH = "/webhooks/stripe"
 
 
+def _too_large(limit: int) -> Response:
+    """The body limit's 413 in Stripe's error shape, so the SDK reads it as an InvalidRequestError."""
+    error = invalid_request(f"The request body is over the sandbox's limit of {limit} bytes.", status=413)
+    return JSONResponse(error.body(), status_code=error.status)
+
+
 def create_app(settings: Settings) -> FastAPI:
     store = Store(settings.stack_dir / "payments.sqlite3")
     webhooks = Webhooks(store, settings.api_url.rstrip("/") + WEBHOOK_PATH, settings.webhook_secret)
-    sandbox = Sandbox(store, load_catalogue(), webhooks, settings.payments_url)
+    sandbox = Sandbox(store, load_catalogue(), webhooks, settings.payments_url, settings.shop_origins)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -37,8 +46,10 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             webhooks.stop()
 
+    # The pages set their own CSP (pages.py); anything else in HTML is not content at all.
+    middleware = edge_middleware(settings.max_body_bytes, csp=NO_CONTENT_POLICY, too_large=_too_large)
     app = FastAPI(title="ShopFlow payment sandbox (Stripe-compatible)", version=settings.version,
-                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+                  lifespan=lifespan, middleware=middleware, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = sandbox
 
     @app.exception_handler(Exception)

@@ -20,6 +20,7 @@ from stack.payments.forms import as_bool, as_dict, as_int, as_list, as_str, reje
 from stack.payments.ids import new_id
 from stack.payments.store import Store
 from stack.payments.webhooks import Webhooks
+from stack.security.origins import is_on
 
 LIVE_CARD_MESSAGE = ("Your card was declined. Your request was in test mode, but used a non test (live) card. "
                      "For a list of valid test cards, visit: https://stripe.com/docs/testing.")
@@ -41,11 +42,20 @@ CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_act
 
 
 class Sandbox:
-    def __init__(self, store: Store, catalogue: Catalogue, webhooks: Webhooks, payments_url: str):
+    def __init__(self, store: Store, catalogue: Catalogue, webhooks: Webhooks, payments_url: str,
+                 shop_origins: tuple[str, ...]):
         self.store = store
         self.catalogue = catalogue
         self.webhooks = webhooks
         self.payments_url = payments_url.rstrip("/")
+        self.shop_origins = shop_origins
+
+    def _check_return_url(self, params: dict[str, Any]) -> None:
+        """The challenge sends the shopper to return_url with the client secret: only to the shop."""
+        url = as_str(params, "return_url")
+        if url is not None and not is_on(url, self.shop_origins):
+            raise invalid_request(f"Invalid return_url: it must be a page of the shop ({', '.join(self.shop_origins)}).",
+                                  param="return_url", code="url_invalid")
 
     # PaymentMethods -------------------------------------------------------------------------
     def create_payment_method(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +116,7 @@ class Sandbox:
     # PaymentIntents -------------------------------------------------------------------------
     def create_payment_intent(self, params: dict[str, Any], idempotency_key: str | None) -> dict[str, Any]:
         reject_unknown(params, PI_CREATE_PARAMS)
+        self._check_return_url(params)
         amount = as_int(params, "amount", required=True, minimum=1)
         currency = (as_str(params, "currency", required=True) or "").lower()
         if len(currency) != 3 or not currency.isalpha():
@@ -134,6 +145,7 @@ class Sandbox:
 
     def confirm_payment_intent(self, pi_id: str, params: dict[str, Any], idempotency_key: str | None) -> dict[str, Any]:
         reject_unknown(params, PI_CONFIRM_PARAMS)
+        self._check_return_url(params)
         return self._confirm(self.retrieve_payment_intent(pi_id), params, idempotency_key)
 
     def _confirm(self, pi: dict[str, Any], params: dict[str, Any], idempotency_key: str | None) -> dict[str, Any]:

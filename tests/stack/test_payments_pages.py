@@ -1,12 +1,15 @@
-"""The sandbox's hosted card fields and 3DS challenge in headless Chromium, framed by a page on
-another origin exactly as the storefront frames them (the postMessage protocol of
+"""The sandbox's hosted card fields and 3DS challenge in headless Chromium, framed by a page of
+the storefront's origin exactly as the storefront frames them (the postMessage protocol of
 stack/payments/README.md), so the web side can be built against a tested contract.
+
+The sandbox lets only the shop's own origins frame its pages (CSP frame-ancestors), so the
+parent page is written into a document of the storefront's origin (its /health answer): a
+page Playwright fulfils itself counts as a public address, and Chromium's local-network checks
+would then refuse the 127.0.0.1 iframe.
 """
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 import tomllib
 from collections.abc import Iterator
@@ -44,29 +47,6 @@ def payments_url(sqlite_stack) -> str:
 
 
 @pytest.fixture(scope="module")
-def parent(payments_url: str) -> Iterator[dict[str, Any]]:
-    """A page server on its own origin; `pages[path] = (title, iframe src)` defines what it serves."""
-    pages: dict[str, tuple[str, str]] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            title, src = pages.get(self.path, ("none", "about:blank"))
-            body = PARENT_PAGE.format(title=title, src=src, payments=payments_url).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"origin": f"http://127.0.0.1:{server.server_address[1]}", "pages": pages}
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
 def browser_page(browser: Browser) -> Iterator[Page]:
     """A page of pytest-playwright's session browser (the plugin points it at our Chromium):
     a second sync_playwright() in the same process would clash with that one's event loop."""
@@ -75,6 +55,17 @@ def browser_page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def parent(sqlite_stack, payments_url: str) -> dict[str, Any]:
+    return {"origin": sqlite_stack.urls["web"], "payments": payments_url}
+
+
+def _show_parent(page: Page, parent: dict[str, Any], title: str, src: str) -> None:
+    """A page of the storefront's origin framing `src`, listening to the payments host."""
+    page.goto(parent["origin"] + "/health")
+    page.set_content(PARENT_PAGE.format(title=title, src=src, payments=parent["payments"]))
 
 
 def _messages(page: Page, kind: str) -> list[dict[str, Any]]:
@@ -88,8 +79,7 @@ def _wait_message(page: Page, kind: str) -> dict[str, Any]:
 
 def _open_card_fields(page: Page, parent: dict[str, Any], payments_url: str) -> Any:
     src = f"{payments_url}/elements/card?pk={PK}&parent_origin={parent['origin']}"
-    parent["pages"]["/checkout"] = ("Card details", src)
-    page.goto(parent["origin"] + "/checkout")
+    _show_parent(page, parent, "Card details", src)
     _wait_message(page, "shopflow.elements.ready")
     return page.frame_locator("#frame")
 
@@ -137,8 +127,7 @@ def test_framed_3ds_challenge_posts_its_result_to_the_parent(browser_page: Page,
     pi = client.v1.payment_intents.create(params={
         "amount": 5400, "currency": "usd", "confirm": True, "return_url": parent["origin"] + "/return",
         "payment_method": CARDS["threeds_required"]["payment_method"]})
-    parent["pages"]["/challenge"] = ("3D Secure", pi.next_action.redirect_to_url.url)
-    browser_page.goto(parent["origin"] + "/challenge")
+    _show_parent(browser_page, parent, "3D Secure", pi.next_action.redirect_to_url.url)
     frame = browser_page.frame_locator("#frame")
     expect(frame.get_by_test_id("3ds-amount")).to_have_text("54.00 USD")
     frame.get_by_role("button", name=button).click()

@@ -38,10 +38,11 @@ class Sandbox:
     url: str
     client: stripe.StripeClient
     public: stripe.StripeClient
+    shop: str  # the storefront's origin: the only place return_url may send the shopper
 
     def pay(self, payment_method: str, amount: int = 2500, **extra: Any) -> stripe.PaymentIntent:
         params = {"amount": amount, "currency": "usd", "payment_method": payment_method, "confirm": True,
-                  "return_url": "http://127.0.0.1:9/return", **extra}
+                  "return_url": f"{self.shop}/return", **extra}
         return self.client.v1.payment_intents.create(params=params)
 
     def charges(self, pi_id: str) -> list[Any]:
@@ -60,7 +61,7 @@ def _client(url: str, key: str) -> stripe.StripeClient:
 @pytest.fixture(scope="module")
 def sandbox(sqlite_stack) -> Sandbox:
     url = sqlite_stack.urls["payments"]
-    return Sandbox(url, _client(url, SECRET_KEY), _client(url, PUBLISHABLE_KEY))
+    return Sandbox(url, _client(url, SECRET_KEY), _client(url, PUBLISHABLE_KEY), sqlite_stack.urls["web"])
 
 
 def _card_payment_method(sandbox: Sandbox, number: str) -> str:
@@ -126,7 +127,7 @@ def test_3ds_complete_ends_as_the_catalogue_says(sandbox: Sandbox, key: str) -> 
         assert after.status == "requires_payment_method"
         assert after.last_payment_error.decline_code == card["decline_code"]
         assert after.last_payment_error.message == card["message"]
-    assert result["redirect_url"].startswith("http://127.0.0.1:9/return?payment_intent=" + pi.id)
+    assert result["redirect_url"].startswith(f"{sandbox.shop}/return?payment_intent=" + pi.id)
 
 
 def test_3ds_fail_fails_the_payment_and_another_card_can_pay_it(sandbox: Sandbox) -> None:
@@ -144,15 +145,15 @@ def test_3ds_fail_fails_the_payment_and_another_card_can_pay_it(sandbox: Sandbox
 
 
 def test_3ds_challenge_page_without_javascript_redirects_to_return_url(sandbox: Sandbox) -> None:
-    pi = sandbox.pay(CARDS["threeds2_required"]["payment_method"], return_url="http://127.0.0.1:9/done?order=7")
+    pi = sandbox.pay(CARDS["threeds2_required"]["payment_method"], return_url=f"{sandbox.shop}/done?order=7")
     page = httpx.get(pi.next_action.redirect_to_url.url)
     assert page.status_code == 200
     for text in ("Complete authentication", "Fail authentication", 'data-testid="3ds-complete"', "25.00 USD"):
         assert text in page.text
-    assert "frame-ancestors http://127.0.0.1:9" in page.headers["content-security-policy"]
+    assert f"frame-ancestors {sandbox.shop} " in page.headers["content-security-policy"]
     answer = httpx.post(f"{sandbox.url}/3ds/{pi.id}/complete")  # a plain form post
     assert answer.status_code == 303
-    assert answer.headers["location"].startswith(f"http://127.0.0.1:9/done?order=7&payment_intent={pi.id}&")
+    assert answer.headers["location"].startswith(f"{sandbox.shop}/done?order=7&payment_intent={pi.id}&")
     assert "redirect_status=succeeded" in answer.headers["location"]
 
 
