@@ -7,13 +7,10 @@ The browser's side of the same attacks is in browser/test_storefront_hardening.p
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import re
 import select
 import socket
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +21,6 @@ from core_api import ADMIN, CoreApi, error_code
 
 from fixtures.environment import load_environments
 from stack.payments.keys import publishable_key_for
-from stack.settings import Settings
 
 SECRETS = load_environments()["local"].default_secrets
 FOREIGN = "http://127.0.0.1:9"  # another port of the same host: same-site to the shop, not same-origin
@@ -300,18 +296,3 @@ def test_hsts_is_never_sent_over_plain_http_even_when_a_client_claims_https(urls
     for service in ("web", "admin", "api", "payments"):
         response = httpx.get(f"{urls[service]}/health", headers={"X-Forwarded-Proto": "https"})
         assert "strict-transport-security" not in response.headers, service
-
-
-@pytest.mark.parametrize("service", ["web", "admin", "api", "payments"])
-def test_hsts_is_sent_when_served_over_tls(service: str, tmp_path: Path) -> None:
-    """In process: the app as uvicorn hands it a request that came over TLS (scheme https)."""
-    settings = Settings.from_environ({"SHOPFLOW_STACK_DIR": str(tmp_path), "SHOPFLOW_PORT_BASE": "10590"})
-    app = importlib.import_module(f"stack.{service}.app").create_app(settings)
-
-    async def health(scheme: str) -> httpx.Response:  # no lifespan: the app's neighbours are not needed
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"{scheme}://shop.test") as client:
-            return await client.get("/health", headers={"X-Forwarded-Proto": "https"})
-
-    for scheme, expected in (("https", True), ("http", False)):
-        response = asyncio.run(health(scheme))
-        assert ("strict-transport-security" in response.headers) is expected, (scheme, response.status_code)

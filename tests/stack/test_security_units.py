@@ -1,13 +1,15 @@
 """stack/security/ in process: strict origins, the CSRF middleware's body handling, the body
-limit as configured, and the settings and uvicorn options behind them. The running stack's
-side is test_hardening.py."""
+limit as configured, HSTS over TLS, and the settings and uvicorn options behind them. The
+running stack's side is test_hardening.py."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import importlib
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -25,6 +27,7 @@ from stack.security.origins import is_on, origin_of
 from stack.settings import Settings, SettingsError, get_settings
 
 SHOP = ("http://127.0.0.1:8600", "http://localhost:8600")
+T = TypeVar("T")
 
 
 @pytest.mark.parametrize(("url", "origin"), [
@@ -69,13 +72,19 @@ def _app(**limit: Any) -> Starlette:
     ])
 
 
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: Playwright's sync API may own this thread's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _with_token(app: Starlette, posts: Callable[[str], list[dict[str, Any]]]) -> list[httpx.Response]:
     """Open the page (a session and its token), then make `posts(token)` to /echo."""
     async def run() -> list[httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop.test") as client:
             token = (await client.get("/")).text
             return [await client.post("/echo", **options) for options in posts(token)]
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def test_the_token_is_found_in_each_kind_of_body_and_the_app_still_gets_the_whole_body() -> None:
@@ -140,3 +149,18 @@ def test_uvicorn_believes_forwarded_headers_only_from_named_proxies(proxies: str
         get_settings.cache_clear()
     assert seen["proxy_headers"] is trusted
     assert seen["forwarded_allow_ips"] == ([proxies] if trusted else None)
+
+
+@pytest.mark.parametrize("service", ["web", "admin", "api", "payments"])
+def test_hsts_is_sent_when_served_over_tls(service: str, tmp_path: Path) -> None:
+    """In process: the app as uvicorn hands it a request that came over TLS (scheme https)."""
+    settings = Settings.from_environ({"SHOPFLOW_STACK_DIR": str(tmp_path), "SHOPFLOW_PORT_BASE": "10590"})
+    app = importlib.import_module(f"stack.{service}.app").create_app(settings)
+
+    async def health(scheme: str) -> httpx.Response:  # no lifespan: the app's neighbours are not needed
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"{scheme}://shop.test") as client:
+            return await client.get("/health", headers={"X-Forwarded-Proto": "https"})
+
+    for scheme, expected in (("https", True), ("http", False)):
+        response = run_async(health(scheme))
+        assert ("strict-transport-security" in response.headers) is expected, (scheme, response.status_code)
