@@ -4,8 +4,11 @@ Allure 3 (npm `allure`, pinned in harness/allure/package-lock.json) is installed
 project-local `.allure/` by `make setup`. Before generating, the run's `allure-results/` get
 our categories (product defect / environment problem / test defect) and environment
 properties (never a secret); the previous run of the same environment hands over its
-history file, so trends show without anyone copying folders. The generated page embeds a
-Google Tag Manager script that would call out from a CI artefact: it is stripped.
+history file, so trends show without anyone copying folders. The history is read before it
+is carried: a secret in it (a run from before results were redacted, a secret rotated into
+the list since) is redacted, and an entry that cannot be cleaned is dropped with a warning,
+so one leaking run never turns every later gate red. The generated page embeds a Google Tag
+Manager script that would call out from a CI artefact: it is stripped.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from fixtures.environment import ConfigError
+from fixtures.redaction import Redactor, secret_forms
 from harness import run_dir as runs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -162,11 +167,40 @@ def write_environment(results: Path, properties: Mapping[str, str], secrets: Seq
 
 # ---- history ------------------------------------------------------------------------------
 
-def carry_history(run: Path, env: str) -> Path | None:
-    """Seed `run/allure-history.jsonl` from the newest earlier run of `env` that has one.
+# Ids Allure links history entries by: never rewritten.
+_HISTORY_IDS = frozenset({"uuid", "id", "historyId", "knownTestCaseIds"})
+
+
+@dataclass
+class HistoryHandover:
+    """Where the carried history came from and what had to be done to it."""
+
+    source: Path | None = None
+    entries: int = 0  # entries (one per earlier run) carried forward
+    redacted: int = 0  # of those, entries whose texts held a secret, now replaced
+    dropped: int = 0  # entries not carried: unreadable, or a secret left after redaction
+
+    @property
+    def warning(self) -> str | None:
+        """One line for the gate's warnings (never the secret), or None when nothing was wrong."""
+        if not (self.redacted or self.dropped):
+            return None
+        done = [f"a secret redacted in {_entries(self.redacted)}"] if self.redacted else []
+        done += [f"{_entries(self.dropped)} that could not be cleaned left out"] if self.dropped else []
+        return (f"Allure history from {self.source}: {' and '.join(done)} "
+                "(that run's own history file is unchanged)")
+
+
+def _entries(count: int) -> str:
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
+
+
+def carry_history(run: Path, env: str, secrets: Sequence[str] = ()) -> HistoryHandover:
+    """Seed `run/allure-history.jsonl` from the newest earlier run of `env` that has one,
+    cleaned of `secrets` (see `clean_history`).
 
     Rewritten on every generation, so rebuilding a report (`shopflow-qa report`) never
-    appends the same run to its history twice. Returns the run the history came from.
+    appends the same run to its history twice.
     """
     target = run / HISTORY_FILE
     target.unlink(missing_ok=True)
@@ -177,9 +211,41 @@ def carry_history(run: Path, env: str) -> Path | None:
         if r.path.resolve() != run.resolve() and (mine is None or (r.started_at, r.name) < (mine.started_at, mine.name))
     ]
     if not earlier:
-        return None
-    shutil.copyfile(earlier[-1].path / HISTORY_FILE, target)
-    return earlier[-1].path
+        return HistoryHandover()
+    source = earlier[-1].path
+    lines, handover = clean_history(source / HISTORY_FILE, secrets)
+    target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    handover.source = source
+    return handover
+
+
+def clean_history(path: Path, secrets: Sequence[str]) -> tuple[list[str], HistoryHandover]:
+    """The entries (one JSON document a line) of the history file at `path`, each with every
+    secret replaced in every text (values of `secrets` in any form, quoted values of secret
+    keys, card numbers); an entry that is not JSON, or in which a form of a secret the gate's
+    scan looks for is left after that, is dropped."""
+    redactor = Redactor(secrets)
+    needles = sorted({form for secret in redactor.secrets for form in secret_forms(secret)})
+    handover = HistoryHandover()
+    kept: list[str] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            handover.dropped += 1
+            continue
+        cleaned = redactor.strings(entry, keep=_HISTORY_IDS)
+        changed = cleaned != entry
+        text = json.dumps(cleaned, ensure_ascii=False, separators=(",", ":")) if changed else line
+        if any(needle in text for needle in needles):
+            handover.dropped += 1
+            continue
+        handover.redacted += changed
+        kept.append(text)
+    handover.entries = len(kept)
+    return kept, handover
 
 
 # ---- generation ---------------------------------------------------------------------------
@@ -220,14 +286,19 @@ def strip_analytics(html: str) -> str:
     return _SCRIPT.sub(keep, html)
 
 
-def generate(run: Path, env: str, title: str | None = None, timeout: float = GENERATE_TIMEOUT_S) -> Path:
-    """Build `run/allure-report/index.html` from `run/allure-results`; returns the HTML path."""
+def generate(run: Path, env: str, title: str | None = None, timeout: float = GENERATE_TIMEOUT_S,
+             secrets: Sequence[str] = (), warn: Callable[[str], object] | None = None) -> Path:
+    """Build `run/allure-report/index.html` from `run/allure-results`; returns the HTML path.
+    `secrets` are cleaned out of the history carried from the previous run; `warn` hears why
+    an entry of it was redacted or dropped."""
     results = run / RESULTS
     if not results.is_dir() or not any(results.iterdir()):
         raise ConfigError(f"{results}: no Allure results to build a report from")
     binary = allure_binary()
     write_categories(results)
-    carry_history(run, env)
+    warning = carry_history(run, env, secrets).warning
+    if warning and warn is not None:
+        warn(warning)
     config = write_config(run, title or f"ShopFlow {env} — {run.name}")
     shutil.rmtree(run / REPORT, ignore_errors=True)
     try:

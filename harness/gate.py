@@ -27,6 +27,7 @@ from rich.console import Console
 
 from fixtures.environment import ConfigError, Environment, MissingSecret, resolve_environment
 from fixtures.redaction import Redactor, secret_forms
+from fixtures.run_secrets import SECRETS_FILE_VARIABLE, MintedSecrets
 from harness import allure_report, deploy, gate_summary, run_dir
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from harness.pytest_gate import AREAS, marker_expression
@@ -86,6 +87,7 @@ class GateState:
     load: dict[str, object] | None = None
     started_stack: str | None = None
     secret_leaks: list[str] = field(default_factory=list)
+    minted_secrets: list[str] = field(default_factory=list, repr=False)  # never written anywhere
 
 
 def _load_command_available() -> bool:
@@ -105,6 +107,7 @@ class Gate:
         self.options = options
         self.console = console or Console(highlight=False, soft_wrap=True)
         self._current: subprocess.Popen[bytes] | None = None
+        self._minted: MintedSecrets | None = None  # secrets the children mint (customers' passwords, tokens)
 
     # ---- screen ---------------------------------------------------------------------------
 
@@ -167,6 +170,9 @@ class Gate:
         env = dict(os.environ)
         env[run_dir.RUN_DIR_VARIABLE] = str(run)
         env.pop("SHOPFLOW_ENV", None)  # the gate passes --env explicitly
+        env.pop(SECRETS_FILE_VARIABLE, None)
+        if self._minted is not None:
+            env[SECRETS_FILE_VARIABLE] = str(self._minted.path)
         env.setdefault("PYTHONUNBUFFERED", "1")
         # pytest caches its assertion rewriting of ~350 plugin modules as bytecode; without that
         # cache every pytest process (smoke, areas, each xdist worker) spends ~4 s recompiling.
@@ -385,7 +391,7 @@ class Gate:
         """Build the reports, then scan the whole run folder for the environment's secrets:
         a report holding a secret in any form fails the gate (it would be uploaded as an artifact)."""
         status, detail = self._build_reports(state)
-        leaks = secret_leaks(state.run, state.environment.secret_values())
+        leaks = secret_leaks(state.run, self._secrets(state))
         if leaks:
             state.secret_leaks = [str(path) for path in leaks]
             message = f"a secret value is written in {', '.join(map(str, leaks[:5]))}" + (
@@ -406,7 +412,7 @@ class Gate:
                       "expected_version": self.options.expect_version or ""}
         allure_report.write_environment(results, properties, env.secret_values())
         try:
-            html = allure_report.generate(state.run, env.name)
+            html = allure_report.generate(state.run, env.name, secrets=self._secrets(state), warn=state.warnings.append)
         except allure_report.AllureMissing as error:
             state.warnings.append(f"no HTML report: {error}")
             return "skipped", str(error)
@@ -420,6 +426,7 @@ class Gate:
         environment = resolve_environment(options.env, options.env_files)  # ConfigError → one line, exit 2
         run = run_dir.create_run_dir(environment.name, "gate", export=False)
         state = GateState(run, environment, datetime.now(timezone.utc), time.monotonic())
+        self._minted = MintedSecrets.create()
         self._say(f"[bold]ShopFlow gate[/] on [bold]{environment.name}[/] → {run}")
         code, reason = EXIT_OK, ""
         areas = [a for a in options.suites if a != "smoke"]
@@ -446,17 +453,32 @@ class Gate:
                 code, reason = EXIT_USAGE, (f"no tests ran: none found for {', '.join(options.suites)} under "
                                             f"{self._suites_label()}, so nothing was verified")
         finally:
+            self._forget_minted_file(state)
             if state.started_stack:
                 from stack import runner
 
                 with contextlib.suppress(Exception):
                     runner.down(state.started_stack)
         record = self._record(state, code, reason)
-        redactor = Redactor(environment.secret_values())
+        redactor = Redactor(self._secrets(state))
         gate_summary.write_gate_json(record, run, redactor.text)
         gate_summary.write_summary(record, run, redactor.text)
         self._finish(record)
         return code
+
+    def _secrets(self, state: GateState) -> list[str]:
+        """Every secret the run's reports must not hold: the environment's, and those its
+        pytest processes minted (from the run's private file while it exists)."""
+        if self._minted is not None:
+            state.minted_secrets = self._minted.read()
+        return [*state.environment.secret_values(), *state.minted_secrets]
+
+    def _forget_minted_file(self, state: GateState) -> None:
+        """Once no child runs any more: the minted secrets kept in memory, their file deleted."""
+        if self._minted is not None:
+            self._secrets(state)
+            self._minted.remove()
+            self._minted = None
 
     @staticmethod
     def _outcomes(state: GateState) -> list[gate_summary.TestOutcome]:
@@ -465,7 +487,7 @@ class Gate:
     def _record(self, state: GateState, code: int, reason: str) -> gate_summary.GateRecord:
         env = state.environment
         outcomes = self._outcomes(state)
-        redactor = Redactor(env.secret_values())
+        redactor = Redactor(self._secrets(state))
         failures = gate_summary.failures_of(outcomes)
         for failure in failures:
             failure["reason"] = redactor.text(failure["reason"])

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from fixtures.environment import ConfigError
+from fixtures.environment import ConfigError, resolve_environment
 from harness import allure_report, run_dir
 from harness.errors import one_line_errors
 from harness.gate import DEFAULT_LOAD_DURATION, DEFAULT_LOAD_PROFILE, SUITES_DIR, GateOptions, run_gate
@@ -55,6 +55,15 @@ def gate(
     raise typer.Exit(run_gate(options))
 
 
+def _secrets_of(env: str) -> list[str]:
+    """The secrets of `env` this shell can resolve, to clean the carried history of (none when
+    the environment is not known here: the history is then carried as it is)."""
+    try:
+        return resolve_environment(env, []).secret_values()
+    except ConfigError:
+        return []
+
+
 @one_line_errors
 def report(
     run: Annotated[Optional[str], typer.Argument(help="Run folder (name under reports/ or a path); default reports/latest.")] = None,
@@ -65,7 +74,8 @@ def report(
     path = run_dir.resolve_run(run)
     info = run_dir.read_run(path)
     env = info.env if info else "unknown"
-    html = allure_report.generate(path, env)
+    html = allure_report.generate(path, env, secrets=_secrets_of(env),
+                                  warn=lambda warning: print(f"warning: {warning}", file=sys.stderr))
     print(f"report: {html}")
     if open_report:
         _serve(html.parent, port)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from harness import allure_report
+from harness.gate import secret_leaks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -365,14 +366,21 @@ def test_tests_marked_only_api_are_gated_with_contract(stack, tmp_path: Path) ->
 
 LEAKY_TEST = '''
 import os
+from pathlib import Path
 
 import pytest
 
 
 @pytest.mark.checkout
-def test_prints_the_token():
-    print("token is", os.environ["GATE_TEST_TOKEN"])
-    assert False, "token " + os.environ["GATE_TEST_TOKEN"]
+def test_writes_secrets_past_every_redactor(shopflow_redactor):
+    token = os.environ["GATE_TEST_TOKEN"]
+    minted = "Pw-gate-minted-" + os.environ["GATE_TEST_MINTED"]
+    shopflow_redactor.add_secrets([minted])  # what the customer factory does with a password it makes up
+    print("token is", token, "and the customer's password", minted)  # redacted: captured output
+    run = Path(os.environ["SHOPFLOW_RUN_DIR"])
+    (run / "careless-token.txt").write_text(token)  # written straight into the run folder: no redactor sees it
+    (run / "careless-minted.txt").write_text(minted)
+    assert False, "token " + token
 
 
 @pytest.mark.smoke
@@ -381,10 +389,15 @@ def test_fine():
 '''
 
 
-def test_a_secret_anywhere_in_the_run_folder_fails_the_gate(stack, tmp_path: Path) -> None:
+def test_a_secret_anywhere_in_the_run_folder_fails_the_gate_and_a_leaking_history_does_not_poison_the_next(
+        stack, tmp_path: Path) -> None:
     """The reports stage scans the whole run folder (also inside zip archives) for the
-    environment's secret values: a hit fails the gate; gate.json and summary.md stay clean."""
-    secret = "gate-test-secret-4f9a1c"
+    environment's secrets and for those minted during the run (a customer's password, known
+    only to the xdist worker that made it up): a hit fails the gate; gate.json and summary.md
+    stay clean, and the failure keeps its assertion message. The next run carries that run's
+    history, in which a secret was planted (as an older harness could have written it): the
+    secret is redacted on the way, so that run is green, with a warning."""
+    secret, minted = "gate-test-secret-4f9a1c", f"Pw-gate-minted-{os.getpid()}x{time.time_ns() % 10**6}"
     suites = tmp_path / "leaky"
     suites.mkdir()
     (suites / "conftest.py").write_text(CONFTEST)
@@ -392,26 +405,44 @@ def test_a_secret_anywhere_in_the_run_folder_fails_the_gate(stack, tmp_path: Pat
     env_file = _env_file(tmp_path, "leaky", stack.urls)
     env_file.write_text(env_file.read_text() + 'allow_default_secrets = true\n'
                         '[environments.leaky.secrets]\ntoken = "GATE_TEST_TOKEN"\n')
-    reports = tmp_path / "reports"
-    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_TOKEN=secret)
-    result = _gate(["--env", "leaky", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load",
-                    "--quiet"], env)
+    reports, private_tmp = tmp_path / "reports", tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_TOKEN=secret,
+                   GATE_TEST_MINTED=minted.removeprefix("Pw-gate-minted-"), TMPDIR=str(private_tmp))
+    common = ["--env", "leaky", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load", "--quiet"]
+    result = _gate(common, env)
     assert result.returncode == 1, result.stdout + result.stderr
     run = _latest(reports)
     gate = json.loads((run / "gate.json").read_text())
     assert gate["stages"][-1] == {**gate["stages"][-1], "name": "reports", "status": "failed",
                                   "detail": "secret found in the run folder"}
     assert "reports (a secret in " in gate["reason"]
-    assert any(w.startswith("a secret value is written in ") for w in gate["warnings"])
+    [warning] = [w for w in gate["warnings"] if w.startswith("a secret value is written in ")]
+    assert warning.startswith("a secret value is written in careless-minted.txt, careless-token.txt: "), warning
+    [failure] = gate["failures"]
+    assert failure["reason"] == "AssertionError: token [REDACTED]", "the assertion, not the first traceback line"
     for name in ("gate.json", "summary.md"):
-        assert secret not in (run / name).read_text(), f"{name} is redacted"
-    assert secret not in result.stdout + result.stderr
+        assert secret not in (run / name).read_text() and minted not in (run / name).read_text(), f"{name} is redacted"
+    assert secret not in result.stdout + result.stderr and minted not in result.stdout + result.stderr
+    assert list(private_tmp.glob("shopflow-secrets-*")) == [], "the minted secrets' file is deleted after the scan"
+
+    history = run / allure_report.HISTORY_FILE
+    entry = json.loads(history.read_text().splitlines()[-1])
+    entry["testResults"]["planted"] = {"id": "planted", "name": "test_old", "status": "failed",
+                                       "message": f"AssertionError: token {secret}"}
+    history.write_text(history.read_text() + json.dumps(entry) + "\n")
+    next_run = _gate([*common, "--suites", "smoke"], env)
+    assert next_run.returncode == 0, next_run.stdout + next_run.stderr
+    second = _latest(reports)
+    gate = json.loads((second / "gate.json").read_text())
+    assert gate["verdict"] == "passed" and gate["stages"][-1]["status"] == "passed"
+    [warning] = gate["warnings"]
+    assert warning.startswith(f"Allure history from {run}: a secret redacted in 1 entry "), warning
+    assert secret_leaks(second, [secret, minted]) == []
 
 
 def test_secret_scan_looks_inside_zip_archives(tmp_path: Path) -> None:
     import zipfile
-
-    from harness.gate import secret_leaks
 
     with zipfile.ZipFile(tmp_path / "trace.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("trace.network", "Authorization: Bearer gate-zip-secret-77\n" * 20)

@@ -19,7 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fixtures.environment import resolve_environment
 from harness import gate_summary
+from harness.gate import secret_leaks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CI_SLOS = Path(__file__).with_name("slos-ci.toml")  # same schema, loose limits: no flakes on busy cores
@@ -78,7 +80,18 @@ def test_browse_meets_its_slos_and_writes_the_run_folder(tmp_path: Path, sqlite_
     rows = gate_summary.slo_rows(summary)  # the gate's reader of this summary
     assert rows and all(r.passed for r in rows) and rows[0].name == "error_rate"
     assert "all SLOs met" in result.stdout
-    assert "local-service-token" not in "".join(p.read_text(errors="replace") for p in run.iterdir() if p.suffix != ".png")
+    _assert_no_secret(run, result, sqlite_stack)
+
+
+def _assert_no_secret(run: Path, result: subprocess.CompletedProcess[str], stack) -> None:
+    """The stack's secrets (the service token the users sent on every request, the admin token
+    of the closing purge…) are in no file of the run folder (Locust HTML, CSVs, summary.json,
+    logs) nor on the terminal, in any form the gate's scan knows (plain, escaped, URL-encoded,
+    base64, zip members)."""
+    secrets = resolve_environment(stack.name, [str(stack.env_file)]).secret_values()
+    assert "local-service-token" in secrets
+    (run / "terminal.txt").write_text(result.stdout + result.stderr)
+    assert secret_leaks(run, secrets) == []
 
 
 def test_an_impossible_threshold_exits_1_and_names_it(tmp_path: Path, sqlite_stack) -> None:
@@ -105,6 +118,7 @@ def test_checkout_flow_loses_nothing_every_successful_checkout_is_a_tagged_order
                        headers={"Authorization": "Bearer local-admin-token"}, timeout=10).json()
     assert summary["checks"]["failed"] == 0
     assert counts["orders"] == summary["successful_checkouts"], (counts, summary["api_url"], sqlite_stack.api_url)
+    _assert_no_secret((tmp_path / "reports" / "latest").resolve(), result, sqlite_stack)
 
 
 @pytest.fixture(scope="module")
