@@ -127,7 +127,7 @@ def plan(options: LoadOptions) -> Plan:
         users = options.users or arrivals.pool_size(options.rate)
     spawn_rate = options.spawn_rate if options.spawn_rate else max(1.0, users / 5)
     slo_env = slo.slo_environment(environment.name, bool(environment.stack_name), Path(options.slos_path))
-    thresholds = slo.thresholds_for(slo_env, options.profile, Path(options.slos_path))
+    thresholds = slo.thresholds_for(slo_env, options.profile, Path(options.slos_path), profiles=PROFILES)
     thresholds = slo.with_overrides(thresholds, [slo.parse_override(t) for t in options.slo_overrides])
     if not thresholds:  # a load run that nothing can fail is not a gate
         raise ConfigError(f"no load SLOs for '{slo_env}' in {options.slos_path} (add [{slo_env}.load] or pass --slos/--slo)")
