@@ -36,12 +36,35 @@ def refuse_read_only(environment: Environment, action: str) -> None:
 def _with_admin(environment: Environment, call: Callable[[AdminClient], dict[str, Any]]) -> dict[str, Any]:
     with AdminClient.for_environment(environment, token_role="admin_token") as client:
         try:
-            return call(client)
+            answer = call(client)
         except FlowError as error:
+            if not _is_shopflow_error(error.response):  # a 404 page, a proxy's: not the admin API at all
+                raise _foreign(environment, error.status_code) from None
             raise AdminApiError(str(error)) from None
+        except ValueError:  # a success status whose body is not JSON (JSONDecodeError)
+            last = client.log.since()[-1:]
+            raise _foreign(environment, last[0].status if last else None) from None
         except httpx.HTTPError as error:
             raise ConfigError(f"{environment.url('api')} unreachable ({type(error).__name__}); "
                               f"try `shopflow-qa doctor --env {environment.name}`") from None
+    if not isinstance(answer, dict):
+        raise _foreign(environment, None)
+    return answer
+
+
+def _is_shopflow_error(response: Any) -> bool:
+    """docs/api.md: every 4xx/5xx of ShopFlow is `{"error": {"code", "message"}}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
+
+
+def _foreign(environment: Environment, status: int | None) -> ConfigError:
+    what = f"HTTP {status}" if status else "an answer"
+    return ConfigError(f"{environment.url('api')} answered {what} that is not the ShopFlow admin API (not its JSON); "
+                       f"is api_url right? try `shopflow-qa doctor --env {environment.name}`")
 
 
 def seed(environment: Environment, only: str | None = None) -> dict[str, Any]:

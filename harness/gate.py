@@ -246,6 +246,8 @@ class Gate:
             health = deploy.probe(env.url("api"))
         if not health.reachable and self.options.wait_for_deploy is None:
             raise ConfigError(f"environment '{env.name}' unreachable: {health.describe()}")
+        if health.foreign and self.options.wait_for_deploy is None:
+            raise ConfigError(f"environment '{env.name}': {health.describe()}")
         state.health = health
         self._note_faults(state, health)
         return "passed", detail + (f"{env.name} {env.url('api')} version {health.version or '?'}"

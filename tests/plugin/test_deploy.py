@@ -159,6 +159,29 @@ def test_unreachable_environment_is_one_line_within_10_s(pytester, ran) -> None:
     assert elapsed < 10, f"took {elapsed:.1f} s"
 
 
+def test_a_host_that_is_not_shopflow_is_one_line_and_no_test_runs(pytester, ran) -> None:
+    """An HTML page (a wrong URL, a proxy's error page) on /health is a usage error, not a
+    red smoke test."""
+    from tests.fixtures.countingserver import CountingServer
+
+    server = CountingServer(routes={("GET", "/health"): (404, {"detail": "Not Found"})}).start()
+    try:
+        foreign = pytester.path / "foreign.toml"
+        foreign.write_text(f'[environments.foreign]\nweb_url = "{server.url}"\napi_url = "{server.url}"\n'
+                           "allow_default_secrets = true\n" + _local_secrets_toml("foreign"))
+        pytester.makepyfile(USES_ENV)
+        started = time.monotonic()
+        result = run_inline(pytester, "--env", "foreign", "--env-file", str(foreign))
+        elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
+    result.stderr.fnmatch_lines([f"ERROR: shopflow: environment 'foreign': {server.url}/health answered HTTP 404 "
+                                 "(application/json): not a ShopFlow health answer"])
+    assert len([l for l in result.stderr.lines if l.startswith("ERROR")]) == 1
+    assert elapsed < 2, f"took {elapsed:.1f} s"
+
+
 # -- auto-start ---------------------------------------------------------------------------
 
 
