@@ -10,12 +10,13 @@ before any request leaves.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from fixtures.api import AdminClient
+from fixtures.api import AdminClient, purge_command
 from fixtures.environment import ConfigError, Environment
 from fixtures.flows import FlowError
 
@@ -81,3 +82,24 @@ def purge(environment: Environment, run_id: str) -> dict[str, Any]:
         raise ConfigError(f"--run must be a test run id (letters, digits, . _ : -), got {run_id!r}")
     refuse_read_only(environment, "purge")
     return _with_admin(environment, lambda admin: admin.purge_test_run(run_id))
+
+
+def clean_up(environment: Environment, run_id: str, env_files: Sequence[str | Path] = ()) -> dict[str, Any]:
+    """Purge `run_id` at the end of a run, whatever ended it; never raises (a failed clean-up
+    must not hide the run's verdict). Returns the record gate.json and summary.json keep as
+    `test_data`: `status` "purged" with the counts, "skipped" on a read-only environment (the
+    run wrote nothing), or "left" with the reason and the exact `purge_command` for later."""
+    record: dict[str, Any] = {"run_id": run_id}
+    if environment.read_only:
+        return {**record, "status": "skipped", "detail": f"{environment.name} is read-only: the run wrote nothing"}
+    try:
+        counts = purge(environment, run_id)
+    except (ConfigError, AdminApiError) as error:
+        detail = str(error)
+    except KeyboardInterrupt:  # an impatient second Ctrl-C: say what is left rather than die here
+        detail = "interrupted before the purge answered"
+    else:
+        return {**record, "status": "purged",
+                "purged": {k: v for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool)}}
+    return {**record, "status": "left", "detail": detail,
+            "purge_command": purge_command(environment.name, run_id, env_files)}
