@@ -8,13 +8,13 @@ summaries without running a gate. The schema of `gate.json` is documented in doc
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import run_dir
 from harness.pytest_gate import AREA_PROPERTY, AREAS, NODEID_PROPERTY
 
 SCHEMA = "shopflow-qa/gate/1"
@@ -237,22 +237,9 @@ def _same(text: str) -> str:
     return text
 
 
-def _write_whole(path: Path, text: str) -> Path:
-    """Write `text` to a temporary file beside `path`, then rename it over: a full disk leaves no
-    half-written gate.json for CI to misread, only the OSError for the caller to report."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text)
-        os.replace(temporary, path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_gate_json(record: GateRecord, run: Path, redact: Callable[[str], str] = _same) -> Path:
     """`redact` (the environment's Redactor.text) is the last filter: reasons quote test output."""
-    return _write_whole(run / "gate.json", redact(json.dumps(record.to_dict(), indent=2, ensure_ascii=False)) + "\n")
+    return run_dir.write_whole(run / "gate.json", redact(json.dumps(record.to_dict(), indent=2, ensure_ascii=False)) + "\n")
 
 
 _ICONS = {"passed": "✅", "failed": "❌", "error": "⛔", "skipped": "⏭️", "interrupted": "⏹️", "empty": "·"}
@@ -332,7 +319,7 @@ def _test_data_line(record: GateRecord) -> str:
 
 
 def write_summary(record: GateRecord, run: Path, redact: Callable[[str], str] = _same) -> Path:
-    return _write_whole(run / "summary.md", redact(render_summary(record)))
+    return run_dir.write_whole(run / "summary.md", redact(render_summary(record)))
 
 
 def merge_junit(sources: Sequence[Path], target: Path) -> Path | None:

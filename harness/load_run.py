@@ -247,9 +247,12 @@ def _copy_output(child: subprocess.Popen[str], sink: Any) -> None:
     """Locust's output to the screen and its log, read until it closes (also while it drains
     after a Ctrl-C: a full pipe would block its final report)."""
     assert child.stdout is not None
-    for line in child.stdout:
-        sink.write(line)
-        print(line, end="", flush=True)
+    try:
+        for line in child.stdout:
+            sink.write(line)
+            print(line, end="", flush=True)
+    except (OSError, ValueError):  # the log closed or the disk is full: the run's verdict does not depend on it
+        return
 
 
 def _kill_group(pid: int) -> None:
@@ -344,6 +347,7 @@ def _run_load(options: LoadOptions) -> int:
     result = EXIT_USAGE if crashed else EXIT_INTERRUPTED if interrupted else (EXIT_OK if met else EXIT_FAILED)
     unwritten = _write_summary(run / "summary.json", summary(p, run_id, health, stats, verdicts, result, extra))
     if crashed:
+        _say_test_data(extra["test_data"])
         tail = [line for line in _read_text(run / "locust.log").splitlines() if line.strip()][-1:]
         raise ConfigError(f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; "
                           f"see {run / 'locust.log'}")
@@ -387,13 +391,10 @@ def _say_test_data(record: dict[str, Any]) -> None:
 
 
 def _write_summary(path: Path, document: dict[str, Any]) -> str:
-    """Write summary.json whole (a temporary file renamed over); "" or why it could not be written."""
-    temporary = path.with_name(f".{path.name}.tmp")
+    """Write summary.json whole; "" or why it could not be written (the verdict is printed anyway)."""
     try:
-        temporary.write_text(json.dumps(document, indent=2) + "\n")
-        os.replace(temporary, path)
+        run_dir.write_whole(path, json.dumps(document, indent=2) + "\n")
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         return os_problem(error)
     return ""
 

@@ -109,6 +109,19 @@ def _create(env: str, kind: str, started: datetime, root: Path, given: str | Non
     return path
 
 
+def write_whole(path: Path, text: str) -> Path:
+    """Write `text` to a temporary file beside `path`, then rename it over: a full disk leaves no
+    half-written gate.json or summary.json for CI to misread, only the OSError to report."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def update_latest(path: Path, root: Path | None = None) -> Path:
     """Point `<root>/latest` at `path` atomically (a new link renamed over the old one)."""
     root = root or path.parent

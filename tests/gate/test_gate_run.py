@@ -339,6 +339,38 @@ def test_a_signal_during_the_areas_purges_their_data_leaves_no_process_and_exits
     assert f"run `{run_id}` purged" in (run / "summary.md").read_text(), "partial reports written"
 
 
+CRASHING_TEST = '''
+import os
+import signal
+
+import pytest
+
+
+@pytest.mark.checkout
+def test_makes_a_cart_and_its_pytest_dies(api, shopflow_run_id):
+    tagged = {"X-ShopFlow-Test-Run": shopflow_run_id, "Authorization": "Bearer local-service-token"}
+    assert api.post("/api/carts", headers=tagged).status_code == 201
+    os.kill(os.getpid(), signal.SIGKILL)  # pytest crashes: no teardown, no purge of its own
+'''
+
+
+def test_a_crashed_pytest_still_ends_with_the_run_data_purged(stack, tmp_path: Path) -> None:
+    suites = tmp_path / "crashing"
+    suites.mkdir()
+    (suites / "conftest.py").write_text(CONFTEST)
+    (suites / "test_crash.py").write_text(CRASHING_TEST)
+    reports = tmp_path / "reports"
+    run_id = f"gate-crash-{os.getpid()}"
+    result = _gate(["--env", stack.name, "--env-file", str(stack.env_file), "--suites-path", str(suites),
+                    "--suites", "checkout", "--workers", "1", "--no-load", "--quiet"],
+                   _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, SHOPFLOW_RUN_ID=run_id))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("shopflow-qa: error: pytest could not run the checkout tests (exit -9)")
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    assert gate["test_data"]["status"] == "purged" and gate["test_data"]["purged"]["carts"] == 1
+    assert _tagged_rows(stack.api_url, run_id) == 0
+
+
 def test_a_target_gone_at_clean_up_leaves_the_run_id_and_the_purge_command_in_both_reports(tmp_path: Path) -> None:
     """The API died mid-run (kill -9): the purge cannot reach it, so gate.json, summary.md and
     the screen carry the run id and the exact command that purges it later."""

@@ -227,6 +227,36 @@ def test_an_interrupted_run_drains_purges_writes_partial_reports_and_exits_3(tmp
     assert summary["test_data"]["status"] == "purged" and summary["test_data"]["purged"]["orders"] >= 1
 
 
+def test_a_locust_that_dies_mid_run_still_purges_and_writes_the_summary(tmp_path: Path, sqlite_stack) -> None:
+    """A crashed child: Locust killed with SIGKILL after it placed orders. The run's data is
+    purged anyway, summary.json says `error`, and the exit is 2 with one line."""
+    import psutil
+
+    run_id = f"load-crash-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV")}
+    env.update(SHOPFLOW_REPORTS_DIR=str(tmp_path / "reports"), SHOPFLOW_RUN_ID=run_id)
+    child = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "checkout_flow", *on(sqlite_stack), "--users",
+                              "2", "--duration", "60s", "-q", "--slos", str(CI_SLOS)], cwd=REPO_ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while _tagged_rows(sqlite_stack, run_id) < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        [locust] = [p for p in psutil.Process(child.pid).children() if "locust" in " ".join(p.cmdline())]
+        locust.kill()
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 2, out[-2000:] + err
+    assert err.strip().splitlines()[-1].startswith("shopflow-qa: error: locust could not run (exit -9)"), err
+    assert "Traceback" not in out + err
+    assert _tagged_rows(sqlite_stack, run_id) == 0, "the crashed run's data is purged"
+    summary = summary_of(tmp_path)
+    assert summary["verdict"] == "error" and summary["exit_code"] == 2 and summary["test_data"]["status"] == "purged"
+
+
 def test_a_second_interrupt_stops_at_once_and_still_writes_the_summary(tmp_path: Path, sqlite_stack) -> None:
     """Impatient Ctrl-C twice: no waiting for the drain, no traceback, and summary.json is there."""
     code, output, took = _interrupt_a_run(tmp_path, sqlite_stack, signals=2)

@@ -242,12 +242,12 @@ def test_a_disk_filling_up_during_the_gate_still_prints_its_verdict(tmpfs, monke
 
 def test_a_report_write_failing_at_the_seam_keeps_the_verdict_and_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The same path without a mount: ENOSPC injected where gate.json is written."""
-    from harness import gate_summary
+    from harness import run_dir
 
     def full(path: Path, text: str) -> Path:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(gate_summary, "_write_whole", full)
+    monkeypatch.setattr(run_dir, "write_whole", full)
     health = b'{"status": "ok", "version": "0123456789abcdef", "checks": {}}'
     with _serving(lambda handler: handler.answer(200, "application/json", health)) as url:
         path = env_file(tmp_path, "", url=url)
