@@ -1,4 +1,4 @@
-"""Exit codes of `shopflow-qa` (DESIGN.md, "Exit codes"), the one-line error wrapper, and SIGTERM as Ctrl-C."""
+"""Exit codes of `shopflow-qa`, the one-line error wrapper, and SIGTERM handled as Ctrl-C."""
 
 from __future__ import annotations
 
