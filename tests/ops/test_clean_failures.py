@@ -61,6 +61,13 @@ def _reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return reports
 
 
+@pytest.fixture
+def nowhere(tmp_path: Path) -> list[str]:
+    """Options aiming a command at an environment nothing answers for (port 9, no managed
+    stack): a case whose check did not fire fails on that, never starts or touches a stack."""
+    return ["--env", "e", "--env-file", str(env_file(tmp_path, "", url="http://127.0.0.1:9"))]
+
+
 def env_file(folder: Path, body: str, name: str = "e", url: str = "http://127.0.0.1:9") -> Path:
     path = folder / f"{name}.toml"
     path.write_text(f'[environments.{name}]\nweb_url = "{url}"\napi_url = "{url}"\nallow_default_secrets = true\n'
@@ -120,22 +127,24 @@ def test_each_table_of_an_environment_file_is_checked(body: str, message: str, t
     ('[local.contract]\nresponse_ms = "fast"\n[local.load]\nerror_rate = 0.01\n',
      "local.contract.response_ms: must be a positive whole number"),
 ])
-def test_an_slo_file_naming_an_unknown_endpoint_profile_or_key_is_a_usage_error(slos: str, message: str, tmp_path: Path) -> None:
+def test_an_slo_file_naming_an_unknown_endpoint_profile_or_key_is_a_usage_error(slos: str, message: str, tmp_path: Path,
+                                                                                 nowhere: list[str]) -> None:
     path = tmp_path / "slos.toml"
     path.write_text(slos)
-    assert_one_line(cli("load", "browse", "--slos", str(path)), 2, f"{path}: {message}")
+    assert_one_line(cli("load", "browse", *nowhere, "--slos", str(path)), 2, f"{path}: {message}")
 
 
-def test_a_misspelled_endpoint_in_slo_is_a_usage_error() -> None:
-    outcome = cli("load", "browse", "--slos", str(CI_SLOS), "--slo", "p95_ms[GET /api/prodcts]=50")
+def test_a_misspelled_endpoint_in_slo_is_a_usage_error(nowhere: list[str]) -> None:
+    outcome = cli("load", "browse", *nowhere, "--slos", str(CI_SLOS), "--slo", "p95_ms[GET /api/prodcts]=50")
     assert_one_line(outcome, 2, "--slo: no load profile requests 'GET /api/prodcts'")
 
 
 # ---- --expect-version ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("version", ["zz", "zzzzzzzz", "abc12", "v1.2.3-rc", "0123456789abcdef" * 5])
-def test_an_expected_version_that_is_no_sha_is_a_usage_error_before_anything_runs(version: str, _reports: Path) -> None:
-    outcome = cli("gate", "--expect-version", version)
+def test_an_expected_version_that_is_no_sha_is_a_usage_error_before_anything_runs(version: str, _reports: Path,
+                                                                                   nowhere: list[str]) -> None:
+    outcome = cli("gate", *nowhere, "--expect-version", version)
     assert_one_line(outcome, 2, "--expect-version needs at least 7 characters of a hex SHA", repr(version))
     assert not _reports.exists(), "no run folder, no stack, no request"
 
@@ -164,10 +173,10 @@ def test_a_host_that_is_not_shopflow_is_one_line_exit_2(command: str, foreign_ho
 
 # ---- the reports folder: not a folder, read-only, full -------------------------------------
 
-@pytest.mark.parametrize("command", [["gate", "--no-load"], ["load", "browse", "--slos", str(CI_SLOS)]], ids=["gate", "load"])
-def test_a_reports_folder_that_is_a_file_is_one_line_exit_2(command: list[str], _reports: Path) -> None:
+@pytest.mark.parametrize("command", [["gate", "--no-load"], ["load", "browse", "--slo", "error_rate=0.5"]], ids=["gate", "load"])
+def test_a_reports_folder_that_is_a_file_is_one_line_exit_2(command: list[str], _reports: Path, nowhere: list[str]) -> None:
     _reports.write_text("not a folder\n")
-    assert_one_line(cli(*command), 2, f"cannot create the run folder: {_reports} is not a folder")
+    assert_one_line(cli(*command, *nowhere), 2, f"cannot create the run folder: {_reports} is not a folder")
 
 
 def _mount_tmpfs(where: Path, options: str) -> None:
@@ -203,19 +212,21 @@ def _fill(folder: Path) -> None:
             assert error.errno == errno.ENOSPC
 
 
-@pytest.mark.parametrize("command", [["gate", "--no-load"], ["load", "browse", "--slos", str(CI_SLOS)]], ids=["gate", "load"])
-def test_a_read_only_reports_folder_is_one_line_exit_2(command: list[str], tmpfs, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("command", [["gate", "--no-load"], ["load", "browse", "--slo", "error_rate=0.5"]], ids=["gate", "load"])
+def test_a_read_only_reports_folder_is_one_line_exit_2(command: list[str], tmpfs, monkeypatch: pytest.MonkeyPatch,
+                                                      nowhere: list[str]) -> None:
     reports = tmpfs("ro,size=64k")
     monkeypatch.setenv("SHOPFLOW_REPORTS_DIR", str(reports))
-    assert_one_line(cli(*command), 2, f"cannot create the run folder in {reports}: Read-only file system")
+    assert_one_line(cli(*command, *nowhere), 2, f"cannot create the run folder in {reports}: Read-only file system")
 
 
-@pytest.mark.parametrize("command", [["gate", "--no-load"], ["load", "browse", "--slos", str(CI_SLOS)]], ids=["gate", "load"])
-def test_a_full_reports_folder_is_one_line_exit_2(command: list[str], tmpfs, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("command", [["gate", "--no-load"], ["load", "browse", "--slo", "error_rate=0.5"]], ids=["gate", "load"])
+def test_a_full_reports_folder_is_one_line_exit_2(command: list[str], tmpfs, monkeypatch: pytest.MonkeyPatch,
+                                                  nowhere: list[str]) -> None:
     reports = tmpfs("size=64k")
     _fill(reports)
     monkeypatch.setenv("SHOPFLOW_REPORTS_DIR", str(reports))
-    assert_one_line(cli(*command), 2, f"cannot create the run folder in {reports}: No space left on device")
+    assert_one_line(cli(*command, *nowhere), 2, f"cannot create the run folder in {reports}: No space left on device")
 
 
 def test_a_disk_filling_up_during_the_gate_still_prints_its_verdict(tmpfs, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
