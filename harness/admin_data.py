@@ -10,12 +10,13 @@ before any request leaves.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from fixtures.api import AdminClient
+from fixtures.api import AdminClient, purge_command
 from fixtures.environment import ConfigError, Environment
 from fixtures.flows import FlowError
 
@@ -36,12 +37,35 @@ def refuse_read_only(environment: Environment, action: str) -> None:
 def _with_admin(environment: Environment, call: Callable[[AdminClient], dict[str, Any]]) -> dict[str, Any]:
     with AdminClient.for_environment(environment, token_role="admin_token") as client:
         try:
-            return call(client)
+            answer = call(client)
         except FlowError as error:
+            if not _is_shopflow_error(error.response):  # a 404 page, a proxy's: not the admin API at all
+                raise _foreign(environment, error.status_code) from None
             raise AdminApiError(str(error)) from None
+        except ValueError:  # a success status whose body is not JSON (JSONDecodeError)
+            last = client.log.since()[-1:]
+            raise _foreign(environment, last[0].status if last else None) from None
         except httpx.HTTPError as error:
             raise ConfigError(f"{environment.url('api')} unreachable ({type(error).__name__}); "
                               f"try `shopflow-qa doctor --env {environment.name}`") from None
+    if not isinstance(answer, dict):
+        raise _foreign(environment, None)
+    return answer
+
+
+def _is_shopflow_error(response: Any) -> bool:
+    """docs/api.md: every 4xx/5xx of ShopFlow is `{"error": {"code", "message"}}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
+
+
+def _foreign(environment: Environment, status: int | None) -> ConfigError:
+    what = f"HTTP {status}" if status else "an answer"
+    return ConfigError(f"{environment.url('api')} answered {what} that is not the ShopFlow admin API (not its JSON); "
+                       f"is api_url right? try `shopflow-qa doctor --env {environment.name}`")
 
 
 def seed(environment: Environment, only: str | None = None) -> dict[str, Any]:
@@ -58,3 +82,24 @@ def purge(environment: Environment, run_id: str) -> dict[str, Any]:
         raise ConfigError(f"--run must be a test run id (letters, digits, . _ : -), got {run_id!r}")
     refuse_read_only(environment, "purge")
     return _with_admin(environment, lambda admin: admin.purge_test_run(run_id))
+
+
+def clean_up(environment: Environment, run_id: str, env_files: Sequence[str | Path] = ()) -> dict[str, Any]:
+    """Purge `run_id` at the end of a run, whatever ended it; never raises (a failed clean-up
+    must not hide the run's verdict). Returns the record gate.json and summary.json keep as
+    `test_data`: `status` "purged" with the counts, "skipped" on a read-only environment (the
+    run wrote nothing), or "left" with the reason and the exact `purge_command` for later."""
+    record: dict[str, Any] = {"run_id": run_id}
+    if environment.read_only:
+        return {**record, "status": "skipped", "detail": f"{environment.name} is read-only: the run wrote nothing"}
+    try:
+        counts = purge(environment, run_id)
+    except (ConfigError, AdminApiError) as error:
+        detail = str(error)
+    except KeyboardInterrupt:  # an impatient second Ctrl-C: say what is left rather than die here
+        detail = "interrupted before the purge answered"
+    else:
+        return {**record, "status": "purged",
+                "purged": {k: v for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool)}}
+    return {**record, "status": "left", "detail": detail,
+            "purge_command": purge_command(environment.name, run_id, env_files)}

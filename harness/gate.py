@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -25,18 +26,18 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
+from fixtures.api import RUN_ID_VARIABLE
 from fixtures.environment import ConfigError, Environment, MissingSecret, resolve_environment
 from fixtures.redaction import Redactor, secret_forms
 from fixtures.run_secrets import SECRETS_FILE_VARIABLE, MintedSecrets
-from harness import allure_report, deploy, gate_summary, run_dir
-from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from harness import admin_data, allure_report, deploy, gate_summary, processes, run_dir
+from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, interruption, os_problem, raise_terminated
 from harness.pytest_gate import AREAS, marker_expression
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SUITES_DIR = REPO_ROOT / "suites"
 DEFAULT_LOAD_PROFILE = "checkout_flow"
 DEFAULT_LOAD_DURATION = "30s"
-INTERRUPT_GRACE_S = 20.0
 PYTEST_TIMEOUT_S = 30 * 60
 COLLECTION_FAILURE = "collection failure"  # pytest's JUnit message for a module it could not collect
 ARTEFACTS = "artefacts"
@@ -88,6 +89,9 @@ class GateState:
     started_stack: str | None = None
     secret_leaks: list[str] = field(default_factory=list)
     minted_secrets: list[str] = field(default_factory=list, repr=False)  # never written anywhere
+    run_id: str = ""  # the X-ShopFlow-Test-Run tag of everything the gate's stages create
+    wrote_data: bool = False  # a stage that may create tagged data has started
+    test_data: dict[str, object] | None = None  # what the clean-up did (gate.json's `test_data`)
 
 
 def _load_command_available() -> bool:
@@ -144,31 +148,18 @@ class Gate:
             try:
                 return process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self._stop(process)
+                processes.stop_tree(process)
                 raise StageFailed(f"{what} took longer than {timeout:.0f} s (see {log})", EXIT_USAGE) from None
             except KeyboardInterrupt:
-                self._stop(process)
+                processes.stop_tree(process)  # pytest's workers, browsers, Locust: none outlives the gate
                 raise
             finally:
                 self._current = None
 
-    @staticmethod
-    def _stop(process: subprocess.Popen[bytes]) -> None:
-        """SIGINT first (pytest and locust then write what they have), SIGKILL after a grace."""
-        for sig, grace in ((signal.SIGINT, INTERRUPT_GRACE_S), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=grace)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-            except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
-                continue
-
-    def _child_env(self, run: Path) -> dict[str, str]:
+    def _child_env(self, state: GateState, run: Path) -> dict[str, str]:
         env = dict(os.environ)
         env[run_dir.RUN_DIR_VARIABLE] = str(run)
+        env[RUN_ID_VARIABLE] = state.run_id  # one tag for every stage: the gate purges it whatever stops them
         env.pop("SHOPFLOW_ENV", None)  # the gate passes --env explicitly
         env.pop(SECRETS_FILE_VARIABLE, None)
         if self._minted is not None:
@@ -201,8 +192,9 @@ class Gate:
         if self.options.reruns:
             command += ["--reruns", str(self.options.reruns)]
         command += list(self.options.pytest_args)
+        state.wrote_data = True
         code = self._run(f"pytest ({name})", command, state.run / "logs" / f"pytest-{name}.log",
-                         self._child_env(state.run), PYTEST_TIMEOUT_S)
+                         self._child_env(state, state.run), PYTEST_TIMEOUT_S)
         if junit.exists():
             state.junit_files.append(junit)
         return code, gate_summary.parse_junit(junit)
@@ -221,13 +213,15 @@ class Gate:
             state.stages.append(result)
             self._line(result)
             raise
-        except ConfigError as error:
-            result = gate_summary.StageResult(name, "error", round(time.monotonic() - start, 2), str(error))
+        except (ConfigError, OSError) as error:  # OSError: the run folder is read-only or full
+            message = str(error) if isinstance(error, ConfigError) else f"cannot write the run folder: {os_problem(error)}"
+            result = gate_summary.StageResult(name, "error", round(time.monotonic() - start, 2), message)
             state.stages.append(result)
             self._line(result)
-            raise StageFailed(str(error), EXIT_USAGE) from None
-        except KeyboardInterrupt:
-            state.stages.append(gate_summary.StageResult(name, "interrupted", round(time.monotonic() - start, 2), "Ctrl-C"))
+            raise StageFailed(message, EXIT_USAGE) from None
+        except KeyboardInterrupt as interrupt:
+            state.stages.append(gate_summary.StageResult(name, "interrupted", round(time.monotonic() - start, 2),
+                                                         interruption(interrupt)))
             self._line(state.stages[-1])
             raise
         result = gate_summary.StageResult(name, status, round(time.monotonic() - start, 2), detail)
@@ -252,6 +246,8 @@ class Gate:
             health = deploy.probe(env.url("api"))
         if not health.reachable and self.options.wait_for_deploy is None:
             raise ConfigError(f"environment '{env.name}' unreachable: {health.describe()}")
+        if health.foreign and self.options.wait_for_deploy is None:
+            raise ConfigError(f"environment '{env.name}': {health.describe()}")
         state.health = health
         self._note_faults(state, health)
         return "passed", detail + (f"{env.name} {env.url('api')} version {health.version or '?'}"
@@ -364,8 +360,9 @@ class Gate:
         command = [sys.executable, "-m", "harness.cli", "load", profile, "--env", env.name,
                    *self._env_file_args(), "--duration", self.options.load_duration,
                    "--purge", "--quiet"]  # the load step leaves no tagged orders behind
-        child_env = self._child_env(load_dir)
+        child_env = self._child_env(state, load_dir)
         load_dir.mkdir(parents=True, exist_ok=True)
+        state.wrote_data = True
         code = self._run(f"load {profile}", command, state.run / "logs" / "load.log", child_env, PYTEST_TIMEOUT_S)
         summary_path = gate_summary.find_load_summary(load_dir) or gate_summary.find_load_summary(state.run)
         rows = []
@@ -425,7 +422,8 @@ class Gate:
         options = self.options
         environment = resolve_environment(options.env, options.env_files)  # ConfigError → one line, exit 2
         run = run_dir.create_run_dir(environment.name, "gate", export=False)
-        state = GateState(run, environment, datetime.now(timezone.utc), time.monotonic())
+        state = GateState(run, environment, datetime.now(timezone.utc), time.monotonic(),
+                          run_id=os.environ.get(RUN_ID_VARIABLE) or f"{run.name}-{secrets.token_hex(3)}")
         self._minted = MintedSecrets.create()
         self._say(f"[bold]ShopFlow gate[/] on [bold]{environment.name}[/] → {run}")
         code, reason = EXIT_OK, ""
@@ -441,8 +439,9 @@ class Gate:
                 self._stage(state, "load", lambda: self._load(state), f"load {options.load_profile} …")
             except StageFailed as failure:
                 code, reason = failure.code, str(failure)
-            except KeyboardInterrupt:
-                code, reason = EXIT_INTERRUPTED, "interrupted (Ctrl-C): partial reports written"
+            except KeyboardInterrupt as interrupt:
+                code, reason = EXIT_INTERRUPTED, f"interrupted ({interruption(interrupt)}): partial reports written"
+            self._clean_up(state)
             try:
                 self._stage(state, "reports", lambda: self._reports(state), "building the report …")
             except (StageFailed, KeyboardInterrupt) as error:
@@ -461,8 +460,12 @@ class Gate:
                     runner.down(state.started_stack)
         record = self._record(state, code, reason)
         redactor = Redactor(self._secrets(state))
-        gate_summary.write_gate_json(record, run, redactor.text)
-        gate_summary.write_summary(record, run, redactor.text)
+        try:
+            gate_summary.write_gate_json(record, run, redactor.text)
+            gate_summary.write_summary(record, run, redactor.text)
+        except OSError as error:  # the verdict is known: say it, then why its reports are missing
+            self._finish(record, unwritten=os_problem(error))
+            return EXIT_USAGE
         self._finish(record)
         return code
 
@@ -479,6 +482,16 @@ class Gate:
             self._secrets(state)
             self._minted.remove()
             self._minted = None
+
+    def _clean_up(self, state: GateState) -> None:
+        """Purge what the stages tagged, however they ended (green, red, Ctrl-C, SIGTERM, a crashed
+        child): the stages purge their own data, this catches what an interrupted or crashed one
+        left. When the target cannot be reached, the run id and the exact command go to the
+        screen, gate.json and summary.md."""
+        if not state.wrote_data:
+            return
+        with self._spinner("purging the run's test data …"):
+            state.test_data = admin_data.clean_up(state.environment, state.run_id, self.options.env_files)
 
     @staticmethod
     def _outcomes(state: GateState) -> list[gate_summary.TestOutcome]:
@@ -503,7 +516,7 @@ class Gate:
             run_dir=str(state.run), report=str(report.relative_to(state.run)) if report.exists() else None,
             faults=list(state.health.faults) if state.health else [], warnings=state.warnings,
             stages=state.stages, areas=[a for a in gate_summary.count_areas(outcomes, order=self._area_order()) if a.tests or a.name in self.options.suites],
-            failures=failures, load=state.load,
+            failures=failures, load=state.load, run_id=state.run_id, test_data=state.test_data,
             options={"suites": list(self.options.suites), "reruns": self.options.reruns, "workers": self.options.workers,
                      "load_profile": self.options.load_profile, "load_duration": self.options.load_duration,
                      "wait_for_deploy": self.options.wait_for_deploy},
@@ -522,20 +535,34 @@ class Gate:
     def _area_order(self) -> tuple[str, ...]:
         return tuple(a for a in AREAS if a in self.options.suites)
 
-    def _finish(self, record: gate_summary.GateRecord) -> None:
+    def _finish(self, record: gate_summary.GateRecord, unwritten: str = "") -> None:
+        """The verdict line (and where the reports are); `unwritten`: why gate.json and summary.md
+        could not be written, which makes the exit 2 whatever the tests said."""
         colour = {"passed": "green", "failed": "red"}.get(record.verdict, "yellow")
-        line = f"gate {record.verdict.upper()} (exit {record.exit_code}) in {record.duration_s:.0f} s"
+        if unwritten:
+            line = f"gate {record.verdict.upper()} by its stages, but no reports (exit {EXIT_USAGE}) in {record.duration_s:.0f} s"
+        else:
+            line = f"gate {record.verdict.upper()} (exit {record.exit_code}) in {record.duration_s:.0f} s"
         if record.reason:
             line += f": {record.reason}"
-        if record.verdict == "error":
+        if unwritten:
+            print(f"shopflow-qa: error: cannot write the gate's reports in {record.run_dir}: {unwritten}", file=sys.stderr)
+        elif record.verdict == "error":
             print(f"shopflow-qa: error: {record.reason}", file=sys.stderr)
         where = f"  summary: {record.run_dir}/summary.md" + (f"  report: {record.run_dir}/{record.report}" if record.report else "")
+        if unwritten:
+            where = f"  run folder: {record.run_dir} (gate.json and summary.md not written)"
+        left = record.test_data or {}
+        leftover = (f"  test data of run {record.run_id} may be left ({left.get('detail')}): "
+                    f"purge it with `{left.get('purge_command')}`") if left.get("status") == "left" else ""
         if self.options.quiet:
             print(line)
             print(where)
         else:
             self.console.print(f"[bold {colour}]{line}[/]")
             self.console.print(where)
+        if leftover:
+            print(leftover, flush=True)
 
 
 def _log_reason(log: Path) -> str:
@@ -598,16 +625,12 @@ def _browser_name() -> str:
         return "chromium (not found)"
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def run_gate(options: GateOptions, console: Console | None = None) -> int:
     """Run the gate; returns the exit code (0 green, 1 red, 2 error, 3 interrupted).
 
     SIGTERM (a cancelled CI job) is handled like Ctrl-C: stop the child, write what exists.
     """
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         return Gate(options, console).run()
     finally:

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from fixtures.deploy import check_expected_version
 from fixtures.environment import ConfigError, resolve_environment
 from harness import allure_report, run_dir
 from harness.errors import one_line_errors
@@ -46,6 +47,8 @@ def gate(
     """Post-deploy gate: preflight, deploy wait, smoke, the other areas in parallel, load, reports, verdict."""
     if not _DURATION.match(load_duration):
         raise ConfigError(f"--load-duration: expected e.g. 30s or 2m, got {load_duration!r}")
+    if expect_version is not None:
+        expect_version = check_expected_version(expect_version)
     options = GateOptions(
         env=env, env_files=[str(p) for p in env_file], expect_version=expect_version,
         wait_for_deploy=wait_for_deploy, suites=_suites(suites),

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import run_dir
 from harness.pytest_gate import AREA_PROPERTY, AREAS, NODEID_PROPERTY
 
 SCHEMA = "shopflow-qa/gate/1"
@@ -216,6 +217,8 @@ class GateRecord:
     failures: list[dict[str, str]] = field(default_factory=list)
     load: dict[str, Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    run_id: str = ""  # the X-ShopFlow-Test-Run tag of everything the gate's stages created
+    test_data: dict[str, Any] | None = None  # the clean-up's record (harness/admin_data.py, clean_up)
 
     def to_dict(self) -> dict[str, Any]:
         data = {"schema": SCHEMA, **asdict(self)}
@@ -236,9 +239,7 @@ def _same(text: str) -> str:
 
 def write_gate_json(record: GateRecord, run: Path, redact: Callable[[str], str] = _same) -> Path:
     """`redact` (the environment's Redactor.text) is the last filter: reasons quote test output."""
-    path = run / "gate.json"
-    path.write_text(redact(json.dumps(record.to_dict(), indent=2, ensure_ascii=False)) + "\n")
-    return path
+    return run_dir.write_whole(run / "gate.json", redact(json.dumps(record.to_dict(), indent=2, ensure_ascii=False)) + "\n")
 
 
 _ICONS = {"passed": "✅", "failed": "❌", "error": "⛔", "skipped": "⏭️", "interrupted": "⏹️", "empty": "·"}
@@ -264,6 +265,7 @@ def render_summary(record: GateRecord) -> str:
     lines.append(f"- API: {env.get('urls', {}).get('api', '')} · duration {record.duration_s:.0f} s · started {record.started_at}")
     if record.faults:
         lines.append(f"- ⚠️ Active fault switches reported by /health: {', '.join(f'`{f}`' for f in record.faults)}")
+    lines.append(_test_data_line(record))
     for warning in record.warnings:
         lines.append(f"- ⚠️ {warning}")
     lines += ["", "| stage | result | time |", "|---|---|---|"]
@@ -301,10 +303,23 @@ def render_summary(record: GateRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _test_data_line(record: GateRecord) -> str:
+    """Where the run's tagged data went: purged, or the command that purges it later."""
+    data = record.test_data or {}
+    status = data.get("status")
+    if status == "purged":
+        counts = ", ".join(f"{n} {kind}" for kind, n in (data.get("purged") or {}).items() if n) or "nothing left to delete"
+        return f"- Test data: run `{record.run_id}` purged ({counts})"
+    if status == "left":
+        return (f"- ⚠️ Test data of run `{record.run_id}` may be left ({_cell(str(data.get('detail', '')))}); "
+                f"purge it with `{data.get('purge_command', '')}`")
+    if status == "skipped":
+        return f"- Test data: run `{record.run_id}` — {data.get('detail', 'nothing to purge')}"
+    return f"- Test data: run `{record.run_id}` — no stage that writes data ran"
+
+
 def write_summary(record: GateRecord, run: Path, redact: Callable[[str], str] = _same) -> Path:
-    path = run / "summary.md"
-    path.write_text(redact(render_summary(record)))
-    return path
+    return run_dir.write_whole(run / "summary.md", redact(render_summary(record)))
 
 
 def merge_junit(sources: Sequence[Path], target: Path) -> Path | None:

@@ -16,18 +16,17 @@ import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from fixtures.api import purge_command
 from fixtures.environment import ConfigError, Environment, resolve_environment
-from harness import run_dir
-from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from harness import admin_data, deploy, processes, run_dir
+from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, os_problem, raise_terminated
 from harness.managed_stack import managed_stack
 from loadtests import arrivals, slo
 from loadtests.abort import BreachWatch
@@ -127,7 +126,7 @@ def plan(options: LoadOptions) -> Plan:
         users = options.users or arrivals.pool_size(options.rate)
     spawn_rate = options.spawn_rate if options.spawn_rate else max(1.0, users / 5)
     slo_env = slo.slo_environment(environment.name, bool(environment.stack_name), Path(options.slos_path))
-    thresholds = slo.thresholds_for(slo_env, options.profile, Path(options.slos_path))
+    thresholds = slo.thresholds_for(slo_env, options.profile, Path(options.slos_path), profiles=PROFILES)
     thresholds = slo.with_overrides(thresholds, [slo.parse_override(t) for t in options.slo_overrides])
     if not thresholds:  # a load run that nothing can fail is not a gate
         raise ConfigError(f"no load SLOs for '{slo_env}' in {options.slos_path} (add [{slo_env}.load] or pass --slos/--slo)")
@@ -135,12 +134,14 @@ def plan(options: LoadOptions) -> Plan:
 
 
 def _health(environment: Environment) -> dict[str, Any]:
-    url = f"{environment.url('api')}/health"
-    try:
-        return httpx.get(url, timeout=5.0).json()
-    except (httpx.HTTPError, ValueError) as error:
-        raise ConfigError(f"{environment.url('api')} unreachable ({type(error).__name__}); "
-                          f"try `shopflow-qa doctor --env {environment.name}`") from None
+    """Version and faults of the target; ConfigError when nothing or not ShopFlow answers."""
+    health = deploy.probe(environment.url("api"))
+    if not health.reachable:
+        raise ConfigError(f"{environment.url('api')} unreachable ({health.error.split(':')[0]}); "
+                          f"try `shopflow-qa doctor --env {environment.name}`")
+    if health.foreign:
+        raise ConfigError(f"environment '{environment.name}': {health.describe()}")
+    return {"version": health.version, "faults": health.faults}
 
 
 def _run_id() -> str:
@@ -216,35 +217,42 @@ def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _run_locust(command: list[str], env: dict[str, str], log: Path, deadline_s: float) -> tuple[int, bool]:
-    """Run Locust, its output on screen and in `log`; (exit code, interrupted). Killed at the deadline."""
+    """Run Locust, its output on screen and in `log`; (exit code, interrupted). Killed at the deadline.
+
+    Ctrl-C or SIGTERM here stops Locust with SIGINT, its graceful stop (users finish their flow,
+    the HTML report is written: its own SIGTERM handler skips that report), then kills what
+    is left of its process tree; a second one kills it at once."""
     with log.open("w") as sink:
         child = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        started = time.monotonic()
+        pump = threading.Thread(target=_copy_output, args=(child, sink), name="locust-output", daemon=True)
+        pump.start()
         try:
-            assert child.stdout is not None
-            for line in child.stdout:
-                sink.write(line)
-                print(line, end="", flush=True)
-                if time.monotonic() - started > deadline_s:
-                    break
             try:
-                child.wait(timeout=max(1.0, deadline_s - (time.monotonic() - started)))
+                return child.wait(timeout=deadline_s), False
             except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+                processes.stop_tree(child, ((signal.SIGKILL, 5.0),))
+                pump.join(timeout=5)
                 sink.write(f"shopflow: killed after {deadline_s:.0f} s\n")
                 return -9, False
-            return child.returncode, False
         except KeyboardInterrupt:
             _stop_at_once_on_another_interrupt(child)
-            os.killpg(child.pid, signal.SIGINT)  # Locust stops and still writes its reports
-            try:
-                child.wait(timeout=STOP_TIMEOUT_S + 10)
-            except subprocess.TimeoutExpired:
-                _kill_group(child.pid)
-                child.wait()
-            return child.returncode, True
+            code = processes.stop_tree(child, ((signal.SIGINT, STOP_TIMEOUT_S + 10), (signal.SIGKILL, 5.0)))
+            return (-9 if code is None else code), True
+        finally:
+            pump.join(timeout=5)
+
+
+def _copy_output(child: subprocess.Popen[str], sink: Any) -> None:
+    """Locust's output to the screen and its log, read until it closes (also while it drains
+    after a Ctrl-C: a full pipe would block its final report)."""
+    assert child.stdout is not None
+    try:
+        for line in child.stdout:
+            sink.write(line)
+            print(line, end="", flush=True)
+    except (OSError, ValueError):  # the log closed or the disk is full: the run's verdict does not depend on it
+        return
 
 
 def _kill_group(pid: int) -> None:
@@ -252,15 +260,19 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _stop_at_once_on_another_interrupt(child: subprocess.Popen[str]) -> None:
-    """After the first Ctrl-C, another one kills Locust without waiting for its drain, and no
-    Ctrl-C stops the harness before it has written the summary (run_load restores the handler)."""
+def _stop_at_once_on_another_interrupt(child: subprocess.Popen[str] | None) -> None:
+    """From the first Ctrl-C or SIGTERM on (or once Locust has ended), another one kills Locust
+    without waiting for its drain, and none stops the harness before it has purged and written
+    the summary (run_load restores the handlers)."""
     def handler(signum: int, frame: object) -> None:
-        if child.poll() is None:
+        if child is not None and child.poll() is None:
             print("shopflow: interrupted again: Locust stopped at once; its figures may be lost", file=sys.stderr, flush=True)
             _kill_group(child.pid)
+        else:
+            print("shopflow: finishing the purge and the summary first", file=sys.stderr, flush=True)
 
-    signal.signal(signal.SIGINT, handler)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
 
 
 def summary(p: Plan, run_id: str, health: dict[str, Any], stats: dict[str, Any],
@@ -273,7 +285,7 @@ def summary(p: Plan, run_id: str, health: dict[str, Any], stats: dict[str, Any],
 
     return {
         "schema": SUMMARY_SCHEMA, "profile": p.options.profile,
-        "verdict": {EXIT_OK: "passed", EXIT_INTERRUPTED: "interrupted"}.get(code, "failed"),
+        "verdict": {EXIT_OK: "passed", EXIT_INTERRUPTED: "interrupted", EXIT_USAGE: "error"}.get(code, "failed"),
         "exit_code": code, "environment": p.environment.name, "api_url": p.environment.url("api"),
         "version": health.get("version"), "faults": health.get("faults", []), "run_id": run_id,
         "users": p.users, "spawn_rate": p.spawn_rate, "duration_s": p.duration_s, "shape": p.options.shape,
@@ -286,11 +298,15 @@ def summary(p: Plan, run_id: str, health: dict[str, Any], stats: dict[str, Any],
 
 
 def run_load(options: LoadOptions) -> int:
-    previous_handler = signal.getsignal(signal.SIGINT)
+    """Run the load; SIGTERM (a cancelled CI job) is handled like Ctrl-C: Locust drains, the run's
+    data is purged, summary.json is written, exit 3."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, raise_terminated)
     try:
         return _run_load(options)
     finally:
-        signal.signal(signal.SIGINT, previous_handler)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _run_load(options: LoadOptions) -> int:
@@ -308,16 +324,15 @@ def _run_load(options: LoadOptions) -> int:
         deadline = p.duration_s + STOP_TIMEOUT_S + KILL_MARGIN_S
         master_port = _free_port() if options.workers else 0
         env = _child_env(p, run, run_id)
-        workers = _start_workers(p, run, env, master_port) if options.workers else []
+        workers: list[subprocess.Popen[bytes]] = []
         try:
+            workers = _start_workers(p, run, env, master_port) if options.workers else []
             code, interrupted = _run_locust(locust_command(p, run, master_port), env, run / "locust.log", deadline)
         finally:
+            _stop_at_once_on_another_interrupt(None)  # from here on, a signal cannot cut the purge or the summary short
             _stop_workers(workers)
         stats_file = run / "stats.json"
-        if not stats_file.exists() and not interrupted:
-            tail = [line for line in (run / "locust.log").read_text().splitlines() if line.strip()][-1:]
-            raise ConfigError(f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; "
-                              f"see {run / 'locust.log'}")
+        crashed = not stats_file.exists() and not interrupted  # Locust died or never started: no figures
         stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}  # {}: stopped before Locust wrote any
         verdicts = slo.evaluate(p.thresholds, slo.RunStats.from_dict(stats))
         extra: dict[str, Any] = {"workers": options.workers, "rate": options.rate, "arrivals": stats.get("arrivals"),
@@ -325,13 +340,17 @@ def _run_load(options: LoadOptions) -> int:
         abort_file = run / "abort.json"
         if abort_file.exists():
             extra["aborted"] = json.loads(abort_file.read_text())
-        if options.purge:
-            from harness import admin_data
-
-            extra["purged"] = admin_data.purge(p.environment, run_id)
+        extra["test_data"] = _test_data(p, run_id, purge=options.purge or interrupted or crashed)
+        if extra["test_data"].get("status") == "purged":
+            extra["purged"] = extra["test_data"]["purged"]
     met = all(v.passed for v in verdicts) and "aborted" not in extra
-    result = EXIT_INTERRUPTED if interrupted else (EXIT_OK if met else EXIT_FAILED)
-    (run / "summary.json").write_text(json.dumps(summary(p, run_id, health, stats, verdicts, result, extra), indent=2) + "\n")
+    result = EXIT_USAGE if crashed else EXIT_INTERRUPTED if interrupted else (EXIT_OK if met else EXIT_FAILED)
+    unwritten = _write_summary(run / "summary.json", summary(p, run_id, health, stats, verdicts, result, extra))
+    if crashed:
+        _say_test_data(extra["test_data"])
+        tail = [line for line in _read_text(run / "locust.log").splitlines() if line.strip()][-1:]
+        raise ConfigError(f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; "
+                          f"see {run / 'locust.log'}")
     _plot(run)
     print()
     print(slo.table(verdicts))
@@ -347,7 +366,44 @@ def _run_load(options: LoadOptions) -> int:
         print(f"arrivals at {options.rate:g}/s: {a.get('started', 0)} started, {a.get('dropped', 0)} dropped "
               f"of {a.get('scheduled', 0)} scheduled")
     print(f"load {options.profile}: {verdict} ({stats.get('total', {}).get('count', 0)} requests); summary {run / 'summary.json'}")
+    _say_test_data(extra["test_data"])
+    if unwritten:  # the verdict above is known; the file that carries it for CI is not there
+        raise ConfigError(f"cannot write {run / 'summary.json'}: {unwritten}")
     return result
+
+
+def _test_data(p: Plan, run_id: str, purge: bool) -> dict[str, Any]:
+    """Purge the run's tagged orders (asked for, or the run was interrupted or crashed: nobody
+    will inspect half a run), or say how to purge them later."""
+    if purge:
+        return admin_data.clean_up(p.environment, run_id, p.options.env_files)
+    return {"run_id": run_id, "status": "kept",
+            "purge_command": purge_command(p.environment.name, run_id, p.options.env_files)}
+
+
+def _say_test_data(record: dict[str, Any]) -> None:
+    if record.get("status") == "left":
+        print(f"warning: the run's data may be left ({record['detail']}): purge it with `{record['purge_command']}`",
+              file=sys.stderr, flush=True)
+    elif record.get("status") == "purged":
+        counts = ", ".join(f"{n} {kind}" for kind, n in record["purged"].items() if n) or "nothing left"
+        print(f"purged run {record['run_id']}: {counts}")
+
+
+def _write_summary(path: Path, document: dict[str, Any]) -> str:
+    """Write summary.json whole; "" or why it could not be written (the verdict is printed anyway)."""
+    try:
+        run_dir.write_whole(path, json.dumps(document, indent=2) + "\n")
+    except OSError as error:
+        return os_problem(error)
+    return ""
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def _plot(run: Path) -> None:

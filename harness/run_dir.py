@@ -75,6 +75,17 @@ def create_run_dir(
     started = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     root = reports_dir(environ)
     given = environ.get(RUN_DIR_VARIABLE)
+    where = Path(given) if given else root
+    if where.exists() and not where.is_dir():
+        raise ConfigError(f"cannot create the run folder: {where} is not a folder "
+                          f"(set ${RUN_DIR_VARIABLE if given else REPORTS_DIR_VARIABLE} to a folder)")
+    try:
+        return _create(env, kind, started, root, given, export)
+    except OSError as error:  # read-only, full disk, a path component that is a file: one line, exit 2
+        raise ConfigError(f"cannot create the run folder in {where}: {error.strerror or error}") from None
+
+
+def _create(env: str, kind: str, started: datetime, root: Path, given: str | None, export: bool) -> Path:
     if given:
         path = Path(given).resolve()
         path.mkdir(parents=True, exist_ok=True)
@@ -95,6 +106,19 @@ def create_run_dir(
         update_latest(path, root)
     if export:
         os.environ[RUN_DIR_VARIABLE] = str(path)
+    return path
+
+
+def write_whole(path: Path, text: str) -> Path:
+    """Write `text` to a temporary file beside `path`, then rename it over: a full disk leaves no
+    half-written gate.json or summary.json for CI to misread, only the OSError to report."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
     return path
 
 

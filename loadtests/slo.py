@@ -19,22 +19,30 @@ Schema (data/slos.toml), per environment, with per-profile overrides:
 
 A per-endpoint latency threshold for an endpoint the profile never called is left out (a
 browse run has no orders); `min_rps` and `checks_pass_rate` catch a run that did nothing.
+An endpoint no profile ever calls (a typo: `"GET /api/product"`) is a ConfigError, never a
+threshold silently left out of every run; so is a profile override for an unknown profile.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fixtures.environment import ConfigError
+from fixtures.slos import SLO_FILE, read_slos
 
-SLO_FILE = Path(__file__).resolve().parents[1] / "data" / "slos.toml"
 PERCENTILE_KEYS = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99}
 SCALAR_KEYS = {"error_rate": "<=", "checks_pass_rate": ">=", "min_rps": ">="}
 KNOWN_KEYS = set(PERCENTILE_KEYS) | set(SCALAR_KEYS) | {"profiles"}
+# Every request name ("METHOD name", as Locust groups it) the profiles' flows emit
+# (fixtures/flows.py names them); the real load runs in tests/load check the list stays true.
+REQUEST_NAMES = frozenset({
+    "GET /api/products", "GET /api/products/[id]", "GET /api/products/by-slug/[slug]", "GET /api/categories",
+    "POST /api/carts", "POST /api/carts/[id]/lines", "POST /api/orders", "POST /api/orders/[id]/pay",
+    "GET /api/orders/[id]",
+})
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,7 @@ def _thresholds_of(table: Mapping[str, Any], where: str) -> dict[str, Threshold]
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{where}.{key}: expected a table of request name = milliseconds")
             for endpoint, limit in value.items():
+                _check_endpoint(f"{where}.{key}", endpoint)
                 t = Threshold(key, _number(f"{where}.{key}.{endpoint}", limit), "<=", endpoint)
                 found[t.name] = t
         else:
@@ -121,23 +130,38 @@ def _thresholds_of(table: Mapping[str, Any], where: str) -> dict[str, Threshold]
     return found
 
 
-def read_slo_file(path: Path = SLO_FILE) -> dict[str, Any]:
-    try:
-        return tomllib.loads(Path(path).read_text())
-    except OSError as error:
-        raise ConfigError(f"--slos: cannot read {path} ({error.strerror or error})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"--slos: {path} is not valid TOML ({error})") from None
+def _check_endpoint(where: str, endpoint: str) -> None:
+    if endpoint not in REQUEST_NAMES:
+        raise ConfigError(f"{where}: no load profile requests {endpoint!r} (known: {', '.join(sorted(REQUEST_NAMES))})")
 
 
-def thresholds_for(environment: str, profile: str, path: Path = SLO_FILE) -> list[Threshold]:
+def read_slo_file(path: Path = SLO_FILE, profiles: Collection[str] = ()) -> dict[str, Any]:
+    """The SLO file with every environment's load table checked (not only the one this run
+    uses: a typo in staging's objectives is found on a laptop). `profiles`: the known profile
+    names, for the `profiles.<name>` overrides (unchecked when empty)."""
+    document = read_slos(Path(path))
+    for environment, sections in document.items():
+        load = sections.get("load", {})
+        where = f"{path}: {environment}.load"
+        _thresholds_of(load, where)
+        overrides = load.get("profiles", {})
+        if not isinstance(overrides, Mapping):
+            raise ConfigError(f"{where}.profiles: must be a table of profile name = thresholds")
+        for profile, table in overrides.items():
+            if profiles and profile not in profiles:
+                raise ConfigError(f"{where}.profiles.{profile}: unknown load profile (known: {', '.join(profiles)})")
+            if not isinstance(table, Mapping):
+                raise ConfigError(f"{where}.profiles.{profile}: must be a table")
+            _thresholds_of(table, f"{where}.profiles.{profile}")
+    return document
+
+
+def thresholds_for(environment: str, profile: str, path: Path = SLO_FILE, profiles: Collection[str] = ()) -> list[Threshold]:
     """The environment's load thresholds with the profile's overrides on top ([] when none)."""
-    load = read_slo_file(path).get(environment, {}).get("load", {})
-    if not isinstance(load, Mapping):
-        raise ConfigError(f"{path}: [{environment}.load] must be a table")
-    merged = _thresholds_of(load, f"{environment}.load")
+    load = read_slo_file(path, profiles).get(environment, {}).get("load", {})
+    merged = _thresholds_of(load, f"{path}: {environment}.load")
     override = (load.get("profiles") or {}).get(profile, {})
-    merged.update(_thresholds_of(override, f"{environment}.load.profiles.{profile}"))
+    merged.update(_thresholds_of(override, f"{path}: {environment}.load.profiles.{profile}"))
     return list(merged.values())
 
 
@@ -194,6 +218,7 @@ def parse_override(text: str) -> Threshold:
     if metric in SCALAR_KEYS and not endpoint:
         return Threshold(metric, limit, SCALAR_KEYS[metric])
     if metric in PERCENTILE_KEYS and endpoint:
+        _check_endpoint("--slo", endpoint)
         return Threshold(metric, limit, "<=", endpoint)
     raise ConfigError(f"--slo: unknown threshold {key!r} (e.g. error_rate=0.01 or 'p95_ms[GET /api/products]=400')")
 

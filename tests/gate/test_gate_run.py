@@ -13,12 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 
-from harness import allure_report
+from harness import allure_report, gate_summary
 from harness.gate import secret_leaks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -252,26 +253,153 @@ def test_custom_environment_on_a_closed_port_exits_2_within_10_s(suites: Path, t
     assert "Traceback" not in result.stdout + result.stderr
 
 
+HANGING_TESTS = '''
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+
+def _tagged(shopflow_run_id):
+    return {"X-ShopFlow-Test-Run": shopflow_run_id, "Authorization": "Bearer local-service-token"}
+
+
+@pytest.mark.checkout
+def test_opens_the_shop_makes_a_cart_and_hangs(api, shopflow_run_id, page):
+    page.goto("/")  # a browser is running too when the signal comes
+    assert api.post("/api/carts", headers=_tagged(shopflow_run_id)).status_code == 201
+    Path(os.environ["GATE_TEST_READY"], "checkout").touch()
+    time.sleep(120)
+
+
+@pytest.mark.payments
+def test_signs_up_a_customer_and_hangs(api, shopflow_run_id):
+    customer = {"email": f"qa+{uuid.uuid4().hex[:8]}@example.test", "password": "Pw-0123456789", "name": "Hang"}
+    assert api.post("/api/customers", json=customer, headers=_tagged(shopflow_run_id)).status_code == 201
+    # A helper in a session of its own that shrugs off Ctrl-C, as a detached browser may.
+    subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(300)"],
+                     start_new_session=True)
+    Path(os.environ["GATE_TEST_READY"], "payments").touch()
+    time.sleep(120)
+'''
+
+
+def _tagged_rows(api_url: str, run_id: str) -> int:
+    counts = httpx.get(f"{api_url}/api/admin/test-runs/{run_id}", headers={"Authorization": "Bearer local-admin-token"},
+                       timeout=10).json()
+    return sum(v for k, v in counts.items() if k != "tag")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_ctrl_c_writes_what_exists_and_exits_3(stack, suites: Path, tmp_path: Path, sig: signal.Signals) -> None:
-    env_file = _env_file(tmp_path, "gatetest", stack.urls)
+def test_a_signal_during_the_areas_purges_their_data_leaves_no_process_and_exits_3(
+        stack, tmp_path: Path, sig: signal.Signals) -> None:
+    """Tests of two xdist workers (one with a browser) made tagged data and hang; the signal
+    stops them all, the gate purges what they tagged, and nothing it started is left running."""
+    from tests.process_tree import leftovers, new_mark
+
+    suites = tmp_path / "hanging"
+    suites.mkdir()
+    (suites / "conftest.py").write_text(CONFTEST)
+    (suites / "test_hanging.py").write_text(HANGING_TESTS)
+    ready = tmp_path / "ready"
+    ready.mkdir()
     reports = tmp_path / "reports"
-    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_SLOW="60")
-    process = subprocess.Popen([sys.executable, "-m", "harness.cli", "gate", "--env", "gatetest", "--env-file",
-                                str(env_file), "--suites-path", str(suites), "--no-load", "--quiet"],
+    mark = new_mark()
+    run_id = f"gate-signal-{sig.name.lower()}-{os.getpid()}"
+    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_READY=str(ready),
+                   SHOPFLOW_RUN_ID=run_id, **mark)
+    process = subprocess.Popen([sys.executable, "-m", "harness.cli", "gate", "--env", stack.name, "--env-file",
+                                str(stack.env_file), "--suites-path", str(suites), "--suites", "payments,checkout",
+                                "--no-load", "--quiet"],
                                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120  # generous: a busy 2-core machine starts pytest slowly
-    while not list(reports.glob("*/logs/pytest-areas.log")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.0)  # the areas stage has started its pytest (whose slow test sleeps 60 s)
-    process.send_signal(sig)
-    out, err = process.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 120  # generous: a busy 2-core machine starts pytest and Chromium slowly
+        while len(list(ready.iterdir())) < 2 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _tagged_rows(stack.api_url, run_id) >= 2, "the hanging tests made their data"
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == 3, out + err
+    assert "Traceback" not in out + err
+    assert _tagged_rows(stack.api_url, run_id) == 0, "the interrupted run's data is purged"
+    assert leftovers(mark) == [], "no pytest, xdist worker, browser or detached helper outlives the gate"
     run = _latest(reports)
     gate = json.loads((run / "gate.json").read_text())
-    assert gate["verdict"] == "interrupted" and gate["stages"][3] == {**gate["stages"][3], "name": "areas", "status": "interrupted"}
-    assert (run / "summary.md").exists() and (run / "junit-smoke.xml").exists()
-    assert {a["name"]: a["passed"] for a in gate["areas"]}["smoke"] == 1
+    label = "SIGTERM" if sig == signal.SIGTERM else "Ctrl-C"
+    assert gate["verdict"] == "interrupted" and gate["reason"] == f"interrupted ({label}): partial reports written"
+    assert gate["stages"][2] == {**gate["stages"][2], "name": "areas", "status": "interrupted", "detail": label}
+    assert gate["run_id"] == run_id and gate["test_data"]["status"] == "purged"
+    assert f"run `{run_id}` purged" in (run / "summary.md").read_text(), "partial reports written"
+
+
+CRASHING_TEST = '''
+import os
+import signal
+
+import pytest
+
+
+@pytest.mark.checkout
+def test_makes_a_cart_and_its_pytest_dies(api, shopflow_run_id):
+    tagged = {"X-ShopFlow-Test-Run": shopflow_run_id, "Authorization": "Bearer local-service-token"}
+    assert api.post("/api/carts", headers=tagged).status_code == 201
+    os.kill(os.getpid(), signal.SIGKILL)  # pytest crashes: no teardown, no purge of its own
+'''
+
+
+def test_a_crashed_pytest_still_ends_with_the_run_data_purged(stack, tmp_path: Path) -> None:
+    suites = tmp_path / "crashing"
+    suites.mkdir()
+    (suites / "conftest.py").write_text(CONFTEST)
+    (suites / "test_crash.py").write_text(CRASHING_TEST)
+    reports = tmp_path / "reports"
+    run_id = f"gate-crash-{os.getpid()}"
+    result = _gate(["--env", stack.name, "--env-file", str(stack.env_file), "--suites-path", str(suites),
+                    "--suites", "checkout", "--workers", "1", "--no-load", "--quiet"],
+                   _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, SHOPFLOW_RUN_ID=run_id))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("shopflow-qa: error: pytest could not run the checkout tests (exit -9)")
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    assert gate["test_data"]["status"] == "purged" and gate["test_data"]["purged"]["carts"] == 1
+    assert _tagged_rows(stack.api_url, run_id) == 0
+
+
+def test_a_target_gone_at_clean_up_leaves_the_run_id_and_the_purge_command_in_both_reports(tmp_path: Path) -> None:
+    """The API died mid-run (kill -9): the purge cannot reach it, so gate.json, summary.md and
+    the screen carry the run id and the exact command that purges it later."""
+    from harness.gate import Gate, GateOptions, GateState
+    from tests.ops.conftest import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    env_file = _env_file(tmp_path, "gone", {"api": closed})
+    env_file.write_text(env_file.read_text() + 'allow_default_secrets = true\n'
+                        '[environments.gone.default_secrets]\nadmin_token = "t"\n')
+    from fixtures.environment import resolve_environment
+
+    options = GateOptions(env="gone", env_files=[str(env_file)], quiet=True)
+    run = tmp_path / "run"
+    run.mkdir()
+    state = GateState(run, resolve_environment("gone", [env_file]), datetime.now(timezone.utc), time.monotonic(),
+                      run_id="gate-gone-1", wrote_data=True)
+    gate = Gate(options)
+    gate._clean_up(state)
+    record = gate._record(state, 1, "red in checkout (1 failed)")
+    gate_summary.write_gate_json(record, run)
+    gate_summary.write_summary(record, run)
+
+    command = f"shopflow-qa purge --env gone --env-file {env_file.resolve()} --run gate-gone-1"
+    data = json.loads((run / "gate.json").read_text())
+    assert data["run_id"] == "gate-gone-1" and data["test_data"]["status"] == "left"
+    assert data["test_data"]["purge_command"] == command and f"{closed} unreachable" in data["test_data"]["detail"]
+    assert f"purge it with `{command}`" in (run / "summary.md").read_text()
 
 
 def test_a_managed_stack_is_started_once_for_the_gate_and_stopped_after_it(suites: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ import pytest
 from fixtures.environment import resolve_environment
 from harness import gate_summary
 from harness.gate import secret_leaks
+from loadtests import slo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CI_SLOS = Path(__file__).with_name("slos-ci.toml")  # same schema, loose limits: no flakes on busy cores
@@ -74,6 +76,7 @@ def test_browse_meets_its_slos_and_writes_the_run_folder(tmp_path: Path, sqlite_
     assert summary["verdict"] == "passed" and summary["environment"] == sqlite_stack.name
     assert summary["api_url"] == sqlite_stack.api_url and summary["total"]["count"] > 0
     assert summary["total"]["failures"] == 0 and "GET /api/products" in summary["endpoints"]
+    assert set(summary["endpoints"]) <= slo.REQUEST_NAMES, "the SLO checker knows every request the profile makes"
     assert summary["thresholds"] and all(t["passed"] for t in summary["thresholds"])
     for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "latency.png"):
         assert (run / name).stat().st_size > 0, name
@@ -99,8 +102,10 @@ def test_an_impossible_threshold_exits_1_and_names_it(tmp_path: Path, sqlite_sta
                            "--duration", "2s", "-q", "--slo", "min_rps=100000")
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     assert "SLO breached: min_rps" in result.stdout
-    breached = [t for t in summary_of(tmp_path)["thresholds"] if not t["passed"]]
+    summary = summary_of(tmp_path)
+    breached = [t for t in summary["thresholds"] if not t["passed"]]
     assert [(t["name"], t["limit"]) for t in breached] == [("min_rps", 100000)]
+    assert set(summary["endpoints"]) <= slo.REQUEST_NAMES, "the SLO checker knows every request the profile makes"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -119,6 +124,7 @@ def test_checkout_flow_loses_nothing_every_successful_checkout_is_a_tagged_order
     assert summary["checks"]["failed"] == 0
     assert counts["orders"] == summary["successful_checkouts"], (counts, summary["api_url"], sqlite_stack.api_url)
     _assert_no_secret((tmp_path / "reports" / "latest").resolve(), result, sqlite_stack)
+    assert set(summary["endpoints"]) <= slo.REQUEST_NAMES, "the SLO checker knows every request the profile makes"
 
 
 @pytest.fixture(scope="module")
@@ -181,22 +187,32 @@ def test_two_workers_share_the_load_and_the_summary_counts_both(tmp_path: Path, 
     assert sum(per_worker.values()) == summary["total"]["count"]
 
 
-def _interrupt_a_run(tmp_path: Path, stack, signals: int) -> tuple[int, str, float]:
-    """Start a 60 s browse run, let it make requests, send SIGINT `signals` times (as Ctrl-C
-    would, 0.3 s apart); (exit code, output, seconds from the first signal to exit)."""
+def _tagged_rows(stack, run_id: str) -> int:
+    counts = httpx.get(f"{stack.api_url}/api/admin/test-runs/{run_id}", headers={"Authorization": "Bearer local-admin-token"},
+                       timeout=10).json()
+    return sum(v for k, v in counts.items() if k != "tag")
+
+
+def _interrupt_a_run(tmp_path: Path, stack, signals: int, sig: int = signal.SIGINT,
+                     run_id: str = "", mark: dict[str, str] | None = None) -> tuple[int, str, float]:
+    """Start a 60 s checkout_flow run, wait until it has placed orders, send `sig` `signals`
+    times (as Ctrl-C would, 0.3 s apart); (exit code, output, seconds from the first signal to exit)."""
     env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV", "SHOPFLOW_RUN_ID")}
-    env["SHOPFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
-    child = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "browse", *on(stack), "--users", "2",
+    env.update(SHOPFLOW_REPORTS_DIR=str(tmp_path / "reports"), SHOPFLOW_RUN_ID=run_id or f"load-int-{uuid.uuid4().hex[:8]}",
+               **(mark or {}))
+    child = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "checkout_flow", *on(stack), "--users", "2",
                               "--duration", "60s", "-q", "--slos", str(CI_SLOS)], cwd=REPO_ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        assert child.stdout is not None and "load browse on" in child.stdout.readline()
-        time.sleep(4)  # Locust started and made some requests
+        assert child.stdout is not None and "load checkout_flow on" in child.stdout.readline()
+        deadline = time.monotonic() + 60
+        while _tagged_rows(stack, env["SHOPFLOW_RUN_ID"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)  # Locust started and the flows made tagged carts and orders
         started = time.monotonic()
         for index in range(signals):
             if index:
                 time.sleep(0.3)
-            child.send_signal(2)
+            child.send_signal(sig)
         output, _ = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
@@ -205,15 +221,54 @@ def _interrupt_a_run(tmp_path: Path, stack, signals: int) -> tuple[int, str, flo
     return child.returncode, output, time.monotonic() - started
 
 
-def test_an_interrupted_run_exits_3_with_partial_reports(tmp_path: Path, sqlite_stack) -> None:
-    """Ctrl-C reaching `shopflow-qa load`: Locust is stopped, still writes its reports, and the summary says so."""
-    code, output, took = _interrupt_a_run(tmp_path, sqlite_stack, signals=1)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_drains_purges_writes_partial_reports_and_exits_3(tmp_path: Path, sqlite_stack, sig: int) -> None:
+    """Ctrl-C or SIGTERM (a cancelled CI job) reaching `shopflow-qa load`: Locust drains and
+    still writes its reports, the summary says so, the run's tagged data is purged, and no
+    Locust process is left loading the target."""
+    from tests.process_tree import leftovers, new_mark
+
+    run_id, mark = f"load-int-{uuid.uuid4().hex[:8]}", new_mark()
+    code, output, took = _interrupt_a_run(tmp_path, sqlite_stack, signals=1, sig=sig, run_id=run_id, mark=mark)
     assert code == 3, output[-2000:]
-    assert took < 30 and "interrupted, partial reports" in output
+    assert leftovers(mark) == [], "Locust stopped with its parent"
+    assert _tagged_rows(sqlite_stack, run_id) == 0, "the interrupted run's carts, orders and customers are purged"
+    assert took < 30 and "interrupted, partial reports" in output and "Traceback" not in output
     run = (tmp_path / "reports" / "latest").resolve()
     assert (run / "locust.html").stat().st_size > 0 and (run / "locust_stats.csv").stat().st_size > 0
     summary = summary_of(tmp_path)
     assert summary["verdict"] == "interrupted" and summary["exit_code"] == 3 and summary["total"]["count"] > 0
+    assert summary["test_data"]["status"] == "purged" and summary["test_data"]["purged"]["orders"] >= 1
+
+
+def test_a_locust_that_dies_mid_run_still_purges_and_writes_the_summary(tmp_path: Path, sqlite_stack) -> None:
+    """A crashed child: Locust killed with SIGKILL after it placed orders. The run's data is
+    purged anyway, summary.json says `error`, and the exit is 2 with one line."""
+    import psutil
+
+    run_id = f"load-crash-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV")}
+    env.update(SHOPFLOW_REPORTS_DIR=str(tmp_path / "reports"), SHOPFLOW_RUN_ID=run_id)
+    child = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "checkout_flow", *on(sqlite_stack), "--users",
+                              "2", "--duration", "60s", "-q", "--slos", str(CI_SLOS)], cwd=REPO_ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while _tagged_rows(sqlite_stack, run_id) < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        [locust] = [p for p in psutil.Process(child.pid).children() if "locust" in " ".join(p.cmdline())]
+        locust.kill()
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 2, out[-2000:] + err
+    assert err.strip().splitlines()[-1].startswith("shopflow-qa: error: locust could not run (exit -9)"), err
+    assert "Traceback" not in out + err
+    assert _tagged_rows(sqlite_stack, run_id) == 0, "the crashed run's data is purged"
+    summary = summary_of(tmp_path)
+    assert summary["verdict"] == "error" and summary["exit_code"] == 2 and summary["test_data"]["status"] == "purged"
 
 
 def test_a_second_interrupt_stops_at_once_and_still_writes_the_summary(tmp_path: Path, sqlite_stack) -> None:

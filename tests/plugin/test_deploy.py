@@ -159,6 +159,71 @@ def test_unreachable_environment_is_one_line_within_10_s(pytester, ran) -> None:
     assert elapsed < 10, f"took {elapsed:.1f} s"
 
 
+def test_a_host_that_is_not_shopflow_is_one_line_and_no_test_runs(pytester, ran) -> None:
+    """An HTML page (a wrong URL, a proxy's error page) on /health is a usage error, not a
+    red smoke test."""
+    from tests.fixtures.countingserver import CountingServer
+
+    server = CountingServer(routes={("GET", "/health"): (404, {"detail": "Not Found"})}).start()
+    try:
+        foreign = pytester.path / "foreign.toml"
+        foreign.write_text(f'[environments.foreign]\nweb_url = "{server.url}"\napi_url = "{server.url}"\n'
+                           "allow_default_secrets = true\n" + _local_secrets_toml("foreign"))
+        pytester.makepyfile(USES_ENV)
+        started = time.monotonic()
+        result = run_inline(pytester, "--env", "foreign", "--env-file", str(foreign))
+        elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
+    result.stderr.fnmatch_lines([f"ERROR: shopflow: environment 'foreign': {server.url}/health answered HTTP 404 "
+                                 "(application/json): not a ShopFlow health answer"])
+    assert len([l for l in result.stderr.lines if l.startswith("ERROR")]) == 1
+    assert elapsed < 2, f"took {elapsed:.1f} s"
+
+
+HANGS_AFTER_A_REQUEST = '''
+import os, pathlib, time
+
+def test_hangs(api):
+    api.get("/api/products")
+    pathlib.Path(os.environ["READY_MARKER"]).touch()
+    time.sleep(60)
+'''
+
+
+def test_sigterm_stops_a_run_like_ctrl_c_and_its_data_is_still_purged(pytester, monkeypatch) -> None:
+    """A cancelled CI job (SIGTERM to `pytest`): teardown runs and the run's purge is sent,
+    rather than pytest dying on the spot with the run's data left on the target."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.fixtures.countingserver import CountingServer
+
+    server = CountingServer().start()
+    try:
+        env_file = pytester.path / "counting.toml"
+        env_file.write_text(f'[environments.counting]\nweb_url = "{server.url}"\napi_url = "{server.url}"\n'
+                            "allow_default_secrets = true\n" + _local_secrets_toml("counting"))
+        pytester.makepyfile(HANGS_AFTER_A_REQUEST)
+        ready = pytester.path / "ready"
+        monkeypatch.setenv("READY_MARKER", str(ready))
+        monkeypatch.setenv("SHOPFLOW_RUN_ID", "sigterm-proof-1")
+        child = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:locust", "-p", "no:cacheprovider",
+                                  "--env", "counting", "--env-file", str(env_file)], cwd=pytester.path,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while not ready.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        child.send_signal(signal.SIGTERM)
+        output, _ = child.communicate(timeout=60)
+    finally:
+        server.stop()
+    assert child.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert ("DELETE", "/api/admin/test-runs/sigterm-proof-1") in {(seen.method, seen.path) for seen in server.seen}
+
+
 # -- auto-start ---------------------------------------------------------------------------
 
 

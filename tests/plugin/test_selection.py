@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -109,8 +110,11 @@ def test_options_live_in_one_group_and_markers_are_registered(pytester: pytest.P
         assert f"@pytest.mark.{name}: " in markers, name
 
 
-def test_short_expect_version_is_refused(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("version", ["abc12", "zz", "zzzzzzzz", "release-2026"])
+def test_an_expect_version_that_is_no_sha_is_refused_at_once(pytester: pytest.Pytester, version: str) -> None:
     pytester.makepyfile(PLAIN)
-    result = run_inline(pytester, "--expect-version", "abc12")
+    started = time.monotonic()
+    result = run_inline(pytester, "--expect-version", version)
+    assert time.monotonic() - started < 2
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: shopflow: --expect-version needs at least 7 characters*"])
+    result.stderr.fnmatch_lines([f"ERROR: shopflow: --expect-version needs at least 7 characters of a hex SHA *, got {version!r}"])
