@@ -25,7 +25,10 @@ def test_seed_is_refused_on_any_environment_pointing_at_a_production_host(tmp_pa
     env_file = write_env_file(tmp_path / "env.toml", "looks_harmless", web_url="https://shopflow.io",
                               api_url="https://api.shopflow.io", policy="read-write")
     result = run_cli("seed", "--env", "looks_harmless", "--env-file", str(env_file))
-    assert result.code == 2 and "refused on looks_harmless (https://shopflow.io, https://api.shopflow.io)" in result.stderr
+    assert result.code == 2 and result.stderr.count("\n") == 1, result
+    assert result.stderr.startswith("shopflow-qa: error: refused on looks_harmless: seed writes data and environment "
+                                    "'looks_harmless' points at production (web URL https://shopflow.io reaches "
+                                    "shopflow.io, under production domain shopflow.io; api URL https://api.shopflow.io")
 
 
 def test_purge_needs_a_run_id(ops_stack):
