@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.ops.conftest import run_cli, write_env_file
 
 
@@ -58,3 +60,17 @@ def test_seed_without_the_admin_token_names_its_variable(tmp_path: Path):
                               secrets={"admin_token": "SHOPFLOW_OPS_TEST_ADMIN"})
     result = run_cli("seed", "--env", "rw", "--env-file", str(env_file), env={"SHOPFLOW_OPS_TEST_ADMIN": ""})
     assert result.code == 2 and "set $SHOPFLOW_OPS_TEST_ADMIN" in result.stderr
+
+
+@pytest.mark.parametrize(("variables", "args"), [
+    ({"BASE_URL": "http://api.shopflow.io."}, ("purge", "--env", "staging", "--run", "x")),
+    ({"BASE_URL": "http://api．shopflow．io"}, ("seed", "--env", "staging")),
+    ({"E2E_BASE_URL": "https://eu.api.shopflow.io"}, ("load", "browse", "--env", "staging")),
+], ids=["trailing-dot-purge", "full-width-dots-seed", "subdomain-load"])
+def test_a_disguised_production_url_is_refused_as_a_person_types_it(variables: dict[str, str], args: tuple[str, ...]):
+    """The reported cases, through the installed command (tests/ops/test_production_guard.py
+    counts connections for 500 generated disguises and every written-out one)."""
+    result = run_cli(*args, env={"STAGING_TOKEN": "t", "STAGING_ADMIN_TOKEN": "a", **variables})
+    assert result.code == 2 and result.stderr.count("\n") == 1, result
+    assert result.stderr.startswith(f"shopflow-qa: error: refused on staging: {args[0]} writes data and environment "
+                                    "'staging' points at production (")
