@@ -294,6 +294,28 @@ def test_every_written_out_disguise_is_refused_by_plain_pytest_before_a_connecti
         assert errors[0].endswith("every selected test is refused (1 payments); only tests marked nondestructive run there")
 
 
+def test_a_test_mislabelled_nondestructive_fails_before_its_write_leaves(
+        production: Production, pytester: pytest.Pytester) -> None:
+    """Read-only is enforced by the clients too: only GET, HEAD and OPTIONS leave them."""
+    pytester.makepyfile(test_mislabelled="""
+import pytest
+
+
+@pytest.mark.nondestructive
+def test_reads_then_writes(api):
+    assert api.get("/health").status_code == 200
+    api.post("/api/carts", json={})
+""")
+    before = len(production.server.seen)
+    result = pytester.runpytest(*(a for p in UNINVOLVED_PLUGINS for a in ("-p", f"no:{p}")), "--env", "target",
+                                "--env-file", str(production.addresses_env), "--api-url",
+                                f"http://0x7f.2:{production.server.port}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*WriteRefused: refused: POST /api/carts writes and environment 'target' points at "
+                                 "production (api URL http://0x7f.2:*"])
+    assert [(s.method, s.path) for s in production.server.seen[before:]] == [("GET", "/health"), ("GET", "/health")]
+
+
 GATE_FORMS = ("http://api．shopflow．io.", "http://[::ffff:7f00:2]:{port}")  # more in tests/gate/test_gate_run.py
 
 
