@@ -30,7 +30,8 @@ def test_seed_is_refused_on_any_environment_pointing_at_a_production_host(tmp_pa
     assert result.code == 2 and result.stderr.count("\n") == 1, result
     assert result.stderr.startswith("shopflow-qa: error: refused on looks_harmless: seed writes data and environment "
                                     "'looks_harmless' points at production (web URL https://shopflow.io reaches "
-                                    "shopflow.io, under production domain shopflow.io; api URL https://api.shopflow.io")
+                                    "shopflow.io, a production domain; api URL https://api.shopflow.io reaches "
+                                    "api.shopflow.io, under production domain shopflow.io)")
 
 
 def test_purge_needs_a_run_id(ops_stack):
