@@ -108,6 +108,8 @@ def _names_resolve_to_production(production: Production, monkeypatch: pytest.Mon
     real = socket.getaddrinfo
 
     def resolve(host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002, ANN001 - getaddrinfo's names
+        if not host:  # no host (httpx on `http:/\\x`): the local machine, never production
+            return real(host, port, family, type, proto, flags)
         try:
             return real(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
         except (socket.gaierror, UnicodeError, TypeError):
@@ -152,7 +154,7 @@ def _refused_by_cli(production: Production, command: str, form: str, slot: str) 
     assert production.connections() == before, f"{command} with {slot}={url!r} connected to production"
     assert code == 2 and stderr.count("\n") == 1, (command, slot, url, code, stderr)
     assert stderr.startswith(f"shopflow-qa: error: refused on target: {command} writes data and environment 'target' "
-                             "points at production ("), stderr
+                             "points at production ("), (url, stderr)
 
 
 # ---- controls: without the guard, the disguises do reach the counting server -----------------
@@ -191,7 +193,7 @@ def test_controls_the_same_address_reaches_the_server_when_it_is_not_listed(prod
 # ---- the property: no generated disguise reaches a socket -----------------------------------
 
 IGNORED = [c for c in "\u00ad\u034f\u180b\u200b\u2060\ufe00\ufe0f\ufeff" if idna.uts46_remap(f"a{c}b") == "ab"]
-DOTS = (".", "\u3002", "\uff0e", "\uff61", "%2E", "%2e", "%E3%80%82", "%EF%BC%8E")
+DOTS = (".", "\u3002", "\uff0e", "\uff61", "%2E", "%2e", "%E3%80%82", "%EF%BC%8E", "\u2024", "\ufe52")
 SCHEMES = ("http://", "https://", "HTTP://", "hTtPs://", "http:\\\\", "http:/\\", "http:", "http:///", "https:\\/")
 
 
