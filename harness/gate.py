@@ -17,10 +17,12 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -101,8 +103,7 @@ class GateState:
     # On a read-only environment: the selected tests the policy refuses, by stage ("smoke",
     # "areas"), as skipped outcomes (a stage whose every test is refused is not run at all).
     refused: dict[str, list[gate_summary.TestOutcome]] = field(default_factory=dict)
-    selected: dict[str, int] = field(default_factory=dict)
-    verdict: str | None = None
+    verdict: str | None = None  # set where the exit code alone does not say it ("refused")
 
 
 def _load_command_available() -> bool:
@@ -260,19 +261,18 @@ class Gate:
         smoke = "smoke" in self.options.suites
         stages = {"smoke": [t for t in plan if smoke and "smoke" in t["markers"]],
                   "areas": [t for t in plan if not (smoke and "smoke" in t["markers"])]}
-        refusals: dict[str, int] = {}
+        refusals: Counter[str] = Counter()
         for stage, tests in stages.items():
             refused = [gate_summary.TestOutcome(t["nodeid"], t["area"] or gate_summary.area_from_path(t["nodeid"]),
                                                 "skipped", 0.0, reason)
                        for t in tests if (reason := safety.refusal(env, t["markers"]))]
-            for outcome in refused:
-                refusals[outcome.reason] = refusals.get(outcome.reason, 0) + 1
+            refusals.update(outcome.reason for outcome in refused)
             if tests and len(refused) == len(tests):
                 state.refused[stage] = refused
-        if plan and sum(refusals.values()) == len(plan):
+        if plan and refusals.total() == len(plan):
             raise Refused(safety.selection_refusal(env, refusals))
 
-    def _collect(self, state: GateState) -> list[dict[str, object]]:
+    def _collect(self, state: GateState) -> list[dict[str, Any]]:
         """The tests the gate's stages would run: ids, areas and markers (`pytest --collect-only`)."""
         plan_file = state.run / "logs" / "pytest-plan.json"
         command = [
@@ -295,10 +295,7 @@ class Gate:
 
     def _refused_stage(self, state: GateState, stage: str) -> tuple[str, str]:
         """A stage whose every selected test the policy refuses: skipped, its tests counted as such."""
-        reasons: dict[str, int] = {}
-        for outcome in state.refused[stage]:
-            reasons[outcome.reason] = reasons.get(outcome.reason, 0) + 1
-        counts = ", ".join(f"{n} {r.removeprefix(safety.REFUSAL_PREFIX)}" for r, n in sorted(reasons.items()))
+        counts = safety.count_refusals(Counter(outcome.reason for outcome in state.refused[stage]))
         return "skipped", f"every {stage} test refused on {state.environment.name} ({counts}): only nondestructive tests run there"
 
     def _preflight(self, state: GateState) -> tuple[str, str]:
