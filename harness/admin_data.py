@@ -19,6 +19,7 @@ import httpx
 from fixtures.api import AdminClient, purge_command
 from fixtures.environment import ConfigError, Environment
 from fixtures.flows import FlowError
+from fixtures.safety import write_refusal
 
 SEED_KINDS = ("products", "customers", "orders")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -29,9 +30,10 @@ class AdminApiError(Exception):
 
 
 def refuse_read_only(environment: Environment, action: str) -> None:
-    if environment.read_only:
-        where = f" ({', '.join(environment.production_urls)})" if environment.production_urls else ""
-        raise ConfigError(f"refused on {environment.name}{where}: {action} writes data and the policy is read-only")
+    """Before any connection: a write on a read-only environment (or one reaching production)."""
+    refusal = write_refusal(environment, action)
+    if refusal:
+        raise ConfigError(refusal)
 
 
 def _with_admin(environment: Environment, call: Callable[[AdminClient], dict[str, Any]]) -> dict[str, Any]:

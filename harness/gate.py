@@ -18,15 +18,18 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from rich.console import Console
 
 from fixtures.api import RUN_ID_VARIABLE
+from fixtures import safety
 from fixtures.environment import ConfigError, Environment, MissingSecret, resolve_environment
 from fixtures.redaction import Redactor, secret_forms
 from fixtures.run_secrets import SECRETS_FILE_VARIABLE, MintedSecrets
@@ -68,9 +71,20 @@ class GateOptions:
 class StageFailed(Exception):
     """A stage ended the gate early; `code` is the exit code (1 red, 2 error)."""
 
+    status = "error"
+
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+
+
+class Refused(StageFailed):
+    """The safety policy refuses every selected test: verdict `refused`, exit 2, no request sent."""
+
+    status = "refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, EXIT_USAGE)
 
 
 @dataclass
@@ -92,6 +106,10 @@ class GateState:
     run_id: str = ""  # the X-ShopFlow-Test-Run tag of everything the gate's stages create
     wrote_data: bool = False  # a stage that may create tagged data has started
     test_data: dict[str, object] | None = None  # what the clean-up did (gate.json's `test_data`)
+    # On a read-only environment: the selected tests the policy refuses, by stage ("smoke",
+    # "areas"), as skipped outcomes (a stage whose every test is refused is not run at all).
+    refused: dict[str, list[gate_summary.TestOutcome]] = field(default_factory=dict)
+    verdict: str | None = None  # set where the exit code alone does not say it ("refused")
 
 
 def _load_command_available() -> bool:
@@ -120,8 +138,9 @@ class Gate:
             self.console.print(text)
 
     def _line(self, stage: gate_summary.StageResult) -> None:
-        style = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow", "interrupted": "yellow"}
-        mark = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "–", "interrupted": "■"}
+        style = {"passed": "green", "failed": "red", "error": "red", "refused": "red", "skipped": "yellow",
+                 "interrupted": "yellow"}
+        mark = {"passed": "✓", "failed": "✗", "error": "✗", "refused": "✗", "skipped": "–", "interrupted": "■"}
         colour = style.get(stage.status, "white")
         self._say(f"[{colour}]{mark.get(stage.status, '?')}[/] {stage.name:<10} {stage.duration_s:6.1f} s  "
                   f"[{colour}]{stage.status}[/]" + (f"  {stage.detail}" if stage.detail else ""))
@@ -208,7 +227,7 @@ class Gate:
             with self._spinner(spinner):
                 status, detail = body()
         except StageFailed as failure:
-            status = "failed" if failure.code == EXIT_FAILED else "error"
+            status = "failed" if failure.code == EXIT_FAILED else failure.status
             result = gate_summary.StageResult(name, status, round(time.monotonic() - start, 2), str(failure))
             state.stages.append(result)
             self._line(result)
@@ -228,7 +247,59 @@ class Gate:
         state.stages.append(result)
         self._line(result)
 
+    # ---- the safety policy, before the first request ----------------------------------------
+
+    def _apply_policy(self, state: GateState) -> None:
+        """On a read-only environment (production, or any URL reaching it), find which selected
+        tests the policy refuses — by collecting them, which contacts nothing — before preflight
+        sends its first request. Every test refused: Refused (verdict `refused`, exit 2, the
+        areas listed as skipped). A stage whose every test is refused is skipped, not run."""
+        env = state.environment
+        if not env.read_only or not self.options.suites_path.is_dir():
+            return
+        plan = self._collect(state)
+        smoke = "smoke" in self.options.suites
+        stages = {"smoke": [t for t in plan if smoke and "smoke" in t["markers"]],
+                  "areas": [t for t in plan if not (smoke and "smoke" in t["markers"])]}
+        refusals: Counter[str] = Counter()
+        for stage, tests in stages.items():
+            refused = [gate_summary.TestOutcome(t["nodeid"], t["area"] or gate_summary.area_from_path(t["nodeid"]),
+                                                "skipped", 0.0, reason)
+                       for t in tests if (reason := safety.refusal(env, t["markers"]))]
+            refusals.update(outcome.reason for outcome in refused)
+            if tests and len(refused) == len(tests):
+                state.refused[stage] = refused
+        if plan and refusals.total() == len(plan):
+            raise Refused(safety.selection_refusal(env, refusals))
+
+    def _collect(self, state: GateState) -> list[dict[str, Any]]:
+        """The tests the gate's stages would run: ids, areas and markers (`pytest --collect-only`)."""
+        plan_file = state.run / "logs" / "pytest-plan.json"
+        command = [
+            sys.executable, "-m", "pytest", str(self.options.suites_path), "-m", self._selection_marker(),
+            "--env", state.environment.name, *self._env_file_args(), "--collect-only", "-q",
+            "-p", "harness.pytest_gate", "--shopflow-gate-plan", str(plan_file), *self.options.pytest_args,
+        ]
+        log = state.run / "logs" / "pytest-plan.log"
+        code = self._run("pytest (collection)", command, log, self._child_env(state.run), PYTEST_TIMEOUT_S)
+        if code == PYTEST_NO_TESTS:
+            return []
+        if code != PYTEST_OK or not plan_file.exists():
+            raise StageFailed(f"pytest could not collect the selected tests (exit {code}): {_log_reason(log)}", EXIT_USAGE)
+        return json.loads(plan_file.read_text())
+
+    def _selection_marker(self) -> str:
+        areas = [a for a in self.options.suites if a != "smoke"]
+        parts = (["smoke"] if "smoke" in self.options.suites else []) + ([_areas_marker(areas)] if areas else [])
+        return " or ".join(f"({part})" for part in parts)
+
+    def _refused_stage(self, state: GateState, stage: str) -> tuple[str, str]:
+        """A stage whose every selected test the policy refuses: skipped, its tests counted as such."""
+        counts = safety.count_refusals(Counter(outcome.reason for outcome in state.refused[stage]))
+        return "skipped", f"every {stage} test refused on {state.environment.name} ({counts}): only nondestructive tests run there"
+
     def _preflight(self, state: GateState) -> tuple[str, str]:
+        self._apply_policy(state)  # Refused: nothing is sent, not even GET /health
         env = state.environment
         for role in sorted(env.secret_variables):
             env.secret(role)  # MissingSecret: one line naming the variable, never the value
@@ -279,6 +350,8 @@ class Gate:
     def _smoke(self, state: GateState) -> tuple[str, str]:
         if not self.options.suites_path.is_dir():
             return self._no_tests(state, ["smoke"])
+        if "smoke" in state.refused:
+            return self._refused_stage(state, "smoke")
         code, outcomes = self._pytest(state, "smoke", "smoke", workers=1)
         if code == PYTEST_NO_TESTS:
             return self._no_tests(state, ["smoke"])
@@ -287,8 +360,9 @@ class Gate:
     def _areas(self, state: GateState, areas: Sequence[str]) -> tuple[str, str]:
         if not self.options.suites_path.is_dir():
             return self._no_tests(state, areas)
-        marker = f"({' or '.join(marker_expression(a) for a in areas)}) and not smoke"
-        code, outcomes = self._pytest(state, "areas", marker, workers=self.options.workers)
+        if "areas" in state.refused:
+            return self._refused_stage(state, "areas")
+        code, outcomes = self._pytest(state, "areas", _areas_marker(areas), workers=self.options.workers)
         if code == PYTEST_NO_TESTS:
             return self._no_tests(state, areas)
         status, detail = self._judge_pytest(state, "areas", ", ".join(areas), code, outcomes, stop_on_red=False)
@@ -439,6 +513,8 @@ class Gate:
                 self._stage(state, "load", lambda: self._load(state), f"load {options.load_profile} …")
             except StageFailed as failure:
                 code, reason = failure.code, str(failure)
+                if isinstance(failure, Refused):
+                    state.verdict = "refused"
             except KeyboardInterrupt as interrupt:
                 code, reason = EXIT_INTERRUPTED, f"interrupted ({interruption(interrupt)}): partial reports written"
             self._clean_up(state)
@@ -495,7 +571,9 @@ class Gate:
 
     @staticmethod
     def _outcomes(state: GateState) -> list[gate_summary.TestOutcome]:
-        return [o for path in state.junit_files for o in gate_summary.parse_junit(path)]
+        """Every test's result: from the JUnit files, plus those of stages the policy refused whole."""
+        refused = [o for outcomes in state.refused.values() for o in outcomes]
+        return [o for path in state.junit_files for o in gate_summary.parse_junit(path)] + refused
 
     def _record(self, state: GateState, code: int, reason: str) -> gate_summary.GateRecord:
         env = state.environment
@@ -505,7 +583,7 @@ class Gate:
         for failure in failures:
             failure["reason"] = redactor.text(failure["reason"])
         report = state.run / allure_report.REPORT / "index.html"
-        verdict = {EXIT_OK: "passed", EXIT_FAILED: "failed", EXIT_INTERRUPTED: "interrupted"}.get(code, "error")
+        verdict = state.verdict or {EXIT_OK: "passed", EXIT_FAILED: "failed", EXIT_INTERRUPTED: "interrupted"}.get(code, "error")
         return gate_summary.GateRecord(
             verdict=verdict, exit_code=code, reason=reason,
             environment={"name": env.name, "urls": env.urls, "read_only": env.read_only, "managed_stack": env.managed_stack},
@@ -538,7 +616,7 @@ class Gate:
     def _finish(self, record: gate_summary.GateRecord, unwritten: str = "") -> None:
         """The verdict line (and where the reports are); `unwritten`: why gate.json and summary.md
         could not be written, which makes the exit 2 whatever the tests said."""
-        colour = {"passed": "green", "failed": "red"}.get(record.verdict, "yellow")
+        colour = {"passed": "green", "failed": "red", "refused": "red"}.get(record.verdict, "yellow")
         if unwritten:
             line = f"gate {record.verdict.upper()} by its stages, but no reports (exit {EXIT_USAGE}) in {record.duration_s:.0f} s"
         else:
@@ -547,7 +625,7 @@ class Gate:
             line += f": {record.reason}"
         if unwritten:
             print(f"shopflow-qa: error: cannot write the gate's reports in {record.run_dir}: {unwritten}", file=sys.stderr)
-        elif record.verdict == "error":
+        elif record.verdict in ("error", "refused"):
             print(f"shopflow-qa: error: {record.reason}", file=sys.stderr)
         where = f"  summary: {record.run_dir}/summary.md" + (f"  report: {record.run_dir}/{record.report}" if record.report else "")
         if unwritten:
@@ -563,6 +641,11 @@ class Gate:
             self.console.print(where)
         if leftover:
             print(leftover, flush=True)
+
+
+def _areas_marker(areas: Sequence[str]) -> str:
+    """The `-m` expression of the areas stage: its areas' tests, smoke tests excepted."""
+    return f"({' or '.join(marker_expression(a) for a in areas)}) and not smoke"
 
 
 def _log_reason(log: Path) -> str:

@@ -60,7 +60,8 @@ def one_line(text: str, width: int = REASON_WIDTH) -> str:
     return ""
 
 
-def _area_from_path(nodeid: str, classname: str) -> str:
+def area_from_path(nodeid: str, classname: str = "") -> str:
+    """A test's area from its folder under suites/ (tests whose markers name none)."""
     parts = nodeid.replace("\\", "/").split("/") if "/" in nodeid else classname.split(".")
     for part in parts:
         if part in AREAS:
@@ -85,7 +86,7 @@ def parse_junit(path: Path) -> list[TestOutcome]:
         properties = {p.get("name", ""): p.get("value", "") for p in case.iter("property")}
         classname, name = case.get("classname", ""), case.get("name", "")
         nodeid = properties.get(NODEID_PROPERTY) or (f"{classname.replace('.', '/')}.py::{name}" if classname else name)
-        area = properties.get(AREA_PROPERTY) or _area_from_path(properties.get(NODEID_PROPERTY, ""), classname)
+        area = properties.get(AREA_PROPERTY) or area_from_path(properties.get(NODEID_PROPERTY, ""), classname)
         outcome, reason = "passed", ""
         for tag, kind in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
             element = case.find(tag)
@@ -200,7 +201,7 @@ class StageResult:
 class GateRecord:
     """Everything `gate.json` holds; `summary.md` is rendered from it."""
 
-    verdict: str  # passed | failed | error | interrupted
+    verdict: str  # passed | failed | error | refused | interrupted
     exit_code: int
     reason: str
     environment: dict[str, Any]
@@ -242,7 +243,8 @@ def write_gate_json(record: GateRecord, run: Path, redact: Callable[[str], str] 
     return run_dir.write_whole(run / "gate.json", redact(json.dumps(record.to_dict(), indent=2, ensure_ascii=False)) + "\n")
 
 
-_ICONS = {"passed": "✅", "failed": "❌", "error": "⛔", "skipped": "⏭️", "interrupted": "⏹️", "empty": "·"}
+_ICONS = {"passed": "✅", "failed": "❌", "error": "⛔", "refused": "🛑", "skipped": "⏭️", "interrupted": "⏹️",
+          "empty": "·"}
 
 
 def _cell(text: str) -> str:

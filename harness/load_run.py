@@ -25,6 +25,7 @@ from typing import Any
 
 from fixtures.api import purge_command
 from fixtures.environment import ConfigError, Environment, resolve_environment
+from fixtures.safety import write_refusal
 from harness import admin_data, deploy, processes, run_dir
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, os_problem, raise_terminated
 from harness.managed_stack import managed_stack
@@ -116,9 +117,9 @@ def plan(options: LoadOptions) -> Plan:
     if not 0 <= options.workers <= MAX_WORKERS:
         raise ConfigError(f"--workers: must be between 0 and {MAX_WORKERS}, got {options.workers}")
     environment = resolve_environment(options.env, options.env_files)
-    if environment.read_only:
-        where = f" ({', '.join(environment.production_urls)})" if environment.production_urls else ""
-        raise ConfigError(f"refused on {environment.name}{where}: load writes data and the policy is read-only")
+    refusal = write_refusal(environment, "load")
+    if refusal:
+        raise ConfigError(refusal)
     environment.secret("token")  # a missing secret is a one-line error before anything starts
     users = size_users(options.profile, environment, options.users)
     if options.shape == CONSTANT_RATE:

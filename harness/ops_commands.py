@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from fixtures.environment import ConfigError, Environment, load_environments, resolve_environment
+from fixtures.safety import why_read_only
 from harness import admin_data
 from harness.doctor.model import CheckResult, DoctorContext, Status
 from harness.doctor.runner import CHECKS, passed, run_checks, select
@@ -41,6 +42,8 @@ def _envs(env_file: list[Path]) -> None:
             print(f"  {role:9} {url}")
         if environment.internal_host:
             print(f"  {'internal':9} {environment.internal_host} (VPN only)")
+        for match in environment.production_matches if environment.policy != "read-only" else ():
+            print(f"  production: {match.describe()}")
 
 
 def doctor(
@@ -71,7 +74,8 @@ def _doctor_environment(env: str | None, env_file: list[Path]) -> Environment:
     files = ", ".join(environment.sources)
     print(CheckResult("environment file", Status.OK, f"'{environment.name}' from {files}").line())
     if environment.read_only:
-        print(CheckResult("policy", Status.SKIP, "read-only: only nondestructive tests, no seed/purge").line())
+        print(CheckResult("policy", Status.SKIP, f"read-only ({why_read_only(environment)}): only nondestructive "
+                                                 "tests; seed, purge, load and the admin probe are refused").line())
     return environment
 
 

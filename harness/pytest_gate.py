@@ -2,10 +2,15 @@
 
 It writes each test's gate area (smoke, contract, payments, checkout, admin — from its
 markers) and node id into the JUnit XML as testcase properties, so the gate can count per
-area from ONE xdist run without guessing from file names. It adds nothing else.
+area from ONE xdist run without guessing from file names. With `--shopflow-gate-plan FILE`
+(a `--collect-only` run) it writes the selected tests' ids, areas and markers to FILE: on a
+read-only environment the gate applies the safety policy to them before it sends a request.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
@@ -41,12 +46,22 @@ def test_id(item: pytest.Item) -> str:
     return f"{item.nodeid.rpartition('::')[0]}::{item.name}"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--shopflow-gate-plan", dest="shopflow_gate_plan", metavar="FILE", default=None,
+                     help="(the gate's) write the selected tests' ids, areas and markers to FILE as JSON")
+
+
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    plan = []
     for item in items:
         markers = {mark.name for mark in item.iter_markers()}
         item.user_properties.append((AREA_PROPERTY, area_of(markers)))
         item.user_properties.append((NODEID_PROPERTY, test_id(item)))
+        plan.append({"nodeid": test_id(item), "area": area_of(markers), "markers": sorted(markers)})
+    path = config.getoption("shopflow_gate_plan", None)
+    if path:
+        Path(path).write_text(json.dumps(plan))
 
 
 @pytest.hookimpl(wrapper=True)

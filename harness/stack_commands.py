@@ -7,12 +7,26 @@ from typing import Annotated, Optional
 
 import typer
 
+from fixtures.environment import ConfigError, load_production_targets
+from fixtures.hosts import display
 from harness.errors import fail, one_line_errors
 from stack import runner
 
 app = typer.Typer(help="Start, stop and inspect ShopFlow local stacks (stack/).", no_args_is_help=True)
 
 NameOption = Annotated[str, typer.Option("--name", "-n", help="Stack name; each name has its own ports, data and logs.")]
+
+
+def refuse_production_services(action: str, services: dict[str, str | None]) -> None:
+    """A local stack migrates, seeds and (reset) drops the schema of its database and flushes
+    its Redis: never on a DATABASE_URL or REDIS_URL that reaches production. Checked before
+    anything starts, by the production guard every entry point uses."""
+    production = load_production_targets()
+    for variable, url in services.items():
+        why = production.match(url) if url else None
+        if why:
+            raise ConfigError(f"refused: stack {action} writes to its database and Redis, and {variable} "
+                              f"{display(url or '')} reaches {why}")
 
 
 @app.command()
@@ -26,6 +40,7 @@ def up(
     version: Annotated[Optional[str], typer.Option(envvar="SHOPFLOW_VERSION", help="Build id /health reports.")] = None,
 ) -> None:
     """Start a stack in the background, wait for health, print its URLs."""
+    refuse_production_services("up", {"DATABASE_URL": database_url, "REDIS_URL": redis_url})
     state, started = runner.up(name, port_base, fault, database_url, redis_url, version)
     print(f"stack '{name}' {'started' if started else 'already running'}"
           f" (faults: {', '.join(state.faults) or 'none'}; database: {state.database})")
@@ -77,5 +92,6 @@ def logs(
 @one_line_errors
 def reset(name: NameOption = "local") -> None:
     """Stop, drop and recreate the schema, migrate, seed, flush Redis, start again."""
+    refuse_production_services("reset", runner.saved_service_env(name))
     state = runner.reset(name)
     print(f"stack '{name}' reset and started on ports {state.port_base}-{state.port_base + 3}")

@@ -10,7 +10,9 @@ are fixtures/flows.py's, run over Locust's FastHttpSession unchanged.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from locust import FastHttpUser, events
 from locust.runners import MasterRunner, WorkerRunner
 
 from fixtures.customers import CustomerFactory
+from fixtures.environment import ConfigError, load_production_targets
+from fixtures.hosts import display
 from fixtures.flows import FlowError, Shop
 from loadtests import slo
 from loadtests.abort import BreachWatch
@@ -156,6 +160,23 @@ def _watch(environment: Any, max_requests: int, watch: BreachWatch | None) -> No
             Path(os.environ["SHOPFLOW_LOAD_ABORT_FILE"]).write_text(json.dumps(breach) + "\n")
             environment.runner.quit()
             return
+
+
+@events.init.add_listener
+def _refuse_production(environment: Any, **_: Any) -> None:
+    """A plain `locust -f loadtests/… -H URL` runs without `shopflow-qa load`'s checks: refuse
+    a host that reaches production here too (exit 2, before a user starts)."""
+    hosts = {environment.host, *(getattr(user, "host", None) for user in environment.user_classes or ())}
+    try:
+        production = load_production_targets()
+    except ConfigError as error:
+        logging.error("shopflow: %s", error)
+        sys.exit(2)
+    for host in sorted(h for h in hosts if h):
+        why = production.match(host)
+        if why:
+            logging.error("shopflow: refused: load writes data and the host %s reaches %s", display(host), why)
+            sys.exit(2)
 
 
 @events.init.add_listener

@@ -321,13 +321,18 @@ def down(name: str = "local") -> bool:
         return was_running
 
 
+def saved_service_env(name: str) -> dict[str, str | None]:
+    """DATABASE_URL, REDIS_URL and SHOPFLOW_VERSION the stack was started with (reset reuses them)."""
+    path = stack_dir(name) / "service-env.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def reset(name: str = "local") -> StackState:
     """Stop, drop and recreate the schema, migrate, seed, flush Redis, start again."""
     state = read_state(name)
     if not state:
         raise StackError(f"no stack named '{name}' has been started (nothing to reset)")
-    env_file = state.directory / "service-env.json"
-    saved = json.loads(env_file.read_text()) if env_file.exists() else {}
+    saved = saved_service_env(name)
     down(name)
     env = _service_env(state, saved.get("DATABASE_URL"), saved.get("REDIS_URL"), saved.get("SHOPFLOW_VERSION"))
     result = subprocess.run(

@@ -15,6 +15,8 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
     env = ctx.environment
     if "admin_token" not in env.secret_variables and "admin_token" not in env.default_secrets:
         return [ctx.skip(NAME, f"'{env.name}' has no admin token (policy {env.policy})")]
+    if env.read_only:  # the admin token never goes to production, nor to a host reaching it
+        return [ctx.skip(NAME, "not probed: the environment is read-only (seed, purge and refunds are refused there)")]
     if env.url("api") in ctx.unreachable_urls:
         return [ctx.skip(NAME, "not probed (the API host is unreachable)")]
     try:

@@ -51,6 +51,7 @@ import pytest
 
 
 @pytest.mark.smoke
+@pytest.mark.nondestructive
 def test_health_answers_ok(api):
     assert api.get("/health").status_code == 200
     assert not os.environ.get("GATE_TEST_SMOKE_RED"), "smoke red on purpose"
@@ -292,6 +293,63 @@ def _tagged_rows(api_url: str, run_id: str) -> int:
     counts = httpx.get(f"{api_url}/api/admin/test-runs/{run_id}", headers={"Authorization": "Bearer local-admin-token"},
                        timeout=10).json()
     return sum(v for k, v in counts.items() if k != "tag")
+
+
+@pytest.fixture
+def production_mirror(tmp_path: Path):
+    """A counting server on 127.0.0.2 standing in for production, and an env file that lists
+    127.0.0.2 as a production network and names an environment reaching it in disguise
+    (2130706434 is 127.0.0.2): every connection to it, refused gate or not, is counted."""
+    from tests.fixtures.countingserver import CountingServer
+
+    server = CountingServer(host="127.0.0.2", routes={("GET", "/health"): (200, {"status": "ok", "version": "abc1234"})})
+    server.start()
+    disguised = f"http://2130706434:{server.port}"
+    env_file = tmp_path / "mirror.toml"
+    env_file.write_text(f'[safety]\nproduction_networks = ["127.0.0.2/32"]\n\n[environments.mirror]\n'
+                        f'web_url = "{disguised}"\napi_url = "{disguised}"\npolicy = "read-write"\n')
+    yield server, env_file
+    server.stop()
+
+
+def test_a_gate_whose_every_test_is_refused_sends_nothing_and_ends_refused(production_mirror, suites: Path,
+                                                                             tmp_path: Path) -> None:
+    server, env_file = production_mirror
+    reports = tmp_path / "reports"
+    result = _gate(["--env", "mirror", "--env-file", str(env_file), "--suites-path", str(suites),
+                    "--suites", "payments,checkout", "--quiet"], _environ(tmp_path, reports, GATE_TEST_API_URL=server.url))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert server.connections == 0, [(s.method, s.path) for s in server.seen]  # not even GET /health
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.startswith(
+        f"shopflow-qa: error: environment 'mirror' points at production (web URL http://2130706434:{server.port} "
+        "reaches 127.0.0.2, in production network 127.0.0.2/32; api URL")
+    assert result.stderr.rstrip().endswith(
+        "every selected test is refused (1 checkout, 1 payments); only tests marked nondestructive run there")
+    assert result.stdout.startswith("gate REFUSED (exit 2)")
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    assert (gate["verdict"], gate["exit_code"], gate["environment"]["read_only"]) == ("refused", 2, True)
+    assert [(s["name"], s["status"]) for s in gate["stages"]] == [("preflight", "refused"), ("reports", "skipped")]
+    assert {a["name"]: (a["status"], a["tests"], a["skipped"]) for a in gate["areas"]} == {
+        "payments": ("skipped", 1, 1), "checkout": ("skipped", 1, 1)}
+    assert "**REFUSED**" in (_latest(reports) / "summary.md").read_text()
+
+
+def test_on_a_production_mirror_only_nondestructive_tests_run_and_refused_stages_are_skipped(
+        production_mirror, suites: Path, tmp_path: Path) -> None:
+    server, env_file = production_mirror
+    reports = tmp_path / "reports"
+    result = _gate(["--env", "mirror", "--env-file", str(env_file), "--suites-path", str(suites),
+                    "--suites", "smoke,payments,admin", "--quiet"], _environ(tmp_path, reports, GATE_TEST_API_URL=server.url))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {s.method for s in server.seen} == {"GET"}, "reads only: preflight's /health and the nondestructive smoke test"
+    gate = json.loads((_latest(reports) / "gate.json").read_text())
+    stages = {s["name"]: s for s in gate["stages"]}
+    assert stages["smoke"]["status"] == "passed"
+    assert (stages["areas"]["status"], stages["areas"]["detail"]) == (
+        "skipped", "every areas test refused on mirror (1 admin, 1 payments): only nondestructive tests run there")
+    assert (stages["load"]["status"], gate["load"]["detail"]) == ("skipped", "refused on mirror: load")
+    assert {a["name"]: a["status"] for a in gate["areas"]} == {"smoke": "passed", "payments": "skipped", "admin": "skipped"}
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

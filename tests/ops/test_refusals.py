@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.ops.conftest import run_cli, write_env_file
 
 
@@ -25,7 +27,11 @@ def test_seed_is_refused_on_any_environment_pointing_at_a_production_host(tmp_pa
     env_file = write_env_file(tmp_path / "env.toml", "looks_harmless", web_url="https://shopflow.io",
                               api_url="https://api.shopflow.io", policy="read-write")
     result = run_cli("seed", "--env", "looks_harmless", "--env-file", str(env_file))
-    assert result.code == 2 and "refused on looks_harmless (https://shopflow.io, https://api.shopflow.io)" in result.stderr
+    assert result.code == 2 and result.stderr.count("\n") == 1, result
+    assert result.stderr.startswith("shopflow-qa: error: refused on looks_harmless: seed writes data and environment "
+                                    "'looks_harmless' points at production (web URL https://shopflow.io reaches "
+                                    "shopflow.io, a production domain; api URL https://api.shopflow.io reaches "
+                                    "api.shopflow.io, under production domain shopflow.io)")
 
 
 def test_purge_needs_a_run_id(ops_stack):
@@ -55,3 +61,17 @@ def test_seed_without_the_admin_token_names_its_variable(tmp_path: Path):
                               secrets={"admin_token": "SHOPFLOW_OPS_TEST_ADMIN"})
     result = run_cli("seed", "--env", "rw", "--env-file", str(env_file), env={"SHOPFLOW_OPS_TEST_ADMIN": ""})
     assert result.code == 2 and "set $SHOPFLOW_OPS_TEST_ADMIN" in result.stderr
+
+
+@pytest.mark.parametrize(("variables", "args"), [
+    ({"BASE_URL": "http://api.shopflow.io."}, ("purge", "--env", "staging", "--run", "x")),
+    ({"BASE_URL": "http://api．shopflow．io"}, ("seed", "--env", "staging")),
+    ({"E2E_BASE_URL": "https://eu.api.shopflow.io"}, ("load", "browse", "--env", "staging")),
+], ids=["trailing-dot-purge", "full-width-dots-seed", "subdomain-load"])
+def test_a_disguised_production_url_is_refused_as_a_person_types_it(variables: dict[str, str], args: tuple[str, ...]):
+    """The reported cases, through the installed command (tests/ops/test_production_guard.py
+    counts connections for 500 generated disguises and every written-out one)."""
+    result = run_cli(*args, env={"STAGING_TOKEN": "t", "STAGING_ADMIN_TOKEN": "a", **variables})
+    assert result.code == 2 and result.stderr.count("\n") == 1, result
+    assert result.stderr.startswith(f"shopflow-qa: error: refused on staging: {args[0]} writes data and environment "
+                                    "'staging' points at production (")
