@@ -281,7 +281,7 @@ class Gate:
             "-p", "harness.pytest_gate", "--shopflow-gate-plan", str(plan_file), *self.options.pytest_args,
         ]
         log = state.run / "logs" / "pytest-plan.log"
-        code = self._run("pytest (collection)", command, log, self._child_env(state.run), PYTEST_TIMEOUT_S)
+        code = self._run("pytest (collection)", command, log, self._child_env(state, state.run), PYTEST_TIMEOUT_S)
         if code == PYTEST_NO_TESTS:
             return []
         if code != PYTEST_OK or not plan_file.exists():

@@ -102,7 +102,7 @@ def test_a_typo_in_the_aws_table_is_one_line_naming_file_table_and_key_in_every_
     ('admin_url = "http://127.0.0.1:99999"', "environments.e.admin_url: bad port"),
     ('payments_url = "http://"', "environments.e.payments_url: must be an http(s) URL"),
     ("mailbox = 1", "environments.e.mailbox: must be a boolean, got 1"),
-    ('[safety]\nproduction_host = ["shopflow.io"]', "safety.production_host: unknown key (known: production_hosts"),
+    ('[safety]\nproduction_host = ["shopflow.io"]', "safety.production_host: unknown key (known: production_domains, production_hosts"),
 ])
 def test_each_table_of_an_environment_file_is_checked(body: str, message: str, tmp_path: Path) -> None:
     if body.startswith("[safety]"):  # a top-level table of its own, beside [environments.e]
