@@ -22,10 +22,10 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) browser allure
 
 browser: $(STAMP)
-	@$(BIN)/python -m harness.setup browser
+	@$(BIN)/python -m shopflow_qa.cli.setup browser
 
 allure: $(STAMP)
-	@$(BIN)/python -m harness.setup allure
+	@$(BIN)/python -m shopflow_qa.cli.setup allure
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -34,7 +34,7 @@ gate: setup
 	$(BIN)/shopflow-qa gate
 
 fault-matrix: setup
-	$(BIN)/python -m harness.fault_matrix
+	$(BIN)/python benchmarks/fault_matrix.py
 
 clean-stacks: $(STAMP)
 	-$(BIN)/shopflow-qa stack down --all

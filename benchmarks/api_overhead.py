@@ -32,8 +32,8 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from fixtures.api import ShopFlowClient  # noqa: E402
-from fixtures.environment import resolve_environment  # noqa: E402
+from shopflow_qa.core.api import ShopFlowClient  # noqa: E402
+from shopflow_qa.core.environment import resolve_environment  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "api_overhead.md"
 TARGET_MS = 2.0

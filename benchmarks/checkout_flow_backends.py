@@ -27,7 +27,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from stack import runner  # noqa: E402
+from shopflow_stack import runner  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "checkout_flow_backends.md"
 POSTGRES_ADMIN_URL = os.environ.get("SHOPFLOW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -70,7 +70,7 @@ def _drop(name: str) -> None:
 
 
 def run_step(stack_name: str, env_file: Path, backend: str, rate: float, seconds: int) -> Step:
-    subprocess.run([sys.executable, "-m", "harness.cli", "load", "checkout_flow", "--env-file", str(env_file),
+    subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "load", "checkout_flow", "--env-file", str(env_file),
                     "--env", stack_name, "--shape", "constant_rate", "--rate", f"{rate:g}", "--duration", f"{seconds}s"],
                    cwd=REPO_ROOT, capture_output=True, text=True, timeout=seconds + 120)
     summary_path = sorted((REPO_ROOT / "reports").glob(f"*-{stack_name}-load-checkout_flow/summary.json"))[-1]

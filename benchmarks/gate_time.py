@@ -33,10 +33,10 @@ def _commit() -> str:
 def run_once(extra: list[str]) -> dict[str, object]:
     """One gate, timed from the outside; its gate.json read from reports/latest."""
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "harness.cli", "gate", "--quiet", *extra],
+    result = subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "gate", "--quiet", *extra],
                             cwd=REPO_ROOT, capture_output=True, text=True)
     wall = time.monotonic() - start
-    from harness.run_dir import LATEST, reports_dir
+    from shopflow_qa.core.run_dir import LATEST, reports_dir
 
     latest = reports_dir() / LATEST / "gate.json"
     gate = json.loads(latest.read_text()) if latest.exists() else {}

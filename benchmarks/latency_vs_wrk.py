@@ -158,8 +158,8 @@ def compare(target: str, base: str, path: str, auth: str, connections: int, args
 
 def _stack_target() -> tuple[str, str, bool]:
     """(api base URL, Authorization value, started here) of the local stack."""
-    from fixtures import local_stack
-    from fixtures.environment import load_environments
+    from shopflow_qa.core import local_stack
+    from shopflow_qa.core.environment import load_environments
 
     local = load_environments()["local"]
     started = local_stack.start(local)
@@ -232,7 +232,7 @@ def main() -> None:
         server.terminate()
         server.wait()
         if stack_started:
-            from fixtures import local_stack
+            from shopflow_qa.core import local_stack
 
             local_stack.stop("local")
     text = report(readings, args)

@@ -25,7 +25,7 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from stack import runner  # noqa: E402
+from shopflow_stack import runner  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "stack_api.md"
 SERVICE = {"Authorization": "Bearer local-service-token"}

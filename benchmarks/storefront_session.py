@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from fixtures.environment import load_environments
-from stack import runner
-from stack.payments.keys import publishable_key_for
+from shopflow_qa.core.environment import load_environments
+from shopflow_stack import runner
+from shopflow_stack.payments.keys import publishable_key_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CARDS = tomllib.loads((REPO_ROOT / "data" / "cards.toml").read_text())["cards"]

@@ -1,6 +1,6 @@
 """Shared by the suites: the one place browser waits are set, and the checkout steps journeys share.
 
-Suites use only the plugin's fixtures (fixtures/README.md) and page objects (suites/pages/);
+Suites use only the plugin's fixtures (fixtures/README.md) and page objects (shopflow_qa/fixtures/pages/);
 they never import stack/, so they run unchanged against staging."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from suites.pages import TIMEOUT_MS
-from suites.pages.storefront import CartPage, CheckoutPage, ProductPage
+from shopflow_qa.fixtures.pages import TIMEOUT_MS
+from shopflow_qa.fixtures.pages.storefront import CartPage, CheckoutPage, ProductPage
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from stack import runner
+from shopflow_stack import runner
 
 pytest_plugins = ["pytester"]  # the plugin's self-tests run pytest in a subprocess (playwright-pytest's way)
 

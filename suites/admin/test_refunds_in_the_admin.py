@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from suites.pages.admin import AdminOrders
-from suites.pages.storefront import AccountPage
+from shopflow_qa.fixtures.pages.admin import AdminOrders
+from shopflow_qa.fixtures.pages.storefront import AccountPage
 
 pytestmark = pytest.mark.admin
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.slos import contract_budget_ms, slo_name
+from shopflow_qa.core.slos import contract_budget_ms, slo_name
 
 pytestmark = pytest.mark.api
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import allow_header_conformance
 from schemathesis.specs.openapi.checks import unsupported_method
 
-from fixtures.slos import contract_budget_ms, slo_name
+from shopflow_qa.core.slos import contract_budget_ms, slo_name
 
 CONTRACT = Path(__file__).resolve().parents[2] / "data" / "contracts" / "shopflow-api.yaml"
 schema = schemathesis.openapi.from_path(CONTRACT)

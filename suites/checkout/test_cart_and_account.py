@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from suites.pages.storefront import AccountPage, CartPage, ProductPage
+from shopflow_qa.fixtures.pages.storefront import AccountPage, CartPage, ProductPage
 
 pytestmark = pytest.mark.checkout
 SETTLED = re.compile(r"^(paid|fulfilled)$")  # the worker fulfils a paid order moments later

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from suites.pages.storefront import CartPage, CheckoutPage
+from shopflow_qa.fixtures.pages.storefront import CartPage, CheckoutPage
 
 pytestmark = pytest.mark.checkout
 

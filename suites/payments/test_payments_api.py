@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from fixtures.cards import default_catalogue
+from shopflow_qa.core.cards import default_catalogue
 
 pytestmark = pytest.mark.payments
 SETTLED = ("paid", "fulfilled")

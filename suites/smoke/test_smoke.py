@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fixtures.slos import contract_budget_ms, slo_name
+from shopflow_qa.core.slos import contract_budget_ms, slo_name
 
 pytestmark = [pytest.mark.smoke, pytest.mark.nondestructive]
 TIMEOUT_S = 10

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import allure_report, run_dir
-from harness.deploy import version_matches
+from shopflow_qa.core import allure_report, run_dir
+from shopflow_qa.core.deploy import version_matches
 
 GENERATED_HEAD = """<!DOCTYPE html><html><head>
     <script defer src="data:text/javascript;base64,aGVsbG8="></script>

@@ -18,8 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fixtures.environment import load_environments
-from fixtures.redaction import secret_forms
+from shopflow_qa.core.environment import load_environments
+from shopflow_qa.core.redaction import secret_forms
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ def test_failed_browser_tests_artefacts_are_in_the_single_file_report_and_no_sec
     env = dict(os.environ, SHOPFLOW_REPORTS_DIR=str(reports))
     env.pop("SHOPFLOW_RUN_DIR", None)
     result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "gate", "--env", sqlite_stack.name, "--env-file", str(sqlite_stack.env_file),
+        [sys.executable, "-m", "shopflow_qa.cli", "gate", "--env", sqlite_stack.name, "--env-file", str(sqlite_stack.env_file),
          "--suites-path", str(suites), "--suites", "smoke,checkout", "--no-load", "--quiet"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -97,7 +97,7 @@ def test_failed_browser_tests_artefacts_are_in_the_single_file_report_and_no_sec
     assert any(text.startswith(f"# local stack '{sqlite_stack.name}'") for text in texts), "server logs"
 
     # No secret of the environment in any form, in any file, also inside zip archives.
-    from harness.gate import secret_leaks
+    from shopflow_qa.cli.gate import secret_leaks
 
     secrets = load_environments([sqlite_stack.env_file])[sqlite_stack.name].secret_values()
     assert "local-service-token" in secrets

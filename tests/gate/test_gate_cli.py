@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app
+from shopflow_qa.cli.main import app
 
 
 @pytest.mark.parametrize(("args", "message"), [

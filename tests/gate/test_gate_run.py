@@ -19,8 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness import allure_report, gate_summary
-from harness.gate import secret_leaks
+from shopflow_qa.core import allure_report
+
+from shopflow_qa.cli import gate_summary
+from shopflow_qa.cli.gate import secret_leaks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,7 +109,7 @@ def _environ(tmp_path: Path, reports: Path, **extra: str) -> dict[str, str]:
 
 
 def _gate(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", "gate", *args], cwd=REPO_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "gate", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -172,7 +174,7 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
     assert len((second / allure_report.HISTORY_FILE).read_text().splitlines()) == 2
 
     # `--open` serves the report on 127.0.0.1 only, until Ctrl-C.
-    server = subprocess.Popen([sys.executable, "-m", "harness.cli", "report", str(second), "--open"], cwd=REPO_ROOT,
+    server = subprocess.Popen([sys.executable, "-m", "shopflow_qa.cli", "report", str(second), "--open"], cwd=REPO_ROOT,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = ""
@@ -190,7 +192,7 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
     assert len((run / allure_report.HISTORY_FILE).read_text().splitlines()) == 1
 
     # `shopflow-qa report RUN` rebuilds the HTML; history is not appended twice.
-    rebuilt = subprocess.run([sys.executable, "-m", "harness.cli", "report", second.name], cwd=REPO_ROOT, env=env,
+    rebuilt = subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "report", second.name], cwd=REPO_ROOT, env=env,
                              capture_output=True, text=True, timeout=120)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert len((second / allure_report.HISTORY_FILE).read_text().splitlines()) == 2
@@ -370,7 +372,7 @@ def test_a_signal_during_the_areas_purges_their_data_leaves_no_process_and_exits
     run_id = f"gate-signal-{sig.name.lower()}-{os.getpid()}"
     env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_READY=str(ready),
                    SHOPFLOW_RUN_ID=run_id, **mark)
-    process = subprocess.Popen([sys.executable, "-m", "harness.cli", "gate", "--env", stack.name, "--env-file",
+    process = subprocess.Popen([sys.executable, "-m", "shopflow_qa.cli", "gate", "--env", stack.name, "--env-file",
                                 str(stack.env_file), "--suites-path", str(suites), "--suites", "payments,checkout",
                                 "--no-load", "--quiet"],
                                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -433,14 +435,14 @@ def test_a_crashed_pytest_still_ends_with_the_run_data_purged(stack, tmp_path: P
 def test_a_target_gone_at_clean_up_leaves_the_run_id_and_the_purge_command_in_both_reports(tmp_path: Path) -> None:
     """The API died mid-run (kill -9): the purge cannot reach it, so gate.json, summary.md and
     the screen carry the run id and the exact command that purges it later."""
-    from harness.gate import Gate, GateOptions, GateState
+    from shopflow_qa.cli.gate import Gate, GateOptions, GateState
     from tests.ops.conftest import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
     env_file = _env_file(tmp_path, "gone", {"api": closed})
     env_file.write_text(env_file.read_text() + 'allow_default_secrets = true\n'
                         '[environments.gone.default_secrets]\nadmin_token = "t"\n')
-    from fixtures.environment import resolve_environment
+    from shopflow_qa.core.environment import resolve_environment
 
     options = GateOptions(env="gone", env_files=[str(env_file)], quiet=True)
     run = tmp_path / "run"
@@ -461,7 +463,7 @@ def test_a_target_gone_at_clean_up_leaves_the_run_id_and_the_purge_command_in_bo
 
 
 def test_a_managed_stack_is_started_once_for_the_gate_and_stopped_after_it(suites: Path, tmp_path: Path) -> None:
-    from stack import runner
+    from shopflow_stack import runner
 
     name = f"gate-auto-{os.getpid()}"
     base = runner.default_port_base(name)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.environment import ConfigError
-from harness import run_dir
+from shopflow_qa.core.environment import ConfigError
+from shopflow_qa.core import run_dir
 
 T0 = datetime(2026, 11, 28, 17, 0, 0, tzinfo=timezone.utc)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import gate_summary as gs
-from harness.pytest_gate import area_of
+from shopflow_qa.cli import gate_summary as gs
+from shopflow_qa.cli.pytest_gate import area_of
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites name="pytest tests"><testsuite name="pytest" errors="1" failures="1" skipped="1" tests="6" time="3.0">
@@ -166,7 +166,7 @@ def test_merge_junit_keeps_every_stage(tmp_path: Path, junit: Path) -> None:
 def test_secret_leaks_names_files_never_values(tmp_path: Path) -> None:
     import base64
 
-    from harness.gate import secret_leaks
+    from shopflow_qa.cli.gate import secret_leaks
 
     (tmp_path / "allure-results").mkdir()
     (tmp_path / "allure-results" / "x-attachment.txt").write_text("Authorization: Bearer local-service-token")
@@ -184,9 +184,9 @@ def test_the_payment_sandbox_publishable_key_in_a_report_is_not_taken_for_its_se
     (public by design). It must share nothing with the secret key, or the scan reds a good gate."""
     import base64
 
-    from fixtures.environment import load_environments
-    from harness.gate import secret_leaks
-    from stack.payments.keys import publishable_key_for
+    from shopflow_qa.core.environment import load_environments
+    from shopflow_qa.cli.gate import secret_leaks
+    from shopflow_stack.payments.keys import publishable_key_for
 
     local = load_environments()["local"]
     secret_key = local.secret("payments_key")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from loadtests.abort import BreachWatch
-from loadtests.slo import RunStats, Threshold
+from shopflow_qa.core.abort import BreachWatch
+from shopflow_qa.core.slo import RunStats, Threshold
 
 P95 = Threshold("p95_ms", 400, "<=", "GET /api/products")
 

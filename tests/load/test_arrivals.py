@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests.arrivals import ArrivalSchedule, pool_size
+from shopflow_qa.core.arrivals import ArrivalSchedule, pool_size
 
 
 def test_free_users_start_flows_exactly_on_the_schedule() -> None:

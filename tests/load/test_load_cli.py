@@ -20,10 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fixtures.environment import resolve_environment
-from harness import gate_summary
-from harness.gate import secret_leaks
-from loadtests import slo
+from shopflow_qa.core.environment import resolve_environment
+from shopflow_qa.cli import gate_summary
+from shopflow_qa.cli.gate import secret_leaks
+from shopflow_qa.core import slo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CI_SLOS = Path(__file__).with_name("slos-ci.toml")  # same schema, loose limits: no flakes on busy cores
@@ -36,7 +36,7 @@ def shopflow_load(tmp_path: Path, *args: str, run_id: str | None = None, timeout
         env["SHOPFLOW_RUN_ID"] = run_id
     if "--slos" not in args and "production" not in args and "nowhere" not in args:
         args = (*args, "--slos", str(CI_SLOS))
-    return subprocess.run([sys.executable, "-m", "harness.cli", "load", *args], cwd=REPO_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "load", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -200,7 +200,7 @@ def _interrupt_a_run(tmp_path: Path, stack, signals: int, sig: int = signal.SIGI
     env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV", "SHOPFLOW_RUN_ID")}
     env.update(SHOPFLOW_REPORTS_DIR=str(tmp_path / "reports"), SHOPFLOW_RUN_ID=run_id or f"load-int-{uuid.uuid4().hex[:8]}",
                **(mark or {}))
-    child = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "checkout_flow", *on(stack), "--users", "2",
+    child = subprocess.Popen([sys.executable, "-m", "shopflow_qa.cli", "load", "checkout_flow", *on(stack), "--users", "2",
                               "--duration", "60s", "-q", "--slos", str(CI_SLOS)], cwd=REPO_ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -249,7 +249,7 @@ def test_a_locust_that_dies_mid_run_still_purges_and_writes_the_summary(tmp_path
     run_id = f"load-crash-{uuid.uuid4().hex[:8]}"
     env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV")}
     env.update(SHOPFLOW_REPORTS_DIR=str(tmp_path / "reports"), SHOPFLOW_RUN_ID=run_id)
-    child = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "checkout_flow", *on(sqlite_stack), "--users",
+    child = subprocess.Popen([sys.executable, "-m", "shopflow_qa.cli", "load", "checkout_flow", *on(sqlite_stack), "--users",
                               "2", "--duration", "60s", "-q", "--slos", str(CI_SLOS)], cwd=REPO_ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests import shapes
+from shopflow_qa.core import shapes
 
 
 def users_over(shape: str, peak: int = 20, duration: float = 100.0) -> list[int]:

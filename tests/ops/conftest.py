@@ -37,7 +37,7 @@ class CliResult:
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = CLI_TIMEOUT_S) -> CliResult:
     """`shopflow-qa ARGS` in a subprocess, as a person runs it."""
     result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
+        [sys.executable, "-m", "shopflow_qa.cli", *args],
         cwd=REPO_ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
     )
     return CliResult(result.returncode, result.stdout, result.stderr)

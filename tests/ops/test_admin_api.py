@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from fixtures.api import AdminClient, ShopFlowClient
-from fixtures.environment import load_environments
+from shopflow_qa.core.api import AdminClient, ShopFlowClient
+from shopflow_qa.core.environment import load_environments
 from tests.ops.conftest import run_cli, write_env_file
 
 
@@ -131,7 +131,7 @@ def test_doctor_admin_check_against_the_stack(ops_stack, tmp_path: Path) -> None
 
 def test_doctor_starts_a_managed_stack_that_is_down_and_stops_it_after(tmp_path: Path) -> None:
     """`doctor --env local` on a fresh machine: the stack starts on demand like for the gate."""
-    from stack import runner
+    from shopflow_stack import runner
 
     name = f"t-doctor-{uuid.uuid4().hex[:6]}"
     base = runner.default_port_base(name)

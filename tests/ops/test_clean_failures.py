@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app
+from shopflow_qa.cli.main import app
 
 ANSWER_WITHIN_S = 2.0
 CI_SLOS = Path(__file__).resolve().parents[1] / "load" / "slos-ci.toml"
@@ -253,7 +253,7 @@ def test_a_disk_filling_up_during_the_gate_still_prints_its_verdict(tmpfs, monke
 
 def test_a_report_write_failing_at_the_seam_keeps_the_verdict_and_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The same path without a mount: ENOSPC injected where gate.json is written."""
-    from harness import run_dir
+    from shopflow_qa.core import run_dir
 
     def full(path: Path, text: str) -> Path:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))

@@ -9,8 +9,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from fixtures import diagnostics
-from fixtures.environment import AwsResources, Environment
+from shopflow_qa.core import diagnostics
+from shopflow_qa.core.environment import AwsResources, Environment
 
 
 def _stamp(at: float) -> str:

@@ -1,10 +1,10 @@
-"""`shopflow-qa envs`: every environment with its URLs and policy, from fixtures.environment."""
+"""`shopflow-qa envs`: every environment with its URLs and policy, from shopflow_qa.core.environment."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures.environment import load_environments
+from shopflow_qa.core.environment import load_environments
 from tests.ops.conftest import run_cli, write_env_file
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from fixtures.environment import load_environments
-from harness.managed_stack import managed_stack
-from stack import runner
+from shopflow_qa.core.environment import load_environments
+from shopflow_qa.core.managed_stack import managed_stack
+from shopflow_stack import runner
 from tests.ops.conftest import write_env_file
 
 

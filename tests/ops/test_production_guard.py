@@ -34,9 +34,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures.environment import Environment
-from harness.cli import app as _app
-from stack import runner
+from shopflow_qa.core.environment import Environment
+from shopflow_qa.cli.main import app as _app
+from shopflow_stack import runner
 from tests.fixtures.countingserver import CountingServer
 from tests.fixtures.disguises import ADDRESSES, NAMES
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from inner_runs import run_inline, run_subprocess
 
-from fixtures.environment import load_environments
-from stack import runner
+from shopflow_qa.core.environment import load_environments
+from shopflow_stack import runner
 
 SHA = "abc1234" + "5" * 33  # what the versioned stacks report as their build
 USES_ENV = '''

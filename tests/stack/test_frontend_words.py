@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from stack.faults import parse_faults
-from stack.frontend.rendering import money, parse_money
-from stack.web.payment_messages import GENERIC_DECLINE, INSUFFICIENT_FUNDS, decline_message
+from shopflow_stack.faults import parse_faults
+from shopflow_stack.frontend.rendering import money, parse_money
+from shopflow_stack.web.payment_messages import GENERIC_DECLINE, INSUFFICIENT_FUNDS, decline_message
 
 
 @pytest.mark.parametrize(("minor", "text"), [(0, "$0.00"), (5, "$0.05"), (1999, "$19.99"), (123456, "$1,234.56"), (-100, "-$1.00")])

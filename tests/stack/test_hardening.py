@@ -19,8 +19,8 @@ import pytest
 import stripe
 from core_api import ADMIN, CoreApi, error_code
 
-from fixtures.environment import load_environments
-from stack.payments.keys import publishable_key_for
+from shopflow_qa.core.environment import load_environments
+from shopflow_stack.payments.keys import publishable_key_for
 
 SECRETS = load_environments()["local"].default_secrets
 FOREIGN = "http://127.0.0.1:9"  # another port of the same host: same-site to the shop, not same-origin

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from stack import heartbeat
+from shopflow_stack import heartbeat
 
 
 def test_a_reader_never_sees_a_half_written_beat(tmp_path: Path):

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import stripe
 from playwright.sync_api import Browser, Page, expect
-from stack.payments.keys import publishable_key_for
+from shopflow_stack.payments.keys import publishable_key_for
 
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import stripe
-from stack.payments.keys import publishable_key_for
+from shopflow_stack.payments.keys import publishable_key_for
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGUE = tomllib.loads((REPO / "data" / "cards.toml").read_text())

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import stripe
 from core_api import ADMIN, ShopperWithCards, error_code, wait_until
-from stack.payments.keys import publishable_key_for
+from shopflow_stack.payments.keys import publishable_key_for
 
 CARDS = tomllib.loads((Path(__file__).resolve().parents[2] / "data" / "cards.toml").read_text())["cards"]
 PUBLISHABLE = publishable_key_for("sk_test_local_sandbox")  # the documented local default's pair
@@ -145,7 +145,7 @@ def test_webhooks_are_verified_and_tampering_is_rejected(shop: ShopperWithCards,
 
 
 def test_a_correctly_signed_but_altered_payload_is_rejected(shop: ShopperWithCards, healthy_stack) -> None:
-    from stack.payments.webhooks import sign  # the sandbox's signer: the same scheme Stripe uses
+    from shopflow_stack.payments.webhooks import sign  # the sandbox's signer: the same scheme Stripe uses
 
     secret = "whsec_local_sandbox_secret"  # the local default (data/environments.toml)
     order = shop.placed_order(_email())

@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from stack import serve
-from stack.security import csrf
-from stack.security.body_limit import BodyLimit
-from stack.security.origins import is_on, origin_of
-from stack.settings import Settings, SettingsError, get_settings
+from shopflow_stack import serve
+from shopflow_stack.security import csrf
+from shopflow_stack.security.body_limit import BodyLimit
+from shopflow_stack.security.origins import is_on, origin_of
+from shopflow_stack.settings import Settings, SettingsError, get_settings
 
 SHOP = ("http://127.0.0.1:8600", "http://localhost:8600")
 T = TypeVar("T")

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stack import runner
+from shopflow_stack import runner
 
-CLI = [sys.executable, "-m", "harness.cli"]
+CLI = [sys.executable, "-m", "shopflow_qa.cli"]
 
 
 def shopflow_qa(*args: str) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from stack.faults import REGISTRY
+from shopflow_stack.faults import REGISTRY
 
 README = Path(__file__).resolve().parents[2] / "stack" / "README.md"
 

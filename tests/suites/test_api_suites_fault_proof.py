@@ -12,7 +12,7 @@ from api_fault_map import CI_SELECTION, EXTRA_ARGS, FAILS, FAULT_SWITCHES, SESSI
 from browser_fault_map import FAILS as BROWSER_FAILS
 from suite_run import run_suites
 
-from stack.faults import REGISTRY
+from shopflow_stack.faults import REGISTRY
 
 SUITES = ("suites/smoke/", "suites/api/", "suites/payments/")
 

@@ -1,6 +1,6 @@
 """Steps the storefront's browser tests share, so each test reads as the journey it proves.
 
-Not page objects for the harness's suites (those live in suites/pages/); just enough for the
+Not page objects for the harness's suites (those live in shopflow_qa/fixtures/pages/); just enough for the
 stack's own proof that its pages work.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from fixtures.environment import load_environments
+from shopflow_qa.core.environment import load_environments
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CARDS = tomllib.loads((REPO_ROOT / "data" / "cards.toml").read_text())

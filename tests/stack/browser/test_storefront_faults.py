@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from storefront_steps import Shop, add_to_cart, card_message, fill_checkout, make_shop, pay_with
-from stack.web.payment_messages import GENERIC_DECLINE
+from shopflow_stack.web.payment_messages import GENERIC_DECLINE
 
 
 @pytest.fixture(scope="module")

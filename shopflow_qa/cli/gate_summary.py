@@ -1,0 +1,341 @@
+"""From the run folder's raw results to the gate's verdict as data (`gate.json`) and as text (`summary.md`).
+
+Pure functions over files and dicts, so they are unit-tested on sample JUnit XML and load
+summaries without running a gate. The schema of `gate.json` is documented in docs/gate-json.md;
+`summary.md` is written to fit a CI job summary (GitHub's `$GITHUB_STEP_SUMMARY`).
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shopflow_qa.core import run_dir
+from shopflow_qa.cli.pytest_gate import AREA_PROPERTY, AREAS, NODEID_PROPERTY
+
+SCHEMA = "shopflow-qa/gate/1"
+REASON_WIDTH = 160
+
+
+@dataclass
+class TestOutcome:
+    """One test's final result (the last attempt when it was re-run)."""
+
+    nodeid: str
+    area: str
+    outcome: str  # passed | failed | error | skipped
+    duration_s: float
+    reason: str = ""
+    attempts: int = 1
+
+
+@dataclass
+class AreaCounts:
+    name: str
+    tests: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    rerun: int = 0  # tests that needed more than one attempt
+    duration_s: float = 0.0
+
+    @property
+    def status(self) -> str:
+        if self.failed or self.errors:
+            return "failed"
+        return "passed" if self.passed else ("skipped" if self.tests else "empty")
+
+
+def one_line(text: str, width: int = REASON_WIDTH) -> str:
+    """The first meaningful line of a failure message, shortened to `width`."""
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line and not line.startswith(("Traceback", "self =", "def ", ">")):
+            return line if len(line) <= width else line[: width - 1] + "…"
+    return ""
+
+
+def area_from_path(nodeid: str, classname: str = "") -> str:
+    """A test's area from its folder under suites/ (tests whose markers name none)."""
+    parts = nodeid.replace("\\", "/").split("/") if "/" in nodeid else classname.split(".")
+    for part in parts:
+        if part in AREAS:
+            return part
+        if part == "api":
+            return "contract"
+    return "other"
+
+
+def parse_junit(path: Path) -> list[TestOutcome]:
+    """Final outcome per test from a JUnit XML file; re-run attempts fold into one result.
+
+    pytest-rerunfailures writes one `<testcase>` per attempt with the same name; the last
+    one is the verdict, the earlier ones count as attempts.
+    """
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return []
+    outcomes: dict[str, TestOutcome] = {}
+    for case in root.iter("testcase"):
+        properties = {p.get("name", ""): p.get("value", "") for p in case.iter("property")}
+        classname, name = case.get("classname", ""), case.get("name", "")
+        nodeid = properties.get(NODEID_PROPERTY) or (f"{classname.replace('.', '/')}.py::{name}" if classname else name)
+        area = properties.get(AREA_PROPERTY) or area_from_path(properties.get(NODEID_PROPERTY, ""), classname)
+        outcome, reason = "passed", ""
+        for tag, kind in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
+            element = case.find(tag)
+            if element is not None:
+                outcome = kind
+                reason = one_line(element.get("message") or element.text or "")
+                break
+        previous = outcomes.get(nodeid)
+        duration = float(case.get("time") or 0)
+        attempts = previous.attempts + 1 if previous else 1
+        total = (previous.duration_s if previous else 0.0) + duration
+        outcomes[nodeid] = TestOutcome(nodeid, area, outcome, round(total, 3), reason, attempts)
+    return list(outcomes.values())
+
+
+def count_areas(outcomes: Iterable[TestOutcome], order: Sequence[str] = AREAS) -> list[AreaCounts]:
+    """Per-area counts in the gate's order; areas without tests are listed as empty."""
+    areas = {name: AreaCounts(name) for name in order}
+    for outcome in outcomes:
+        counts = areas.setdefault(outcome.area or "other", AreaCounts(outcome.area or "other"))
+        counts.tests += 1
+        counts.duration_s = round(counts.duration_s + outcome.duration_s, 3)
+        counts.rerun += outcome.attempts > 1
+        if outcome.outcome == "passed":
+            counts.passed += 1
+        elif outcome.outcome == "failed":
+            counts.failed += 1
+        elif outcome.outcome == "error":
+            counts.errors += 1
+        else:
+            counts.skipped += 1
+    return list(areas.values())
+
+
+# ---- load step ----------------------------------------------------------------------------
+
+@dataclass
+class SloRow:
+    name: str
+    limit: str
+    measured: str
+    passed: bool
+
+
+def _first(item: Mapping[str, Any], *keys: str) -> Any:
+    return next((item[k] for k in keys if k in item and item[k] is not None), None)
+
+
+def _passed(item: Mapping[str, Any]) -> bool:
+    value = _first(item, "passed", "ok", "met", "verdict", "status", "result")
+    if isinstance(value, str):
+        return value.lower() in ("pass", "passed", "ok", "met", "true")
+    return bool(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+def slo_rows(load_summary: Mapping[str, Any]) -> list[SloRow]:
+    """The SLO table from the load step's `summary.json` (its `thresholds` list).
+
+    Tolerant of field names (`name`/`metric`+`endpoint`, `limit`/`threshold`,
+    `measured`/`value`/`actual`, `passed`/`ok`/`verdict`), so the table survives small
+    changes in the load command's output; docs/gate-json.md names what it reads.
+    """
+    items = _first(load_summary, "thresholds", "slos", "slo") or []
+    if isinstance(items, Mapping):
+        items = [{"name": k, **v} if isinstance(v, Mapping) else {"name": k, "measured": v} for k, v in items.items()]
+    rows = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        name = _first(item, "name", "id", "description")
+        if not name and isinstance(item.get("threshold"), str):
+            name = item["threshold"]  # loadtests/slo.py: "p95_ms[POST /api/orders]"
+        if not name:
+            name = " ".join(str(p) for p in (_first(item, "endpoint", "request"), _first(item, "metric", "stat")) if p)
+        comparator = str(_first(item, "op", "operator", "comparison") or "")
+        comparator = {"max": "<=", "min": ">="}.get(comparator, comparator)
+        limit_value = _first(item, "limit", "max", "min", "expected")
+        if limit_value is None and not isinstance(item.get("threshold"), str):
+            limit_value = item.get("threshold")
+        limit = _text(limit_value)
+        measured = _first(item, "measured", "value", "actual", "observed")
+        rows.append(SloRow(str(name), f"{comparator} {limit}".strip(), "no data" if measured is None else _text(measured),
+                           _passed(item)))
+    return rows
+
+
+def find_load_summary(run: Path) -> Path | None:
+    """The load step's `summary.json` in the run folder (top level or one folder down)."""
+    for candidate in (run / "summary.json", run / "load" / "summary.json", *sorted(run.glob("*/summary.json"))):
+        if candidate.is_file() and "allure-report" not in candidate.parts:
+            return candidate
+    return None
+
+
+# ---- gate.json and summary.md -------------------------------------------------------------
+
+@dataclass
+class StageResult:
+    name: str
+    status: str  # passed | failed | skipped | error | interrupted
+    duration_s: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class GateRecord:
+    """Everything `gate.json` holds; `summary.md` is rendered from it."""
+
+    verdict: str  # passed | failed | error | refused | interrupted
+    exit_code: int
+    reason: str
+    environment: dict[str, Any]
+    version: dict[str, str | None]
+    started_at: str
+    finished_at: str
+    duration_s: float
+    run_dir: str
+    report: str | None
+    faults: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stages: list[StageResult] = field(default_factory=list)
+    areas: list[AreaCounts] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    load: dict[str, Any] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    run_id: str = ""  # the X-ShopFlow-Test-Run tag of everything the gate's stages created
+    test_data: dict[str, Any] | None = None  # the clean-up's record (harness/admin_data.py, clean_up)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"schema": SCHEMA, **asdict(self)}
+        data["areas"] = [{**asdict(a), "status": a.status} for a in self.areas]
+        return data
+
+
+def failures_of(outcomes: Iterable[TestOutcome]) -> list[dict[str, str]]:
+    return [
+        {"area": o.area, "test": o.nodeid, "outcome": o.outcome, "reason": o.reason or "(no message)"}
+        for o in outcomes if o.outcome in ("failed", "error")
+    ]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def write_gate_json(record: GateRecord, run: Path, redact: Callable[[str], str] = _same) -> Path:
+    """`redact` (the environment's Redactor.text) is the last filter: reasons quote test output."""
+    return run_dir.write_whole(run / "gate.json", redact(json.dumps(record.to_dict(), indent=2, ensure_ascii=False)) + "\n")
+
+
+_ICONS = {"passed": "✅", "failed": "❌", "error": "⛔", "refused": "🛑", "skipped": "⏭️", "interrupted": "⏹️",
+          "empty": "·"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_summary(record: GateRecord) -> str:
+    """Markdown for a CI job summary: verdict, version, areas, failures, SLOs, where the report is."""
+    env = record.environment
+    icon = _ICONS.get(record.verdict, "")
+    lines = [
+        f"## {icon} ShopFlow gate on `{env.get('name')}`: **{record.verdict.upper()}** (exit {record.exit_code})",
+        "",
+    ]
+    if record.reason:
+        lines += [f"> {record.reason}", ""]
+    deployed = record.version.get("deployed") or "unknown"
+    expected = record.version.get("expected")
+    lines.append(f"- Version: `{deployed}`" + (f" (expected `{expected}`)" if expected else ""))
+    lines.append(f"- API: {env.get('urls', {}).get('api', '')} · duration {record.duration_s:.0f} s · started {record.started_at}")
+    if record.faults:
+        lines.append(f"- ⚠️ Active fault switches reported by /health: {', '.join(f'`{f}`' for f in record.faults)}")
+    lines.append(_test_data_line(record))
+    for warning in record.warnings:
+        lines.append(f"- ⚠️ {warning}")
+    lines += ["", "| stage | result | time |", "|---|---|---|"]
+    for stage in record.stages:
+        detail = f" — {_cell(stage.detail)}" if stage.detail else ""
+        lines.append(f"| {stage.name} | {_ICONS.get(stage.status, '')} {stage.status}{detail} | {stage.duration_s:.1f} s |")
+    if any(a.tests for a in record.areas):
+        lines += ["", "| area | tests | passed | failed | errors | skipped | re-run | time |", "|---|---|---|---|---|---|---|---|"]
+        for a in record.areas:
+            if a.tests or a.name in AREAS:
+                lines.append(f"| {_ICONS.get(a.status, '')} {a.name} | {a.tests} | {a.passed} | {a.failed} | {a.errors} "
+                             f"| {a.skipped} | {a.rerun} | {a.duration_s:.1f} s |")
+    if record.failures:
+        lines += ["", f"### Failed tests ({len(record.failures)})", ""]
+        for failure in record.failures[:50]:
+            lines.append(f"- **{failure['area']}** `{failure['test']}` — {_cell(failure['reason'])}")
+        if len(record.failures) > 50:
+            lines.append(f"- … and {len(record.failures) - 50} more (see junit.xml)")
+    if record.load:
+        load = record.load
+        lines += ["", f"### Load: `{load.get('profile')}` — {load.get('status')}", ""]
+        rows = load.get("slos") or []
+        if rows:
+            lines += ["| SLO | limit | measured | result |", "|---|---|---|---|"]
+            for row in rows:
+                lines.append(f"| {_cell(row['name'])} | {_cell(row['limit'])} | {_cell(row['measured'])} | {'✅ met' if row['passed'] else '❌ breached'} |")
+        elif load.get("detail"):
+            lines.append(load["detail"])
+    lines += ["", "### Reports", ""]
+    lines.append(f"- Run folder: `{record.run_dir}`")
+    if record.report:
+        lines.append(f"- Allure report (one file, opens offline): `{record.run_dir}/{record.report}`")
+    data = ["gate.json", *(n for n in ("junit.xml", "allure-results/", "load/", "logs/") if (Path(record.run_dir) / n).exists())]
+    lines.append("- Data: " + ", ".join(f"`{name}`" for name in data))
+    return "\n".join(lines) + "\n"
+
+
+def _test_data_line(record: GateRecord) -> str:
+    """Where the run's tagged data went: purged, or the command that purges it later."""
+    data = record.test_data or {}
+    status = data.get("status")
+    if status == "purged":
+        counts = ", ".join(f"{n} {kind}" for kind, n in (data.get("purged") or {}).items() if n) or "nothing left to delete"
+        return f"- Test data: run `{record.run_id}` purged ({counts})"
+    if status == "left":
+        return (f"- ⚠️ Test data of run `{record.run_id}` may be left ({_cell(str(data.get('detail', '')))}); "
+                f"purge it with `{data.get('purge_command', '')}`")
+    if status == "skipped":
+        return f"- Test data: run `{record.run_id}` — {data.get('detail', 'nothing to purge')}"
+    return f"- Test data: run `{record.run_id}` — no stage that writes data ran"
+
+
+def write_summary(record: GateRecord, run: Path, redact: Callable[[str], str] = _same) -> Path:
+    return run_dir.write_whole(run / "summary.md", redact(render_summary(record)))
+
+
+def merge_junit(sources: Sequence[Path], target: Path) -> Path | None:
+    """One `junit.xml` for CI from the per-stage files (each stage keeps its own too)."""
+    suites = ET.Element("testsuites", name="shopflow-qa gate")
+    for source in sources:
+        try:
+            root = ET.parse(source).getroot()
+        except (OSError, ET.ParseError):
+            continue
+        for suite in (root.iter("testsuite") if root.tag == "testsuites" else [root]):
+            suite.set("name", source.stem.removeprefix("junit-"))
+            suites.append(suite)
+    if not len(suites):
+        return None
+    ET.ElementTree(suites).write(target, encoding="utf-8", xml_declaration=True)
+    return target

@@ -1,0 +1,157 @@
+"""`shopflow-qa envs | doctor | seed | purge`: operating an environment, outside any test."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from shopflow_qa.core.environment import ConfigError, Environment, load_environments, resolve_environment
+from shopflow_qa.core.safety import why_read_only
+from shopflow_qa.core import admin_data
+from shopflow_qa.cli.doctor.model import CheckResult, DoctorContext, Status
+from shopflow_qa.cli.doctor.runner import CHECKS, passed, run_checks, select
+from shopflow_qa.cli.errors import EXIT_FAILED, fail, one_line_errors
+from shopflow_qa.core.managed_stack import managed_stack
+
+EnvOption = Annotated[Optional[str], typer.Option("--env", "-e", help="Environment name (default: $SHOPFLOW_ENV, then local).")]
+EnvFileOption = Annotated[list[Path], typer.Option("--env-file", help="Extra environments file (repeatable).")]
+
+
+def envs(env_file: EnvFileOption = []) -> None:
+    """List the environments, their URLs and policy."""
+    _envs(env_file)
+
+
+@one_line_errors
+def _envs(env_file: list[Path]) -> None:
+    for environment in load_environments(env_file).values():
+        flags = [environment.policy if not environment.read_only or environment.policy == "read-only"
+                 else "read-only (production host)"]
+        if environment.managed_stack:
+            flags.append("managed local stack")
+        if environment.aws:
+            flags.append(f"AWS {environment.aws.region}")
+        print(f"{environment.name}: {', '.join(flags)} — {environment.description}")
+        for role, url in environment.urls.items():
+            print(f"  {role:9} {url}")
+        if environment.internal_host:
+            print(f"  {'internal':9} {environment.internal_host} (VPN only)")
+        for match in environment.production_matches if environment.policy != "read-only" else ():
+            print(f"  production: {match.describe()}")
+
+
+def doctor(
+    env: EnvOption = None,
+    env_file: EnvFileOption = [],
+    check: Annotated[list[str], typer.Option("--check", help=f"Run only these checks (repeatable): {', '.join(CHECKS)}.")] = [],
+) -> None:
+    """Check that this machine can test the environment: ✓/✗ per check with a fix; exit 1 on any ✗."""
+    checks = one_line_errors(select)(check)
+    environment = _doctor_environment(env, env_file)
+    with _doctor_stack(environment, checks) as stack_results:
+        results = stack_results + run_checks(DoctorContext(environment), checks)
+    failures = sum(r.status is Status.FAIL for r in results)
+    print(f"doctor {environment.name}: {'all checks passed' if passed(results) else f'{failures} check(s) failed'}")
+    if failures:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@one_line_errors
+def _doctor_environment(env: str | None, env_file: list[Path]) -> Environment:
+    """Check the environment file first (a ✗, exit 1); an unknown name is a usage error (exit 2)."""
+    try:
+        load_environments(env_file)
+    except ConfigError as error:
+        print(CheckResult("environment file", Status.FAIL, str(error), "correct that file (schema: data/environments.toml)").line())
+        raise typer.Exit(EXIT_FAILED) from None
+    environment = resolve_environment(env, env_file)  # unknown name → ConfigError → exit 2
+    files = ", ".join(environment.sources)
+    print(CheckResult("environment file", Status.OK, f"'{environment.name}' from {files}").line())
+    if environment.read_only:
+        print(CheckResult("policy", Status.SKIP, f"read-only ({why_read_only(environment)}): only nondestructive "
+                                                 "tests; seed, purge, load and the admin probe are refused").line())
+    return environment
+
+
+@contextlib.contextmanager
+def _doctor_stack(environment: Environment, checks: list) -> Iterator[list[CheckResult]]:
+    """The managed local stack is started on demand by pytest, gate, seed and purge: doctor does
+    the same (and stops it after), so its health and admin checks probe a real stack and a stack
+    that cannot start is one ✗ line with its reason, not four unreachable hosts."""
+    if not environment.auto_start or not set(checks) & {*CHECKS["health"], *CHECKS["admin"]}:
+        yield []
+        return
+    name = "local stack"
+    try:
+        with managed_stack(environment) as started:
+            detail = (f"started '{environment.stack_name}' for these checks (stopped after)" if started
+                      else f"'{environment.stack_name}' is running")
+            result = CheckResult(name, Status.OK, detail)
+            print(result.line())
+            yield [result]
+    except ConfigError as error:  # StackError: busy port, preparation failed, not answering
+        result = CheckResult(name, Status.FAIL, str(error),
+                             f"`shopflow-qa stack logs --name {environment.stack_name}`; `shopflow-qa stack down --all` frees stale stacks")
+        print(result.line())
+        yield [result]
+
+
+@one_line_errors
+def seed(
+    env: EnvOption = None,
+    env_file: EnvFileOption = [],
+    only: Annotated[Optional[str], typer.Option("--only", help="Seed only products, customers or orders.")] = None,
+) -> None:
+    """Seed the environment's data through the admin API (idempotent; refused on read-only)."""
+    environment = resolve_environment(env, env_file)
+    admin_data.refuse_read_only(environment, "seed")
+    with managed_stack(environment):
+        counts = _admin(lambda: admin_data.seed(environment, only))
+    print(f"seeded {environment.name}{f' ({only})' if only else ''}: {_counts(counts)}")
+
+
+@one_line_errors
+def purge(
+    env: EnvOption = None,
+    env_file: EnvFileOption = [],
+    run: Annotated[Optional[str], typer.Option("--run", help="Test run id (X-ShopFlow-Test-Run); default $SHOPFLOW_RUN_ID.")] = None,
+) -> None:
+    """Delete everything one test run tagged (customers, carts, orders); refused on read-only."""
+    environment = resolve_environment(env, env_file)
+    admin_data.refuse_read_only(environment, "purge")
+    run_id = run or os.environ.get("SHOPFLOW_RUN_ID")
+    if not run_id:
+        raise fail("purge needs --run ID (or $SHOPFLOW_RUN_ID)")
+    with managed_stack(environment):
+        counts = _admin(lambda: admin_data.purge(environment, run_id))
+    print(f"purged run {run_id} on {environment.name}: {_counts(counts)}")
+
+
+def _admin(call):
+    try:
+        return call()
+    except admin_data.AdminApiError as error:
+        print(f"shopflow-qa: {error}", file=sys.stderr)
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _counts(counts: dict) -> str:
+    """`{"seeded": {"products": 51}}` or `{"tag": …, "orders": 2}` → "products 51" / "orders 2"."""
+    flat = {}
+    for key, value in counts.items():
+        flat.update(value if isinstance(value, dict) else {key: value})
+    return ", ".join(f"{k} {v}" for k, v in flat.items() if isinstance(v, (int, float)) and not isinstance(v, bool)) or "done"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the `shopflow-qa` root."""
+    app.command()(envs)
+    app.command()(doctor)
+    app.command()(seed)
+    app.command()(purge)

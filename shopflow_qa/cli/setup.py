@@ -1,0 +1,59 @@
+"""Machine set-up steps that `make setup` runs: idempotent, quick when already done."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+from shopflow_qa.core.browser import BrowserNotFound, find_chromium
+
+
+def _apt_install(*packages: str) -> None:
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise SystemExit(
+            f"setup: please install {' '.join(packages)} (e.g. `sudo apt-get install -y {' '.join(packages)}`)"
+        )
+    print(f"setup: installing {' '.join(packages)} with apt-get …", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def ensure_browser() -> None:
+    """A launchable Chromium (Playwright's or Debian's) and ffmpeg for video."""
+    missing = []
+    try:
+        find_chromium()
+    except BrowserNotFound:
+        missing.append("chromium")
+    if not shutil.which("ffmpeg"):
+        missing.append("ffmpeg")
+    if missing:
+        _apt_install(*missing)
+    print(f"setup: browser {find_chromium()}")
+
+
+def ensure_allure() -> None:
+    """Node.js (Debian's, only when `node` is absent) and the pinned Allure 3 in `.allure/`."""
+    from shopflow_qa.core import allure_report
+
+    if not shutil.which("node"):
+        _apt_install("nodejs", "npm")
+    allure_report.ensure_installed()
+    print(f"setup: allure {allure_report.installed_version()} ({allure_report.ALLURE_DIR})")
+
+
+def main(argv: list[str]) -> int:
+    steps = {"browser": ensure_browser, "allure": ensure_allure}
+    for name in argv or list(steps):
+        if name not in steps:
+            print(f"setup: unknown step '{name}' (known: {', '.join(steps)})", file=sys.stderr)
+            return 2
+        steps[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,362 @@
+"""ShopFlow's business flows, written once over a tiny transport protocol.
+
+Why a protocol: the suites drive the API through `fixtures.api.ShopFlowClient` (httpx) and
+the load profiles through Locust's `FastHttpUser.client`; both must run the *same* flow
+code, so a checkout means the same thing in a test and under load. A transport only needs
+
+    request(method, path, *, json=None, headers=None, name=None) -> response
+
+where the response has `.status_code` and `.json()`. `name` groups parameterised URLs in
+Locust's statistics (`/api/orders/[id]/pay`); httpx ignores it.
+
+Adapting Locust (the load engineer's side, in loadtests/, never imported by pytest):
+`FastHttpSession.request(method, url, name=None, json=None, headers=None, ...)` already has
+this shape, so `Shop(self.client)` works as is inside a FastHttpUser; set the bearer token
+and `X-ShopFlow-Test-Run` in the user's default headers (`self.client.headers` or pass
+`headers=` through `Shop(..., headers=...)`). Locust counts every 4xx/5xx as a failure; the
+asserting helpers here raise `FlowError` on an unexpected answer, which a task can turn
+into `response.failure(...)`, while `raw_*` helpers return the response untouched.
+
+Helpers come in pairs (Saleor's `raw_checkout()` / `checkout()`): `raw_x()` returns the
+response for negative tests; `x()` asserts the documented success status and returns the
+decoded JSON. Every payment goes through the card guard first. Plain Python: no pytest.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from shopflow_qa.core.cards import Card, CardCatalogue, default_catalogue
+
+
+@runtime_checkable
+class Response(Protocol):
+    status_code: int
+
+    def json(self) -> Any: ...
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """The one method the flows need from an HTTP client."""
+
+    def request(self, method: str, path: str, *, json: Any = None,
+                headers: Mapping[str, str] | None = None, name: str | None = None) -> Any: ...
+
+
+class FlowError(AssertionError):
+    """An API answer other than the documented success: status, error code, message."""
+
+    def __init__(self, action: str, response: Any, expected: int) -> None:
+        self.response = response
+        self.status_code = response.status_code
+        detail = _error_detail(response)
+        super().__init__(f"{action}: expected HTTP {expected}, got {response.status_code}{detail}")
+
+
+def _error_detail(response: Any) -> str:
+    try:
+        error = response.json().get("error", {})
+    except Exception:  # a non-JSON body: the status line says enough
+        return ""
+    if not isinstance(error, Mapping):
+        return ""
+    parts = [str(error[k]) for k in ("code", "decline_code") if error.get(k)]
+    message = f" ({error['message']})" if error.get("message") else ""
+    return f" {'/'.join(parts)}{message}" if parts else message
+
+
+def expect(action: str, response: Any, status: int = 200) -> Any:
+    """The decoded body when the status is the documented one; FlowError otherwise."""
+    __tracebackhide__ = True
+    if response.status_code != status:
+        raise FlowError(action, response, status)
+    return response.json() if status != 204 else None
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str = "US"
+
+    def as_json(self) -> dict[str, str]:
+        return {"name": self.name, "line1": self.line1, "city": self.city,
+                "postal_code": self.postal_code, "country": self.country}
+
+
+DEFAULT_ADDRESS = Address("Test Customer", "1 Test Street", "Springfield", "12345")
+
+
+class Shop:
+    """The storefront API's operations and flows, over any Transport."""
+
+    def __init__(self, transport: Transport | None = None, cards: CardCatalogue | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
+        self._transport = transport if transport is not None else self  # a subclass may be its own transport
+        self._cards = cards
+        self._headers = dict(headers or {})
+
+    @property
+    def cards(self) -> CardCatalogue:
+        if self._cards is None:
+            self._cards = default_catalogue()
+        return self._cards
+
+    def _call(self, method: str, path: str, *, json: Any = None, name: str | None = None,
+              headers: Mapping[str, str] | None = None) -> Any:
+        merged = {**self._headers, **(headers or {})} or None
+        return self._transport.request(method, path, json=json, headers=merged, name=name or path)
+
+    # -- catalogue ------------------------------------------------------------------------
+    def raw_list_products(self, page: int = 1, per_page: int = 20, category: str | None = None,
+                          q: str | None = None) -> Any:
+        query = f"page={page}&per_page={per_page}"
+        query += f"&category={_quote(category)}" if category else ""
+        query += f"&q={_quote(q)}" if q else ""
+        return self._call("GET", f"/api/products?{query}", name="/api/products")
+
+    def list_products(self, **kwargs: Any) -> dict[str, Any]:
+        return expect("list products", self.raw_list_products(**kwargs))
+
+    def raw_get_product(self, product_id: int) -> Any:
+        return self._call("GET", f"/api/products/{product_id}", name="/api/products/[id]")
+
+    def get_product(self, product_id: int) -> dict[str, Any]:
+        return expect(f"get product {product_id}", self.raw_get_product(product_id))
+
+    def raw_get_product_by_slug(self, slug: str) -> Any:
+        return self._call("GET", f"/api/products/by-slug/{slug}", name="/api/products/by-slug/[slug]")
+
+    def get_product_by_slug(self, slug: str) -> dict[str, Any]:
+        return expect(f"get product '{slug}'", self.raw_get_product_by_slug(slug))
+
+    def categories(self) -> list[dict[str, Any]]:
+        return expect("list categories", self._call("GET", "/api/categories"))["items"]
+
+    # -- customers ------------------------------------------------------------------------
+    def raw_sign_up(self, email: str, password: str, name: str) -> Any:
+        return self._call("POST", "/api/customers", json={"email": email, "password": password, "name": name})
+
+    def sign_up(self, email: str, password: str, name: str) -> dict[str, Any]:
+        """Create a customer: `{"customer": {...}, "token": ...}`."""
+        return expect("sign up", self.raw_sign_up(email, password, name), 201)
+
+    def raw_sign_in(self, email: str, password: str) -> Any:
+        return self._call("POST", "/api/auth/sign-in", json={"email": email, "password": password})
+
+    def sign_in(self, email: str, password: str) -> dict[str, Any]:
+        return expect("sign in", self.raw_sign_in(email, password))
+
+    def me(self) -> dict[str, Any]:
+        """The signed-in customer (a customer token's client: `customer.api.me()`)."""
+        return expect("who am I", self._call("GET", "/api/customers/me"))
+
+    def my_orders(self) -> list[dict[str, Any]]:
+        return expect("my orders", self._call("GET", "/api/orders"))["items"]
+
+    # -- cart -----------------------------------------------------------------------------
+    def raw_create_cart(self) -> Any:
+        return self._call("POST", "/api/carts")
+
+    def create_cart(self) -> dict[str, Any]:
+        return expect("create cart", self.raw_create_cart(), 201)
+
+    def raw_get_cart(self, cart_id: Any) -> Any:
+        return self._call("GET", f"/api/carts/{cart_id}", name="/api/carts/[id]")
+
+    def get_cart(self, cart_id: Any) -> dict[str, Any]:
+        return expect("get cart", self.raw_get_cart(cart_id))
+
+    def raw_add_to_cart(self, cart_id: Any, product_id: int, quantity: int = 1) -> Any:
+        return self._call("POST", f"/api/carts/{cart_id}/lines", json={"product_id": product_id, "quantity": quantity},
+                          name="/api/carts/[id]/lines")
+
+    def add_to_cart(self, cart_id: Any, product_id: int, quantity: int = 1) -> dict[str, Any]:
+        return expect("add to cart", self.raw_add_to_cart(cart_id, product_id, quantity), 201)
+
+    def raw_update_line(self, cart_id: Any, line_id: Any, quantity: int) -> Any:
+        return self._call("PATCH", f"/api/carts/{cart_id}/lines/{line_id}", json={"quantity": quantity},
+                          name="/api/carts/[id]/lines/[line_id]")
+
+    def update_line(self, cart_id: Any, line_id: Any, quantity: int) -> dict[str, Any]:
+        return expect("update cart line", self.raw_update_line(cart_id, line_id, quantity))
+
+    def raw_remove_line(self, cart_id: Any, line_id: Any) -> Any:
+        return self._call("DELETE", f"/api/carts/{cart_id}/lines/{line_id}", name="/api/carts/[id]/lines/[line_id]")
+
+    def remove_line(self, cart_id: Any, line_id: Any) -> dict[str, Any]:
+        return expect("remove cart line", self.raw_remove_line(cart_id, line_id))
+
+    def raw_set_shipping(self, cart_id: Any, method: str) -> Any:
+        return self._call("PATCH", f"/api/carts/{cart_id}", json={"shipping_method": method}, name="/api/carts/[id]")
+
+    def set_shipping(self, cart_id: Any, method: str) -> dict[str, Any]:
+        return expect("set shipping", self.raw_set_shipping(cart_id, method))
+
+    # -- orders and payment ---------------------------------------------------------------
+    def raw_create_order(self, cart_id: Any, email: str, address: Address = DEFAULT_ADDRESS,
+                         idempotency_key: str | None = None) -> Any:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        body = {"cart_id": cart_id, "email": email, "shipping_address": address.as_json()}
+        return self._call("POST", "/api/orders", json=body, headers=headers)
+
+    def create_order(self, cart_id: Any, email: str, address: Address = DEFAULT_ADDRESS,
+                     idempotency_key: str | None = None) -> dict[str, Any]:
+        return expect("create order", self.raw_create_order(cart_id, email, address, idempotency_key), 201)
+
+    def raw_get_order(self, order_id: Any) -> Any:
+        return self._call("GET", f"/api/orders/{order_id}", name="/api/orders/[id]")
+
+    def get_order(self, order_id: Any) -> dict[str, Any]:
+        return expect("get order", self.raw_get_order(order_id))
+
+    def wait_for_order(self, order_id: Any, statuses: tuple[str, ...], timeout_s: float = 15.0,
+                       interval_s: float = 0.2) -> dict[str, Any]:
+        """The order once its status is one of `statuses`: the provider's webhook and the shop's
+        worker settle it after the pay call returned. The last one seen when time runs out."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            order = self.get_order(order_id)
+            if order["status"] in statuses or time.monotonic() > deadline:
+                return order
+            time.sleep(interval_s)
+
+    def raw_pay(self, order_id: Any, card: Card | str, idempotency_key: str | None = None,
+                return_url: str | None = None) -> Any:
+        """Pay with a catalogue card (or its pm id); anything else is refused before sending."""
+        payment_method = self.cards.guard(card.payment_method if isinstance(card, Card) else card)
+        if not isinstance(card, Card) and not payment_method.startswith("pm_"):
+            payment_method = self.cards[self._key_for_number(payment_method)].payment_method
+        body: dict[str, Any] = {"payment_method": payment_method}
+        if return_url:
+            body["return_url"] = return_url
+        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+        return self._call("POST", f"/api/orders/{order_id}/pay", json=body, headers=headers,
+                          name="/api/orders/[id]/pay")
+
+    def pay(self, order_id: Any, card: Card | str, idempotency_key: str | None = None,
+            return_url: str | None = None) -> dict[str, Any]:
+        """`{"order", "payment"}` of an accepted payment (succeeded or requires_action)."""
+        return expect("pay", self.raw_pay(order_id, card, idempotency_key, return_url))
+
+    def _key_for_number(self, number: str) -> str:
+        digits = number.replace(" ", "").replace("-", "")
+        return next(key for key, c in self.cards.items() if c.number == digits)
+
+    # -- whole journeys -------------------------------------------------------------------
+    def browse(self, per_page: int = 20) -> list[dict[str, Any]]:
+        """What a visitor does first: the product list and one product page."""
+        items = self.list_products(per_page=per_page)["items"]
+        if items:
+            self.get_product(items[0]["id"])
+        return items
+
+    def fill_cart(self, product_id: int, quantity: int = 1) -> dict[str, Any]:
+        cart = self.create_cart()
+        return self.add_to_cart(cart["id"], product_id, quantity)
+
+    def checkout(self, product_id: int, email: str, quantity: int = 1,
+                 address: Address = DEFAULT_ADDRESS) -> dict[str, Any]:
+        """Cart → order (pending). Returns the order."""
+        cart = self.fill_cart(product_id, quantity)
+        return self.create_order(cart["id"], email, address)
+
+    def buy(self, product_id: int, email: str, card: Card | str, quantity: int = 1) -> dict[str, Any]:
+        """Cart → order → payment. Returns `{"order", "payment"}` (asserting each step)."""
+        order = self.checkout(product_id, email, quantity)
+        return self.pay(order["id"], card)
+
+
+class Admin(Shop):
+    """The admin API's operations (admin token): refunds, orders, test runs, mailbox, seed."""
+
+    def raw_refund(self, order_id: Any, amount: int | None = None, reason: str = "requested_by_customer",
+                   idempotency_key: str | None = None) -> Any:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", f"/api/admin/orders/{order_id}/refunds", json={"amount": amount, "reason": reason},
+                          headers=headers, name="/api/admin/orders/[id]/refunds")
+
+    def refund(self, order_id: Any, amount: int | None = None, reason: str = "requested_by_customer") -> dict[str, Any]:
+        return expect("refund", self.raw_refund(order_id, amount, reason), 201)
+
+    def admin_order(self, order_id: Any) -> dict[str, Any]:
+        return expect("admin get order", self._call("GET", f"/api/admin/orders/{order_id}", name="/api/admin/orders/[id]"))
+
+    def search_orders(self, q: str = "", status: str = "") -> dict[str, Any]:
+        return expect("search orders", self._call("GET", f"/api/admin/orders?q={_quote(q)}&status={_quote(status)}", name="/api/admin/orders"))
+
+    def search_customers(self, q: str) -> list[dict[str, Any]]:
+        return expect("search customers", self._call("GET", f"/api/admin/customers?q={_quote(q)}", name="/api/admin/customers"))["items"]
+
+    def raw_delete_customer(self, customer_id: Any) -> Any:
+        return self._call("DELETE", f"/api/admin/customers/{customer_id}", name="/api/admin/customers/[id]")
+
+    def delete_customer(self, customer_id: Any) -> None:
+        expect("delete customer", self.raw_delete_customer(customer_id), 204)
+
+    def test_run(self, tag: str) -> dict[str, Any]:
+        """Counts of what the run tagged: `{"tag", "customers", "carts", "orders"}`."""
+        return expect("test-run counts", self._call("GET", f"/api/admin/test-runs/{tag}", name="/api/admin/test-runs/[tag]"))
+
+    def purge_test_run(self, tag: str) -> dict[str, Any]:
+        return expect("purge test run", self._call("DELETE", f"/api/admin/test-runs/{tag}", name="/api/admin/test-runs/[tag]"))
+
+    def mailbox(self, recipient: str) -> list[dict[str, Any]]:
+        return expect("mailbox", self._call("GET", f"/api/admin/mailbox?recipient={_quote(recipient)}",
+                                            name="/api/admin/mailbox"))["items"]
+
+    def seed(self, only: str | None = None) -> dict[str, Any]:
+        return expect("seed", self._call("POST", "/api/admin/seed", json={"only": only}))
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+# Products the seed reserves for race tests: never hand them to an ordinary test.
+RESERVED_SLUGS = frozenset({"limited-run-espresso-cups"})
+LOW_STOCK_MAX = 3
+
+
+@dataclass(frozen=True)
+class StockShapes:
+    """Seeded products by stock shape: plenty in stock, only a few left, none left."""
+
+    in_stock: dict[str, Any]
+    low_stock: dict[str, Any]
+    out_of_stock: dict[str, Any]
+    products: tuple[dict[str, Any], ...] = ()
+
+
+def find_stock_shapes(shop: Shop, per_page: int = 100) -> StockShapes:
+    """Read the catalogue once and pick one product of each stock shape (FlowError if missing)."""
+    products: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        data = shop.list_products(page=page, per_page=per_page)
+        products += data["items"]
+        if len(products) >= data.get("total", 0) or not data["items"]:
+            break
+        page += 1
+    usable = [p for p in products if p.get("slug") not in RESERVED_SLUGS]
+
+    def pick(description: str, candidates: list[dict[str, Any]]) -> dict[str, Any]:
+        if not candidates:
+            raise LookupError(f"catalogue: no {description} product among {len(products)} (is the stack seeded?)")
+        return candidates[0]
+
+    return StockShapes(
+        in_stock=pick("in-stock", sorted((p for p in usable if p["stock"] > LOW_STOCK_MAX), key=lambda p: -p["stock"])),
+        low_stock=pick("low-stock", [p for p in usable if 0 < p["stock"] <= LOW_STOCK_MAX]),
+        out_of_stock=pick("out-of-stock", [p for p in usable if p["stock"] == 0]),
+        products=tuple(products),
+    )

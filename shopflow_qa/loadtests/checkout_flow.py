@@ -1,0 +1,53 @@
+"""`checkout_flow`: the staging k6 flow — browse → add to cart → checkout → pay with the
+catalogue's success card → order confirmed (paid by the provider's webhook)."""
+
+from __future__ import annotations
+
+from locust import between, task
+
+from shopflow_qa.loadtests import catalogue
+from shopflow_qa.loadtests.common import ShopFlowUser
+from shopflow_qa.loadtests.shapes_locust import shape_class
+
+CONFIRMED = ("paid", "fulfilled")
+
+
+class CheckoutUser(ShopFlowUser):
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.items = catalogue.buyable(self.run_flow(lambda: catalogue.products(self.shop)) or [])
+
+    @task
+    def checkout(self) -> None:
+        if not self.items:
+            self.run_flow(self.shop.browse)
+            return
+        self.run_flow(self._flow, checkout=True)
+
+    def _flow(self) -> dict:
+        self.shop.browse()
+        product = catalogue.pick(self.items)
+        email = self.customers.identity()["email"]
+        paid = self.shop.buy(product["id"], email, self.shop.cards.success)
+        order = self.shop.wait_for_order(paid["order"]["id"], CONFIRMED, timeout_s=15.0, interval_s=0.25)
+        if order["status"] not in CONFIRMED:
+            raise_unconfirmed(order)
+        return order
+
+
+def raise_unconfirmed(order: dict) -> None:
+    from shopflow_qa.core.flows import FlowError
+
+    class _Status:
+        status_code = 200
+
+        @staticmethod
+        def json() -> dict:
+            return {"error": {"code": "not_confirmed", "message": f"order {order['id']} is {order['status']}"}}
+
+    raise FlowError("order confirmed", _Status(), 200)
+
+
+ShopFlowShape = shape_class()

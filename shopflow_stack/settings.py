@@ -1,0 +1,129 @@
+"""Settings of the ShopFlow local stack, read once from the process environment.
+
+The runner (stack/runner.py) sets these variables for every service it starts; the secrets
+default to the documented local values in data/environments.toml, so the stack and the
+harness agree without anything exported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from shopflow_qa.core.environment import load_environments
+from shopflow_stack.paths import PROJECT_ROOT, stacks_dir
+from shopflow_stack.faults import Faults, parse_faults
+from shopflow_stack.security.origins import origin_of
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # every form and JSON body of the shop is a few KB
+
+
+class SettingsError(ValueError):
+    """A stack setting that cannot be used; the service refuses to start, naming the variable."""
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive whole number of bytes, got {raw!r}")
+    return int(raw)
+
+
+def _shop_origins(web_url: str, extra: str) -> tuple[str, ...]:
+    """The storefront's own origins: its URL, the same port as `localhost` (what people type on
+    a laptop), and any listed in SHOPFLOW_SHOP_ORIGINS (e.g. a TLS proxy in front of it)."""
+    port = web_url.rsplit(":", 1)[1]
+    found = [web_url, f"http://localhost:{port}"]
+    for item in (part.strip() for part in extra.split(",")):
+        if not item:
+            continue
+        normalised = origin_of(item)
+        if normalised is None or normalised != item.rstrip("/").lower():
+            raise SettingsError(f"SHOPFLOW_SHOP_ORIGINS: {item!r} is not an origin like https://shop.example:8443")
+        found.append(normalised)
+    return tuple(dict.fromkeys(found))
+
+
+def _local_defaults() -> dict[str, str]:
+    return dict(load_environments()["local"].default_secrets)
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The build id when SHOPFLOW_VERSION is unset: the git SHA of the checkout, else 'dev'."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        )
+        return result.stdout.strip() or "dev"
+    except (OSError, subprocess.SubprocessError):
+        return "dev"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a stack service needs to know about itself and its neighbours."""
+
+    stack_name: str
+    stack_dir: Path
+    database_url: str
+    redis_url: str | None
+    version: str
+    faults: Faults
+    web_url: str
+    admin_url: str
+    api_url: str
+    payments_url: str
+    service_token: str
+    admin_token: str
+    admin_user: str
+    admin_password: str
+    webhook_secret: str
+    payments_key: str
+    # The hardening of stack/security/ (stack/README.md, "Protections"):
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    shop_origins: tuple[str, ...] = ()  # where return_url may point and who may frame the sandbox's pages
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-Proto/For uvicorn believes
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        defaults = _local_defaults()
+        stack_dir = Path(env.get("SHOPFLOW_STACK_DIR", stacks_dir() / "local"))
+        stack_dir.mkdir(parents=True, exist_ok=True)
+        port_base = int(env.get("SHOPFLOW_PORT_BASE", "8600"))
+        web_url = f"http://127.0.0.1:{port_base}"
+        return cls(
+            stack_name=env.get("SHOPFLOW_STACK_NAME", "local"),
+            stack_dir=stack_dir,
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{stack_dir / 'shopflow.db'}",
+            redis_url=env.get("REDIS_URL") or None,
+            version=env.get("SHOPFLOW_VERSION") or code_version(),
+            faults=parse_faults(env.get("SHOPFLOW_FAULTS", "")),
+            web_url=web_url,
+            admin_url=f"http://127.0.0.1:{port_base + 1}",
+            api_url=f"http://127.0.0.1:{port_base + 2}",
+            payments_url=f"http://127.0.0.1:{port_base + 3}",
+            service_token=env.get("SHOPFLOW_LOCAL_TOKEN") or defaults["token"],
+            admin_token=env.get("SHOPFLOW_LOCAL_ADMIN_TOKEN") or defaults["admin_token"],
+            admin_user=env.get("SHOPFLOW_LOCAL_ADMIN_USER") or defaults["admin_user"],
+            admin_password=env.get("SHOPFLOW_LOCAL_ADMIN_PASSWORD") or defaults["admin_password"],
+            webhook_secret=env.get("SHOPFLOW_LOCAL_WEBHOOK_SECRET") or defaults["webhook_secret"],
+            payments_key=env.get("SHOPFLOW_LOCAL_PAYMENTS_KEY") or defaults["payments_key"],
+            max_body_bytes=_positive_int(env, "SHOPFLOW_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+            shop_origins=_shop_origins(web_url, env.get("SHOPFLOW_SHOP_ORIGINS", "")),
+            trusted_proxies=tuple(p.strip() for p in env.get("SHOPFLOW_TRUSTED_PROXIES", "").split(",") if p.strip()),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (services read them once at start)."""
+    return Settings.from_environ()
