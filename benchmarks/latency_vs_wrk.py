@@ -162,7 +162,7 @@ def _stack_target() -> tuple[str, str, bool]:
     from shopflow_qa.core.environment import load_environments
 
     local = load_environments()["local"]
-    started = local_stack.start(local)
+    started = local_stack.start(local).started
     return local.url("api"), f"Bearer {local.secret('token')}", started
 
 

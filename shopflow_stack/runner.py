@@ -20,15 +20,14 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
-from shopflow_qa.core.environment import ConfigError, load_environments
 from shopflow_stack import heartbeat
+from shopflow_stack.defaults import DEFAULT_SECRETS, LOCAL_PORT_BASE, LOCAL_STACK_NAME, SECRET_VARIABLES
 from shopflow_stack.paths import PROJECT_ROOT, stacks_dir
 from shopflow_stack.faults import UnknownFault, parse_faults
-from shopflow_stack.services import HTTP_SERVICES, SERVICES
+from shopflow_stack.services import HTTP_SERVICES, SERVICES, service_urls
 
 STACKS_DIR = stacks_dir()
 HEALTH_TIMEOUT_S = 30.0
@@ -39,7 +38,7 @@ AUTO_PORT_BASES = range(int(_RANGE[0]), int(_RANGE[2] or int(_RANGE[0]) + 380), 
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 
 
-class StackError(ConfigError):
+class StackError(Exception):
     """A stack could not be started, found or stopped; one line, exit code 2."""
 
 
@@ -55,7 +54,7 @@ class StackState:
 
     @property
     def urls(self) -> dict[str, str]:
-        return {s.name: f"http://127.0.0.1:{self.port_base + s.port_offset}" for s in HTTP_SERVICES}
+        return service_urls(self.port_base)
 
     @property
     def directory(self) -> Path:
@@ -127,14 +126,13 @@ def _port_busy(port: int) -> bool:
 
 
 def _ports(port_base: int) -> dict[str, int]:
-    return {s.name: port_base + s.port_offset for s in HTTP_SERVICES}
+    return {s.name: port_base + s.port_offset for s in HTTP_SERVICES if s.port_offset is not None}
 
 
 def default_port_base(name: str) -> int:
     """The local environment's ports for `local`; the first free block for any other name."""
-    environments = load_environments()
-    if name in environments and environments[name].managed_stack:
-        return urlsplit(environments[name].web_url).port or 8600
+    if name == LOCAL_STACK_NAME:
+        return LOCAL_PORT_BASE
     claimed = {s.port_base for s in all_states()}
     for base in AUTO_PORT_BASES:
         if base not in claimed and not any(_port_busy(p) for p in range(base, base + 4)):
@@ -220,8 +218,7 @@ def _wait_healthy(state: StackState, timeout: float) -> None:
 
 def write_env_file(state: StackState) -> Path:
     """Write `env.toml` describing this stack as an environment named after it."""
-    local = load_environments()["local"]
-    managed = state.name == local.stack_name
+    managed = state.name == LOCAL_STACK_NAME
     lines = [
         f"# Written by `shopflow-qa stack up --name {state.name}`; use with --env-file.",
         f"[environments.{state.name}]",
@@ -234,10 +231,10 @@ def write_env_file(state: StackState) -> Path:
         "mailbox = true",
         "",
         f"[environments.{state.name}.secrets]",
-        *(f'{role} = "{var}"' for role, var in local.secret_variables.items()),
+        *(f'{role} = "{var}"' for role, var in SECRET_VARIABLES.items()),
         "",
         f"[environments.{state.name}.default_secrets]",
-        *(f'{role} = "{value}"' for role, value in local.default_secrets.items()),
+        *(f'{role} = "{value}"' for role, value in DEFAULT_SECRETS.items()),
         "",
     ]
     path = state.directory / "env.toml"

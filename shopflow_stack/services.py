@@ -1,7 +1,7 @@
 """The services of the ShopFlow local stack: what each runs and on which port offset.
 
 A stack with port base P serves web on P, admin on P+1, api on P+2 and payments on P+3
-(DESIGN.md, "Data flow"); the worker has no port.
+(`service_urls`, the one place that layout is computed); the worker has no port.
 """
 
 from __future__ import annotations
@@ -28,3 +28,8 @@ SERVICES: dict[str, ServiceSpec] = {
 }
 
 HTTP_SERVICES = [s for s in SERVICES.values() if s.port_offset is not None]
+
+
+def service_urls(port_base: int) -> dict[str, str]:
+    """The URL of each HTTP service of a stack on port base P."""
+    return {s.name: f"http://127.0.0.1:{port_base + s.port_offset}" for s in HTTP_SERVICES if s.port_offset is not None}

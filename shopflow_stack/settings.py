@@ -1,8 +1,8 @@
 """Settings of the ShopFlow local stack, read once from the process environment.
 
-The runner (stack/runner.py) sets these variables for every service it starts; the secrets
-default to the documented local values in data/environments.toml, so the stack and the
-harness agree without anything exported.
+The runner (runner.py) sets these variables for every service it starts; the secrets
+default to the documented local values of defaults.py (the harness's `local` environment
+names the same ones), so nothing needs to be exported.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from shopflow_qa.core.environment import load_environments
+from shopflow_stack.defaults import DEFAULT_SECRETS, LOCAL_PORT_BASE
 from shopflow_stack.paths import PROJECT_ROOT, stacks_dir
+from shopflow_stack.services import service_urls
 from shopflow_stack.faults import Faults, parse_faults
 from shopflow_stack.security.origins import origin_of
 
@@ -47,10 +48,6 @@ def _shop_origins(web_url: str, extra: str) -> tuple[str, ...]:
             raise SettingsError(f"SHOPFLOW_SHOP_ORIGINS: {item!r} is not an origin like https://shop.example:8443")
         found.append(normalised)
     return tuple(dict.fromkeys(found))
-
-
-def _local_defaults() -> dict[str, str]:
-    return dict(load_environments()["local"].default_secrets)
 
 
 @lru_cache(maxsize=1)
@@ -95,11 +92,12 @@ class Settings:
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = dict(os.environ if environ is None else environ)
-        defaults = _local_defaults()
+        defaults = DEFAULT_SECRETS
         stack_dir = Path(env.get("SHOPFLOW_STACK_DIR", stacks_dir() / "local"))
         stack_dir.mkdir(parents=True, exist_ok=True)
-        port_base = int(env.get("SHOPFLOW_PORT_BASE", "8600"))
-        web_url = f"http://127.0.0.1:{port_base}"
+        port_base = int(env.get("SHOPFLOW_PORT_BASE", str(LOCAL_PORT_BASE)))
+        urls = service_urls(port_base)
+        web_url = urls["web"]
         return cls(
             stack_name=env.get("SHOPFLOW_STACK_NAME", "local"),
             stack_dir=stack_dir,
@@ -108,9 +106,9 @@ class Settings:
             version=env.get("SHOPFLOW_VERSION") or code_version(),
             faults=parse_faults(env.get("SHOPFLOW_FAULTS", "")),
             web_url=web_url,
-            admin_url=f"http://127.0.0.1:{port_base + 1}",
-            api_url=f"http://127.0.0.1:{port_base + 2}",
-            payments_url=f"http://127.0.0.1:{port_base + 3}",
+            admin_url=urls["admin"],
+            api_url=urls["api"],
+            payments_url=urls["payments"],
             service_token=env.get("SHOPFLOW_LOCAL_TOKEN") or defaults["token"],
             admin_token=env.get("SHOPFLOW_LOCAL_ADMIN_TOKEN") or defaults["admin_token"],
             admin_user=env.get("SHOPFLOW_LOCAL_ADMIN_USER") or defaults["admin_user"],

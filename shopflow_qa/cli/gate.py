@@ -34,6 +34,7 @@ from shopflow_qa.core.paths import PROJECT_ROOT
 from shopflow_qa.core.environment import ConfigError, Environment, MissingSecret, resolve_environment
 from shopflow_qa.core.redaction import Redactor, secret_forms
 from shopflow_qa.core.run_secrets import SECRETS_FILE_VARIABLE, MintedSecrets
+from shopflow_qa.core import local_stack
 from shopflow_qa.core import admin_data, allure_report, deploy, processes, run_dir
 from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, interruption, os_problem, raise_terminated
@@ -307,14 +308,10 @@ class Gate:
         health = deploy.probe(env.url("api"))
         detail = ""
         if not health.reachable and env.auto_start:
-            from shopflow_stack import runner
-
-            # The stack's ports are the environment's (web on P … payments on P+3), also when
-            # the environment comes from an --env-file the runner does not read.
-            stack_state, started = runner.up(env.stack_name, port_base=urlsplit(env.url("web")).port)
-            if started:
+            stack = local_stack.start(env)
+            if stack.started:
                 state.started_stack = env.stack_name
-            detail = f"started local stack '{env.stack_name}' on port {stack_state.port_base}; "
+            detail = f"started local stack '{env.stack_name}' on port {stack.port_base}; "
             health = deploy.probe(env.url("api"))
         if not health.reachable and self.options.wait_for_deploy is None:
             raise ConfigError(f"environment '{env.name}' unreachable: {health.describe()}")
@@ -531,10 +528,8 @@ class Gate:
         finally:
             self._forget_minted_file(state)
             if state.started_stack:
-                from shopflow_stack import runner
-
                 with contextlib.suppress(Exception):
-                    runner.down(state.started_stack)
+                    local_stack.stop(state.started_stack)
         record = self._record(state, code, reason)
         redactor = Redactor(self._secrets(state))
         try:

@@ -29,7 +29,7 @@ from shopflow_qa.core.environment import ConfigError, Environment, resolve_envir
 from shopflow_qa.core.safety import write_refusal
 from shopflow_qa.core import admin_data, deploy, processes, run_dir
 from shopflow_qa.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, os_problem, raise_terminated
-from shopflow_qa.core.managed_stack import managed_stack
+from shopflow_qa.core import local_stack
 from shopflow_qa.core import arrivals, slo
 from shopflow_qa.core.abort import BreachWatch
 
@@ -314,7 +314,7 @@ def _run_load(options: LoadOptions) -> int:
     p = plan(options)
     run = run_dir.create_run_dir(p.environment.name, f"load-{options.profile}")
     run_id = _run_id()
-    with managed_stack(p.environment):
+    with local_stack.managed(p.environment):
         health = _health(p.environment)
         shape = f", shape {options.shape}" if options.shape else ""
         print(f"load {options.profile} on {p.environment.name} ({p.environment.url('api')}): {p.users} users, "

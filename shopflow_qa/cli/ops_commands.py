@@ -17,7 +17,7 @@ from shopflow_qa.core import admin_data
 from shopflow_qa.cli.doctor.model import CheckResult, DoctorContext, Status
 from shopflow_qa.cli.doctor.runner import CHECKS, passed, run_checks, select
 from shopflow_qa.cli.errors import EXIT_FAILED, fail, one_line_errors
-from shopflow_qa.core.managed_stack import managed_stack
+from shopflow_qa.core import local_stack
 
 EnvOption = Annotated[Optional[str], typer.Option("--env", "-e", help="Environment name (default: $SHOPFLOW_ENV, then local).")]
 EnvFileOption = Annotated[list[Path], typer.Option("--env-file", help="Extra environments file (repeatable).")]
@@ -89,7 +89,7 @@ def _doctor_stack(environment: Environment, checks: list) -> Iterator[list[Check
         return
     name = "local stack"
     try:
-        with managed_stack(environment) as started:
+        with local_stack.managed(environment) as started:
             detail = (f"started '{environment.stack_name}' for these checks (stopped after)" if started
                       else f"'{environment.stack_name}' is running")
             result = CheckResult(name, Status.OK, detail)
@@ -111,7 +111,7 @@ def seed(
     """Seed the environment's data through the admin API (idempotent; refused on read-only)."""
     environment = resolve_environment(env, env_file)
     admin_data.refuse_read_only(environment, "seed")
-    with managed_stack(environment):
+    with local_stack.managed(environment):
         counts = _admin(lambda: admin_data.seed(environment, only))
     print(f"seeded {environment.name}{f' ({only})' if only else ''}: {_counts(counts)}")
 
@@ -128,7 +128,7 @@ def purge(
     run_id = run or os.environ.get("SHOPFLOW_RUN_ID")
     if not run_id:
         raise fail("purge needs --run ID (or $SHOPFLOW_RUN_ID)")
-    with managed_stack(environment):
+    with local_stack.managed(environment):
         counts = _admin(lambda: admin_data.purge(environment, run_id))
     print(f"purged run {run_id} on {environment.name}: {_counts(counts)}")
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import time
+import json
+
 from typing import Annotated, Optional
 
 import typer
 
-from shopflow_qa.core.environment import ConfigError, load_production_targets
+from shopflow_qa.core import local_stack
+from shopflow_qa.core.environment import ConfigError, load_environments, load_production_targets
 from shopflow_qa.core.hosts import display
-from shopflow_qa.cli.errors import fail, one_line_errors
-from shopflow_stack import runner
+from shopflow_qa.cli.errors import one_line_errors
+from shopflow_qa.core.local_stack import run_stack_command
 
 app = typer.Typer(help="Start, stop and inspect ShopFlow local stacks (stack/).", no_args_is_help=True)
 
@@ -41,36 +43,37 @@ def up(
 ) -> None:
     """Start a stack in the background, wait for health, print its URLs."""
     refuse_production_services("up", {"DATABASE_URL": database_url, "REDIS_URL": redis_url})
-    state, started = runner.up(name, port_base, fault, database_url, redis_url, version)
-    print(f"stack '{name}' {'started' if started else 'already running'}"
-          f" (faults: {', '.join(state.faults) or 'none'}; database: {state.database})")
-    for service, url in state.urls.items():
-        print(f"  {service:9} {url}")
-    print(f"  env file  {state.directory / 'env.toml'}")
+    if port_base is None:
+        port_base = _managed_port_base(name)
+    args = ["up", "--name", name, *(["--port-base", str(port_base)] if port_base is not None else [])]
+    for each in fault:
+        args += ["--fault", each]
+    for flag, value in (("--database-url", database_url), ("--redis-url", redis_url), ("--version", version)):
+        if value:
+            args += [flag, value]
+    print(run_stack_command(args), end="")
+
+
+def _managed_port_base(name: str) -> int | None:
+    """A managed environment of that name (an --env-file's, via $SHOPFLOW_ENV_FILE) keeps its ports."""
+    environment = load_environments().get(name)
+    if environment is None or not environment.managed_stack:
+        return None
+    return local_stack.port_base(environment)
 
 
 @app.command()
 @one_line_errors
 def down(name: NameOption = "local", all_stacks: Annotated[bool, typer.Option("--all", help="Stop every stack.")] = False) -> None:
     """Stop a stack and every process it started."""
-    names = [s.name for s in runner.all_states()] if all_stacks else [name]
-    for each in names:
-        print(f"stack '{each}' {'stopped' if runner.down(each) else 'was not running'}")
+    print(run_stack_command(["down", "--all"] if all_stacks else ["down", "--name", name]), end="")
 
 
 @app.command()
 @one_line_errors
 def status() -> None:
     """List known stacks, their ports, faults and whether they run."""
-    states = runner.all_states()
-    if not states:
-        print("no stacks")
-        return
-    for state in states:
-        running = "running" if runner.is_running(state) else "stopped"
-        age = f"{(time.time() - state.started_at) / 60:.0f} min"
-        print(f"{state.name:12} {running:8} ports {state.port_base}-{state.port_base + 3}  "
-              f"faults: {', '.join(state.faults) or 'none'}  database: {state.database}  up {age}")
+    print(run_stack_command(["status"]), end="")
 
 
 @app.command()
@@ -81,17 +84,13 @@ def logs(
     lines: Annotated[int, typer.Option("--lines", help="How many of the last lines.")] = 50,
 ) -> None:
     """Print the last lines of a service's log."""
-    path = runner.log_path(name, service)
-    if not path.exists():
-        raise fail(f"no log for {service} of stack '{name}' ({path})")
-    for line in path.read_text(errors="replace").splitlines()[-lines:]:
-        print(line)
+    print(run_stack_command(["logs", service, "--name", name, "--lines", str(lines)]), end="")
 
 
 @app.command()
 @one_line_errors
 def reset(name: NameOption = "local") -> None:
     """Stop, drop and recreate the schema, migrate, seed, flush Redis, start again."""
-    refuse_production_services("reset", runner.saved_service_env(name))
-    state = runner.reset(name)
-    print(f"stack '{name}' reset and started on ports {state.port_base}-{state.port_base + 3}")
+    saved = json.loads(run_stack_command(["service-env", "--name", name]))
+    refuse_production_services("reset", saved)
+    print(run_stack_command(["reset", "--name", name]), end="")

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from shopflow_qa.core.environment import load_environments
-from shopflow_qa.core.managed_stack import managed_stack
+from shopflow_qa.core import local_stack
 from shopflow_stack import runner
 from tests.ops.conftest import write_env_file
 
@@ -26,7 +26,7 @@ def _managed_environment(tmp_path: Path):
 def test_a_stack_that_is_down_is_started_and_stopped_again(tmp_path: Path):
     environment = _managed_environment(tmp_path)
     try:
-        with managed_stack(environment) as started:
+        with local_stack.managed(environment) as started:
             assert started
             assert httpx.get(f"{environment.url('api')}/health", timeout=5).status_code == 200
         state = runner.read_state(environment.stack_name)
@@ -38,12 +38,12 @@ def test_a_stack_that_is_down_is_started_and_stopped_again(tmp_path: Path):
 def test_a_running_stack_is_used_and_left_running(ops_stack, tmp_path: Path):
     environment = load_environments([ops_stack.env_file])[ops_stack.name]
     environment = replace(environment, managed_stack=True)
-    with managed_stack(environment) as started:
+    with local_stack.managed(environment) as started:
         assert not started
     assert runner.is_running(runner.read_state(ops_stack.name))
 
 
 def test_an_environment_that_is_not_managed_is_left_alone(tmp_path: Path):
     environment = load_environments()["staging"]
-    with managed_stack(environment) as started:
+    with local_stack.managed(environment) as started:
         assert not started

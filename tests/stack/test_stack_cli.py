@@ -12,13 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shopflow_stack.paths import PROJECT_ROOT
 from shopflow_stack import runner
 
 CLI = [sys.executable, "-m", "shopflow_qa.cli"]
 
 
 def shopflow_qa(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, cwd=runner.REPO_ROOT)
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
 
 
 def _processes_of(state: runner.StackState) -> list[int]:
