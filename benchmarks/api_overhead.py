@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -150,7 +150,7 @@ def main() -> int:
     lines = [
         "# API client overhead (`fixtures.api.ShopFlowClient` vs raw httpx)",
         "",
-        f"Written by `benchmarks/api_overhead.py` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}, commit {commit}, "
+        f"Written by `benchmarks/api_overhead.py` on {datetime.now(UTC):%Y-%m-%d %H:%M UTC}, commit {commit}, "
         f"{platform.node()} ({platform.python_version()}). Target: under {TARGET_MS:.0f} ms added per request "
         "(difference of medians). Raw and wrapped requests alternate in batches, same client settings.",
         f"Loopback target: {url}{args.path} ({where}).",

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +109,7 @@ def measure(backend: str, rates: list[float], seconds: int) -> list[Step]:
 def report(steps: list[Step], seconds: int) -> str:
     lines = [
         "# checkout_flow on SQLite and on PostgreSQL (benchmarks/checkout_flow_backends.py)", "",
-        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} · {os.cpu_count()} cores · "
+        f"{datetime.now(UTC).isoformat(timespec='seconds')} · {os.cpu_count()} cores · "
         f"load average {os.getloadavg()[0]:.1f} at the end · Python {platform.python_version()} · {seconds} s per rate · "
         "open model (`--shape constant_rate`); generator and stack on the same cores", "",
         "A flow is 7 requests: list products, product, cart, cart line, order, pay, order read.", "",

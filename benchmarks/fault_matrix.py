@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from shopflow_qa.core import run_dir
 from shopflow_qa.cli.pytest_gate import AREAS
+from shopflow_qa.core import run_dir
 from shopflow_stack import runner
 from shopflow_stack.faults import REGISTRY
 

@@ -17,7 +17,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def render(runs: list[dict[str, object]], extra: list[str]) -> str:
     lines = [
         "# Gate wall time on the local stack",
         "",
-        f"- Measured {datetime.now(timezone.utc).isoformat(timespec='seconds')} at commit `{_commit()}` by `benchmarks/gate_time.py`",
+        f"- Measured {datetime.now(UTC).isoformat(timespec='seconds')} at commit `{_commit()}` by `benchmarks/gate_time.py`",
         f"- Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}; "
         f"load average {os.getloadavg()[0]:.1f} at the end (other work on the machine inflates the figure)",
         f"- Command: `shopflow-qa gate --quiet {' '.join(extra)}`".rstrip() + " (as `make gate`)",

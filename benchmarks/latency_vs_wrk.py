@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -175,7 +175,7 @@ def _difference(locust_value: float, wrk_value: float) -> str:
 def report(readings: list[Reading], args: argparse.Namespace) -> str:
     lines = [
         "# Locust latency next to wrk's at the same fixed rate (benchmarks/latency_vs_wrk.py)", "",
-        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} · {os.cpu_count()} cores · load average "
+        f"{datetime.now(UTC).isoformat(timespec='seconds')} · {os.cpu_count()} cores · load average "
         f"{os.getloadavg()[0]:.1f} at the end · Python {platform.python_version()} · {args.rate:g} requests/s over "
         f"the connections in each target's name, {args.seconds} s per tool · generator pinned to core 1 "
         f"({'yes' if _pin(1) else 'no'})", "",

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +111,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     lines = [
         "# Load generator ceiling (benchmarks/load_ceiling.py)", "",
-        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} · {platform.node()} · {os.cpu_count()} cores · "
+        f"{datetime.now(UTC).isoformat(timespec='seconds')} · {platform.node()} · {os.cpu_count()} cores · "
         f"load average {load_before:.1f} · Python {platform.python_version()} · {args.seconds} s per round, {args.connections} users/connections · "
         f"server pinned to core 0, generator to core 1: {'yes' if _pin(0) else 'no (taskset or 2 cores missing)'}", "",
         "| tool | round | requests/s | median ms |", "|---|---|---|---|",

@@ -15,13 +15,16 @@ import platform
 import statistics
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-
 from storefront_session import (  # this folder is on sys.path
-    fresh_stack, pay_cart, shopper_with_cart, signed_in_staff, with_csrf_token,
+    fresh_stack,
+    pay_cart,
+    shopper_with_cart,
+    signed_in_staff,
+    with_csrf_token,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results" / "page_times.md"
@@ -76,7 +79,7 @@ def main() -> int:
     lines = [
         "# Server time per page (storefront and admin)",
         "",
-        f"Written by `benchmarks/page_times.py` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; "
+        f"Written by `benchmarks/page_times.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
         f"{args.repeat} requests per page after a warm-up, over loopback, on a freshly seeded SQLite stack "
         f"({platform.node()}, Python {platform.python_version()}). Target: under {TARGET_MS:.0f} ms per page.",
         "",

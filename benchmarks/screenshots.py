@@ -13,9 +13,9 @@ import uuid
 from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
+from storefront_session import CARDS, SECRETS, first_product, fresh_stack  # this folder is on sys.path
 
 from shopflow_qa.core.browser import find_chromium
-from storefront_session import CARDS, SECRETS, first_product, fresh_stack  # this folder is on sys.path
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 860}

@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -98,7 +98,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
-    lines = [f"# Local stack API latency ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)", "",
+    lines = [f"# Local stack API latency ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", "",
              f"Machine: {platform.machine()}, {platform.python_version()}; {args.requests} sequential requests "
              "per route over keep-alive from one client on the same machine (ms: median / p95 / max).", ""]
     for backend in args.backends.split(","):

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +54,7 @@ def run_once(selection: list[str], extra: list[str]) -> tuple[float, int, str]:
 
 def _header(title: str, args: argparse.Namespace) -> list[str]:
     return [f"# {title}", "",
-            f"Written by `benchmarks/suite_runs.py {args.mode}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
+            f"Written by `benchmarks/suite_runs.py {args.mode}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
             f"({platform.node()}, Python {platform.python_version()}); selection: `{' '.join(args.selection)}`; "
             f"environment: `{args.env or 'local'}`; load average at the start {os.getloadavg()[0]:.1f} on "
             f"{os.cpu_count()} CPUs (the machine is shared: figures move with it).", ""]

@@ -25,8 +25,8 @@ import httpx
 
 from shopflow_stack import heartbeat
 from shopflow_stack.defaults import DEFAULT_SECRETS, LOCAL_PORT_BASE, LOCAL_STACK_NAME, SECRET_VARIABLES
-from shopflow_stack.paths import PROJECT_ROOT, stacks_dir
 from shopflow_stack.faults import UnknownFault, parse_faults
+from shopflow_stack.paths import PROJECT_ROOT, stacks_dir
 from shopflow_stack.services import HTTP_SERVICES, SERVICES, service_urls
 
 STACKS_DIR = stacks_dir()

@@ -17,7 +17,16 @@ from shopflow_stack.paths import PACKAGE_DATA
 from shopflow_stack.shop.clock import now
 from shopflow_stack.shop.customers import create_customer
 from shopflow_stack.tables import (
-    carts, categories, customers, emails, idempotency_keys, jobs, order_lines, orders, products, sessions,
+    carts,
+    categories,
+    customers,
+    emails,
+    idempotency_keys,
+    jobs,
+    order_lines,
+    orders,
+    products,
+    sessions,
     webhook_events,
 )
 

@@ -14,10 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from shopflow_stack.defaults import DEFAULT_SECRETS, LOCAL_PORT_BASE
-from shopflow_stack.paths import PROJECT_ROOT, stacks_dir
-from shopflow_stack.services import service_urls
 from shopflow_stack.faults import Faults, parse_faults
+from shopflow_stack.paths import PROJECT_ROOT, stacks_dir
 from shopflow_stack.security.origins import origin_of
+from shopflow_stack.services import service_urls
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # every form and JSON body of the shop is a few KB
 
@@ -90,7 +90,7 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_environ(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         defaults = DEFAULT_SECRETS
         stack_dir = Path(env.get("SHOPFLOW_STACK_DIR", stacks_dir() / "local"))

@@ -21,24 +21,21 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from rich.console import Console
 
-from shopflow_qa.core.api import RUN_ID_VARIABLE
-from shopflow_qa.core import safety
-from shopflow_qa.core.paths import PROJECT_ROOT
-from shopflow_qa.core.environment import ConfigError, Environment, MissingSecret, resolve_environment
-from shopflow_qa.core.redaction import Redactor, secret_forms
-from shopflow_qa.core.run_secrets import SECRETS_FILE_VARIABLE, MintedSecrets
-from shopflow_qa.core import local_stack
-from shopflow_qa.core import admin_data, allure_report, deploy, processes, run_dir
 from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, interruption, os_problem, raise_terminated
 from shopflow_qa.cli.pytest_gate import AREAS, marker_expression
+from shopflow_qa.core import admin_data, allure_report, deploy, local_stack, processes, run_dir, safety
+from shopflow_qa.core.api import RUN_ID_VARIABLE
+from shopflow_qa.core.environment import ConfigError, Environment, resolve_environment
+from shopflow_qa.core.paths import PROJECT_ROOT
+from shopflow_qa.core.redaction import Redactor, secret_forms
+from shopflow_qa.core.run_secrets import SECRETS_FILE_VARIABLE, MintedSecrets
 
 SUITES_DIR = PROJECT_ROOT / "suites"
 DEFAULT_LOAD_PROFILE = "checkout_flow"
@@ -494,7 +491,7 @@ class Gate:
         options = self.options
         environment = resolve_environment(options.env, options.env_files)  # ConfigError → one line, exit 2
         run = run_dir.create_run_dir(environment.name, "gate", export=False)
-        state = GateState(run, environment, datetime.now(timezone.utc), time.monotonic(),
+        state = GateState(run, environment, datetime.now(UTC), time.monotonic(),
                           run_id=os.environ.get(RUN_ID_VARIABLE) or f"{run.name}-{secrets.token_hex(3)}")
         self._minted = MintedSecrets.create()
         self._say(f"[bold]ShopFlow gate[/] on [bold]{environment.name}[/] → {run}")
@@ -585,7 +582,7 @@ class Gate:
             environment={"name": env.name, "urls": env.urls, "read_only": env.read_only, "managed_stack": env.managed_stack},
             version={"expected": self.options.expect_version, "deployed": state.health.version if state.health else None},
             started_at=state.started.isoformat(timespec="seconds"),
-            finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             duration_s=round(time.monotonic() - state.monotonic_start, 1),
             run_dir=str(state.run), report=str(report.relative_to(state.run)) if report.exists() else None,
             faults=list(state.health.faults) if state.health else [], warnings=state.warnings,
@@ -648,21 +645,21 @@ def _log_reason(log: Path) -> str:
     """The line of a subprocess log most likely to say why it could not run: pytest's internal
     error, else its `E   …` line (naming the file it was collecting), else the last line with "error"."""
     try:
-        lines = [l.strip() for l in log.read_text(errors="replace").splitlines() if l.strip() and not l.startswith("$ ")]
+        lines = [item.strip() for item in log.read_text(errors="replace").splitlines() if item.strip() and not item.startswith("$ ")]
     except OSError:
         return "no output"
-    internal = [l for l in lines if l.startswith("INTERNALERROR>") and l.removeprefix("INTERNALERROR>").strip()]
+    internal = [item for item in lines if item.startswith("INTERNALERROR>") and item.removeprefix("INTERNALERROR>").strip()]
     if internal:
         return internal[-1][:300]
-    start = next((i for i, l in enumerate(lines) if "ERROR collecting " in l), None)
+    start = next((i for i, item in enumerate(lines) if "ERROR collecting " in item), None)
     if start is not None:  # the module pytest could not collect, and the first error it raised
         module = lines[start].strip("_ ").removeprefix("ERROR collecting ")
-        raised = next((l[1:].strip() for l in lines[start:] if l.startswith("E ")), "")
+        raised = next((item[1:].strip() for item in lines[start:] if item.startswith("E ")), "")
         return f"collecting {module}: {raised or 'see the log'}"[:300]
-    raised = [l[1:].strip() for l in lines if l.startswith("E ")]
+    raised = [item[1:].strip() for item in lines if item.startswith("E ")]
     if raised:
         return raised[-1][:300]
-    errors = [l for l in lines if "error" in l.lower()]
+    errors = [item for item in lines if "error" in item.lower()]
     return (errors or lines or ["no output"])[-1][:300]
 
 

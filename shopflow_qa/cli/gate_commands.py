@@ -7,16 +7,16 @@ import http.server
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from shopflow_qa.core.deploy import check_expected_version
-from shopflow_qa.core.environment import ConfigError, resolve_environment
-from shopflow_qa.core import allure_report, run_dir
 from shopflow_qa.cli.errors import one_line_errors
 from shopflow_qa.cli.gate import DEFAULT_LOAD_DURATION, DEFAULT_LOAD_PROFILE, SUITES_DIR, GateOptions, run_gate
 from shopflow_qa.cli.pytest_gate import AREAS
+from shopflow_qa.core import allure_report, run_dir
+from shopflow_qa.core.deploy import check_expected_version
+from shopflow_qa.core.environment import ConfigError, resolve_environment
 
 _DURATION = re.compile(r"^\d+(\.\d+)?(ms|s|m|h)?$")
 
@@ -31,10 +31,10 @@ def _suites(values: list[str]) -> list[str]:
 
 @one_line_errors
 def gate(
-    env: Annotated[Optional[str], typer.Option("--env", help="Environment (local, staging, production, or one from --env-file).")] = None,
+    env: Annotated[str | None, typer.Option("--env", help="Environment (local, staging, production, or one from --env-file).")] = None,
     env_file: Annotated[list[Path], typer.Option("--env-file", help="Extra environments file (repeatable).")] = [],
-    expect_version: Annotated[Optional[str], typer.Option("--expect-version", help="Build SHA that must be live (full or ≥ 7-char prefix).")] = None,
-    wait_for_deploy: Annotated[Optional[float], typer.Option("--wait-for-deploy", help="Seconds to wait for health ok (and the version).", min=0)] = None,
+    expect_version: Annotated[str | None, typer.Option("--expect-version", help="Build SHA that must be live (full or ≥ 7-char prefix).")] = None,
+    wait_for_deploy: Annotated[float | None, typer.Option("--wait-for-deploy", help="Seconds to wait for health ok (and the version).", min=0)] = None,
     suites: Annotated[list[str], typer.Option("--suites", help=f"Areas to run, comma-separated ({', '.join(AREAS)}); default all.")] = [],
     load: Annotated[str, typer.Option("--load", help="Load profile of the load step.")] = DEFAULT_LOAD_PROFILE,
     no_load: Annotated[bool, typer.Option("--no-load", help="Skip the load step.")] = False,
@@ -69,7 +69,7 @@ def _secrets_of(env: str) -> list[str]:
 
 @one_line_errors
 def report(
-    run: Annotated[Optional[str], typer.Argument(help="Run folder (name under reports/ or a path); default reports/latest.")] = None,
+    run: Annotated[str | None, typer.Argument(help="Run folder (name under reports/ or a path); default reports/latest.")] = None,
     open_report: Annotated[bool, typer.Option("--open", help="Serve the report on 127.0.0.1 until Ctrl-C.")] = False,
     port: Annotated[int, typer.Option("--port", help="Port for --open (0: any free port).", min=0, max=65535)] = 0,
 ) -> None:

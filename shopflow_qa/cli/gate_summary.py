@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shopflow_qa.core import run_dir
 from shopflow_qa.cli.pytest_gate import AREA_PROPERTY, AREAS, NODEID_PROPERTY
+from shopflow_qa.core import run_dir
 
 SCHEMA = "shopflow-qa/gate/1"
 REASON_WIDTH = 160

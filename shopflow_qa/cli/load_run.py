@@ -19,19 +19,17 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shopflow_qa.core.api import purge_command
-from shopflow_qa.core.paths import PACKAGE_ROOT, PROJECT_ROOT
-from shopflow_qa.core.environment import ConfigError, Environment, resolve_environment
-from shopflow_qa.core.safety import write_refusal
-from shopflow_qa.core import admin_data, deploy, processes, run_dir
 from shopflow_qa.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, os_problem, raise_terminated
-from shopflow_qa.core import local_stack
-from shopflow_qa.core import arrivals, slo
+from shopflow_qa.core import admin_data, arrivals, deploy, local_stack, processes, run_dir, slo
 from shopflow_qa.core.abort import BreachWatch
+from shopflow_qa.core.api import purge_command
+from shopflow_qa.core.environment import ConfigError, Environment, resolve_environment
+from shopflow_qa.core.paths import PACKAGE_ROOT, PROJECT_ROOT
+from shopflow_qa.core.safety import write_refusal
 
 LOADTESTS = PACKAGE_ROOT / "loadtests"
 PROFILES = {"browse": "browse.py", "checkout_flow": "checkout_flow.py", "api_mix": "api_mix.py"}
@@ -147,7 +145,7 @@ def _health(environment: Environment) -> dict[str, Any]:
 
 def _run_id() -> str:
     return os.environ.get("SHOPFLOW_RUN_ID") or (
-        f"load-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}")
+        f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}")
 
 
 def locust_command(p: Plan, run: Path, master_port: int = 0) -> list[str]:

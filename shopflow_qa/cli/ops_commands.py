@@ -7,19 +7,18 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from shopflow_qa.core.environment import ConfigError, Environment, load_environments, resolve_environment
-from shopflow_qa.core.safety import why_read_only
-from shopflow_qa.core import admin_data
 from shopflow_qa.cli.doctor.model import CheckResult, DoctorContext, Status
 from shopflow_qa.cli.doctor.runner import CHECKS, passed, run_checks, select
 from shopflow_qa.cli.errors import EXIT_FAILED, fail, one_line_errors
-from shopflow_qa.core import local_stack
+from shopflow_qa.core import admin_data, local_stack
+from shopflow_qa.core.environment import ConfigError, Environment, load_environments, resolve_environment
+from shopflow_qa.core.safety import why_read_only
 
-EnvOption = Annotated[Optional[str], typer.Option("--env", "-e", help="Environment name (default: $SHOPFLOW_ENV, then local).")]
+EnvOption = Annotated[str | None, typer.Option("--env", "-e", help="Environment name (default: $SHOPFLOW_ENV, then local).")]
 EnvFileOption = Annotated[list[Path], typer.Option("--env-file", help="Extra environments file (repeatable).")]
 
 
@@ -106,7 +105,7 @@ def _doctor_stack(environment: Environment, checks: list) -> Iterator[list[Check
 def seed(
     env: EnvOption = None,
     env_file: EnvFileOption = [],
-    only: Annotated[Optional[str], typer.Option("--only", help="Seed only products, customers or orders.")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Seed only products, customers or orders.")] = None,
 ) -> None:
     """Seed the environment's data through the admin API (idempotent; refused on read-only)."""
     environment = resolve_environment(env, env_file)
@@ -120,7 +119,7 @@ def seed(
 def purge(
     env: EnvOption = None,
     env_file: EnvFileOption = [],
-    run: Annotated[Optional[str], typer.Option("--run", help="Test run id (X-ShopFlow-Test-Run); default $SHOPFLOW_RUN_ID.")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Test run id (X-ShopFlow-Test-Run); default $SHOPFLOW_RUN_ID.")] = None,
 ) -> None:
     """Delete everything one test run tagged (customers, carts, orders); refused on read-only."""
     environment = resolve_environment(env, env_file)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from shopflow_qa.cli.errors import one_line_errors
 from shopflow_qa.core import local_stack
 from shopflow_qa.core.environment import ConfigError, load_environments, load_production_targets
 from shopflow_qa.core.hosts import display
-from shopflow_qa.cli.errors import one_line_errors
 from shopflow_qa.core.local_stack import run_stack_command
 
 app = typer.Typer(help="Start, stop and inspect ShopFlow local stacks (stack/).", no_args_is_help=True)
@@ -35,11 +34,11 @@ def refuse_production_services(action: str, services: dict[str, str | None]) -> 
 @one_line_errors
 def up(
     name: NameOption = "local",
-    port_base: Annotated[Optional[int], typer.Option(help="web on P, admin P+1, api P+2, payments P+3.")] = None,
+    port_base: Annotated[int | None, typer.Option(help="web on P, admin P+1, api P+2, payments P+3.")] = None,
     fault: Annotated[list[str], typer.Option("--fault", "-f", help="Switch a fault on (repeatable); see stack/README.md.")] = [],
-    database_url: Annotated[Optional[str], typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL; SQLite when unset.")] = None,
-    redis_url: Annotated[Optional[str], typer.Option(envvar="REDIS_URL", help="Redis URL for queue, cache and sessions.")] = None,
-    version: Annotated[Optional[str], typer.Option(envvar="SHOPFLOW_VERSION", help="Build id /health reports.")] = None,
+    database_url: Annotated[str | None, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL; SQLite when unset.")] = None,
+    redis_url: Annotated[str | None, typer.Option(envvar="REDIS_URL", help="Redis URL for queue, cache and sessions.")] = None,
+    version: Annotated[str | None, typer.Option(envvar="SHOPFLOW_VERSION", help="Build id /health reports.")] = None,
 ) -> None:
     """Start a stack in the background, wait for health, print its URLs."""
     refuse_production_services("up", {"DATABASE_URL": database_url, "REDIS_URL": redis_url})

@@ -23,10 +23,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopflow_qa.core.environment import ConfigError
-from shopflow_qa.core.redaction import Redactor, secret_forms
 from shopflow_qa.core import run_dir as runs
+from shopflow_qa.core.environment import ConfigError
 from shopflow_qa.core.paths import PROJECT_ROOT
+from shopflow_qa.core.redaction import Redactor, secret_forms
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "allure"
 ALLURE_DIR = Path(os.environ.get("SHOPFLOW_ALLURE_DIR") or PROJECT_ROOT / ".allure")
@@ -56,7 +56,7 @@ CATEGORIES: list[dict[str, object]] = [
     {
         "name": "Environment problem",
         "matchedStatuses": ["failed", "broken"],
-        "traceRegex": rf"[\s\S]*(httpx\.(ConnectError|ConnectTimeout|ReadTimeout)|ConnectionRefusedError)[\s\S]*",
+        "traceRegex": r"[\s\S]*(httpx\.(ConnectError|ConnectTimeout|ReadTimeout)|ConnectionRefusedError)[\s\S]*",
     },
     {
         "name": "Product defect",

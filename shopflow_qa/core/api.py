@@ -197,13 +197,13 @@ class ShopFlowClient(Shop):
     # -- construction helpers --------------------------------------------------------------
     @classmethod
     def for_environment(cls, environment: Environment, *, role: str = "api", token_role: str = "token",
-                        **kwargs: Any) -> "ShopFlowClient":
+                        **kwargs: Any) -> ShopFlowClient:
         """A client of `environment`'s `role` host with the secret `token_role` (sending only
         reads where the environment is read-only)."""
         kwargs.setdefault("read_only", why_read_only(environment) if environment.read_only else "")
         return cls(environment.url(role), environment.secret(token_role), **kwargs)
 
-    def as_customer(self, token: str) -> "ShopFlowClient":
+    def as_customer(self, token: str) -> ShopFlowClient:
         """The same client (pool, log, run tag) acting as a signed-in customer."""
         view = copy.copy(self)
         view._auth = _Bearer(token)
@@ -213,7 +213,7 @@ class ShopFlowClient(Shop):
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "ShopFlowClient":
+    def __enter__(self) -> ShopFlowClient:
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -12,15 +12,14 @@ boto3 is imported only on the AWS paths.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shopflow_qa.core.paths import stacks_dir
 from shopflow_qa.core.environment import AwsResources, Environment
+from shopflow_qa.core.paths import stacks_dir
 
 MAX_LINES = 200          # per excerpt: enough to read a traceback, not a whole log
 MAX_REQUEST_IDS = 20     # CloudWatch: one filter call per id (moto and AWS agree on "exact phrase")

@@ -47,7 +47,7 @@ class ProductionTargets:
 
     @classmethod
     def from_config(cls, domains: Iterable[str] = (), exceptions: Iterable[str] = (),
-                    networks: Iterable[str] = ()) -> "ProductionTargets":
+                    networks: Iterable[str] = ()) -> ProductionTargets:
         """From the `[safety]` lists; ValueError names the first entry that is neither a host
         name nor an IP address/network. An IP address among the domains counts as a network."""
         names, nets = [], [parse_network(n) for n in networks]
@@ -59,7 +59,7 @@ class ProductionTargets:
         return cls(tuple(dict.fromkeys(names)), tuple(dict.fromkeys(canonical_name(e) for e in exceptions)),
                    tuple(dict.fromkeys(nets)))
 
-    def merged(self, other: "ProductionTargets") -> "ProductionTargets":
+    def merged(self, other: ProductionTargets) -> ProductionTargets:
         return ProductionTargets(tuple(dict.fromkeys(self.domains + other.domains)),
                                  tuple(dict.fromkeys(self.exceptions + other.exceptions)),
                                  tuple(dict.fromkeys(self.networks + other.networks)))

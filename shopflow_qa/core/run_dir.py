@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shopflow_qa.core.environment import ConfigError
@@ -72,7 +72,7 @@ def create_run_dir(
     xdist worker started afterwards writes into the same folder.
     """
     environ = os.environ if environ is None else environ
-    started = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    started = (now or datetime.now(UTC)).astimezone(UTC)
     root = reports_dir(environ)
     given = environ.get(RUN_DIR_VARIABLE)
     where = Path(given) if given else root

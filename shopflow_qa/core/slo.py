@@ -236,7 +236,7 @@ def table(verdicts: list[Verdict]) -> str:
         measured = "no data" if v.measured is None else f"{v.measured:.4g}"
         rows.append((v.threshold.name, f"{v.threshold.op} {v.threshold.limit:g}", measured, "ok" if v.passed else "BREACHED"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 def as_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:

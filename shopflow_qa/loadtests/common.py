@@ -21,13 +21,13 @@ import gevent
 from locust import FastHttpUser, events
 from locust.runners import MasterRunner, WorkerRunner
 
-from shopflow_qa.core.customers import CustomerFactory
-from shopflow_qa.core.environment import ConfigError, load_production_targets
-from shopflow_qa.core.hosts import display
-from shopflow_qa.core.flows import FlowError, Shop
 from shopflow_qa.core import slo
 from shopflow_qa.core.abort import BreachWatch
 from shopflow_qa.core.arrivals import ArrivalSchedule
+from shopflow_qa.core.customers import CustomerFactory
+from shopflow_qa.core.environment import ConfigError, load_production_targets
+from shopflow_qa.core.flows import FlowError, Shop
+from shopflow_qa.core.hosts import display
 
 RUN_ID = os.environ.get("SHOPFLOW_RUN_ID", "load-local")
 PERCENTILES = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99}

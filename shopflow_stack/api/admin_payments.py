@@ -42,10 +42,10 @@ def refund(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: RefundRequest,
                                    idempotency_key=f"shop-refund-{order_id}-{key or uuid.uuid4().hex}")
     except ProviderUnavailable:
         _release(ctx, key_scope)
-        raise ApiError(503, "payment_provider_unavailable", "The payment provider did not answer; nothing was refunded.")
+        raise ApiError(503, "payment_provider_unavailable", "The payment provider did not answer; nothing was refunded.") from None
     except ProviderRefused as error:
         _release(ctx, key_scope)
-        raise ApiError(409, "refund_exceeds_captured" if error.code == "amount_too_large" else "refund_refused", str(error))
+        raise ApiError(409, "refund_exceeds_captured" if error.code == "amount_too_large" else "refund_refused", str(error)) from None
     except BaseException:
         _release(ctx, key_scope)
         raise

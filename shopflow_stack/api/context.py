@@ -26,7 +26,7 @@ class AppContext:
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "AppContext":
+    def from_settings(cls, settings: Settings) -> AppContext:
         db = Database(settings.database_url)
         redis = RedisStore(settings.redis_url, settings.stack_name) if settings.redis_url else None
         return cls(settings, db, redis, Sessions(db, redis), PaymentProvider(settings.payments_url, settings.payments_key))

@@ -6,7 +6,6 @@ Never a stack trace: unexpected exceptions are logged with the request id and an
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError

@@ -70,13 +70,13 @@ def pay(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: PayRequest, reque
             payment.abandon(connection, attempt, "payment_provider_unavailable")
             if key_scope:
                 idempotency.release(connection, key_scope)
-        raise ApiError(503, "payment_provider_unavailable", "The payment provider did not answer; nothing was charged.")
+        raise ApiError(503, "payment_provider_unavailable", "The payment provider did not answer; nothing was charged.") from None
     except ProviderRefused as error:
         with ctx.db.write() as connection:
             payment.abandon(connection, attempt, error.code or "payment_refused")
             if key_scope:
                 idempotency.release(connection, key_scope)
-        raise ApiError(422, "invalid_payment_method", str(error))
+        raise ApiError(422, "invalid_payment_method", str(error)) from None
     except BaseException:  # never leave the order blocked by an attempt that will not finish
         with ctx.db.write() as connection:
             payment.abandon(connection, attempt, "internal_error")
@@ -96,10 +96,10 @@ def pay(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: PayRequest, reque
 async def provider_webhook(request: Request, ctx: Ctx) -> JSONResponse:
     payload = (await request.body()).decode("utf-8", errors="replace")
     try:
-        event = stripe.Webhook.construct_event(payload, request.headers.get("stripe-signature", ""),
+        stripe.Webhook.construct_event(  # verifies the signature; the payload is read belowpayload, request.headers.get("stripe-signature", ""),
                                                ctx.settings.webhook_secret)
     except (stripe.SignatureVerificationError, ValueError):
-        raise ApiError(400, "invalid_signature", "The Stripe-Signature header does not match this payload.")
+        raise ApiError(400, "invalid_signature", "The Stripe-Signature header does not match this payload.") from None
     data = json.loads(payload)
     with ctx.db.write() as connection:
         if webhooks.first_time(connection, data["id"], data.get("type", "")):

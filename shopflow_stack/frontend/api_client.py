@@ -67,7 +67,7 @@ class ShopApi:
     async def get(self, path: str, **params: Any) -> dict[str, Any]:
         return await self.call("GET", path, params=params)
 
-    def with_token(self, token: str) -> "ShopApi":
+    def with_token(self, token: str) -> ShopApi:
         return ShopApi(self.client, token, self.forwarded)
 
 

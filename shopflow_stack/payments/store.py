@@ -57,7 +57,7 @@ class Store:
         self._depth = 0
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self) -> Iterator[Store]:
         with self._lock:
             outer = self._depth == 0
             if outer:

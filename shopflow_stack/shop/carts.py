@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from shopflow_stack.shop.errors import ApiError
 from shopflow_stack.shop import pricing
 from shopflow_stack.shop.clock import now
+from shopflow_stack.shop.errors import ApiError
 from shopflow_stack.tables import cart_lines, carts, products
 
 MAX_QUANTITY = 99

@@ -6,7 +6,7 @@ never ship, and a shop that only ever lost stock to its tests would sell out.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, delete, func, or_, select, update
 
 from shopflow_stack.tables import carts, customers, emails, order_lines, orders, products
 

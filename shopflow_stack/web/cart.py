@@ -88,7 +88,7 @@ async def add_line(request: Request, product_id: str = Form(...), quantity: int 
         flash(request, CART_ERRORS[error.code], "error")
         return RedirectResponse(f"/products/{slug}" if slug else "/cart", status_code=303)
     state.remember_cart(request, cart)
-    added = next((l for l in cart["lines"] if str(l["product_id"]) == str(product_id)), None)
+    added = next((item for item in cart["lines"] if str(item["product_id"]) == str(product_id)), None)
     flash(request, f"Added {added['name'] if added else 'the item'} to your cart.", "success")
     return RedirectResponse("/cart", status_code=303)
 

@@ -15,10 +15,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from shopflow_stack.frontend.api_client import ApiError, ShopApi
 from shopflow_stack.frontend.rendering import flash, money
+from shopflow_stack.payments.keys import publishable_key
 from shopflow_stack.web import state
 from shopflow_stack.web.cart import current_cart
 from shopflow_stack.web.pages import render
-from shopflow_stack.payments.keys import publishable_key
 from shopflow_stack.web.payment_messages import AUTHENTICATION_FAILED, decline_message
 
 router = APIRouter()

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-
 from schemathesis.checks import allow_header_conformance
 from schemathesis.specs.openapi.checks import unsupported_method
 

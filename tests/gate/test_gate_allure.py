@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -76,7 +76,7 @@ def test_categories_and_environment_files(tmp_path: Path) -> None:
 
 def test_history_comes_from_the_previous_run_of_the_same_environment(tmp_path: Path) -> None:
     environ = {run_dir.REPORTS_DIR_VARIABLE: str(tmp_path)}
-    t0 = datetime(2026, 11, 28, 17, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 28, 17, tzinfo=UTC)
     older = run_dir.create_run_dir("local", "gate", environ=environ, now=t0)
     (older / allure_report.HISTORY_FILE).write_text('{"run": "older"}\n')
     previous = run_dir.create_run_dir("local", "gate", environ=environ, now=t0 + timedelta(minutes=1))

@@ -13,16 +13,15 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from shopflow_qa.core import allure_report
-
 from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.gate import secret_leaks
+from shopflow_qa.core import allure_report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -447,7 +446,7 @@ def test_a_target_gone_at_clean_up_leaves_the_run_id_and_the_purge_command_in_bo
     options = GateOptions(env="gone", env_files=[str(env_file)], quiet=True)
     run = tmp_path / "run"
     run.mkdir()
-    state = GateState(run, resolve_environment("gone", [env_file]), datetime.now(timezone.utc), time.monotonic(),
+    state = GateState(run, resolve_environment("gone", [env_file]), datetime.now(UTC), time.monotonic(),
                       run_id="gate-gone-1", wrote_data=True)
     gate = Gate(options)
     gate._clean_up(state)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from shopflow_qa.core.environment import ConfigError
 from shopflow_qa.core import run_dir
+from shopflow_qa.core.environment import ConfigError
 
-T0 = datetime(2026, 11, 28, 17, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 17, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture()

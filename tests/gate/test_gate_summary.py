@@ -184,8 +184,8 @@ def test_the_payment_sandbox_publishable_key_in_a_report_is_not_taken_for_its_se
     (public by design). It must share nothing with the secret key, or the scan reds a good gate."""
     import base64
 
-    from shopflow_qa.core.environment import load_environments
     from shopflow_qa.cli.gate import secret_leaks
+    from shopflow_qa.core.environment import load_environments
     from shopflow_stack.payments.keys import publishable_key_for
 
     local = load_environments()["local"]

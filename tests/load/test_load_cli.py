@@ -20,10 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shopflow_qa.core.environment import resolve_environment
 from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.gate import secret_leaks
 from shopflow_qa.core import slo
+from shopflow_qa.core.environment import resolve_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CI_SLOS = Path(__file__).with_name("slos-ci.toml")  # same schema, loose limits: no flakes on busy cores

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shopflow_qa.core.environment import ConfigError
 from shopflow_qa.core import slo
+from shopflow_qa.core.environment import ConfigError
 
 SLOS = """
 [local.load]

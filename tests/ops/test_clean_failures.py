@@ -271,7 +271,7 @@ def test_a_report_write_failing_at_the_seam_keeps_the_verdict_and_exits_2(monkey
 # ---- a tiny HTTP server whose answers a test decides ---------------------------------------
 
 class _Handler(BaseHTTPRequestHandler):
-    respond: Callable[["_Handler"], None]
+    respond: Callable[[_Handler], None]
 
     def answer(self, status: int, kind: str, body: bytes) -> None:
         self.send_response(status)

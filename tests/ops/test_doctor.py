@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from shopflow_qa.core.environment import load_environments
-from shopflow_qa.cli.doctor import admin, aws_identity, browser, dns_tls, health, internal_host, secrets, tools
+from shopflow_qa.cli.doctor import aws_identity, browser, dns_tls, health, internal_host, secrets, tools
 from shopflow_qa.cli.doctor.model import DoctorContext, Status
+from shopflow_qa.core.environment import load_environments
 from tests.ops.conftest import free_port, run_cli, write_env_file
 
 

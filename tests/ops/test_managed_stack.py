@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from shopflow_qa.core.environment import load_environments
 from shopflow_qa.core import local_stack
+from shopflow_qa.core.environment import load_environments
 from shopflow_stack import runner
 from tests.ops.conftest import write_env_file
 

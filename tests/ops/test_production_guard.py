@@ -34,8 +34,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shopflow_qa.core.environment import Environment
 from shopflow_qa.cli.main import app as _app
+from shopflow_qa.core.environment import Environment
 from shopflow_stack import runner
 from tests.fixtures.countingserver import CountingServer
 from tests.fixtures.disguises import ADDRESSES, NAMES

@@ -155,7 +155,7 @@ def test_unreachable_environment_is_one_line_within_10_s(pytester, ran) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
     result.stderr.fnmatch_lines([f"ERROR: shopflow: environment 'gone' is not reachable: http://127.0.0.1:{port}/health "
                                  "unreachable (ConnectError*); start it, or pass --wait-for-deploy SECONDS"])
-    assert len([l for l in result.stderr.lines if l.startswith("ERROR")]) == 1
+    assert len([item for item in result.stderr.lines if item.startswith("ERROR")]) == 1
     assert elapsed < 10, f"took {elapsed:.1f} s"
 
 
@@ -178,7 +178,7 @@ def test_a_host_that_is_not_shopflow_is_one_line_and_no_test_runs(pytester, ran)
     assert result.ret == pytest.ExitCode.USAGE_ERROR and not ran.exists()
     result.stderr.fnmatch_lines([f"ERROR: shopflow: environment 'foreign': {server.url}/health answered HTTP 404 "
                                  "(application/json): not a ShopFlow health answer"])
-    assert len([l for l in result.stderr.lines if l.startswith("ERROR")]) == 1
+    assert len([item for item in result.stderr.lines if item.startswith("ERROR")]) == 1
     assert elapsed < 2, f"took {elapsed:.1f} s"
 
 

@@ -26,7 +26,7 @@ class CoreApi:
         self.api_url = api_url
         self.tag = tag
 
-    def as_token(self, token: str) -> "CoreApi":
+    def as_token(self, token: str) -> CoreApi:
         return CoreApi(self.api_url, token, self.tag)
 
     def ok(self, response: httpx.Response, status: int = 200) -> Any:

@@ -24,7 +24,7 @@ def test_an_order_takes_stock_and_closes_its_cart(api: CoreApi) -> None:
     cart = api.cart_with(product["id"], 2)
     order = api.ok(api.order(cart["id"]), 201)
     assert order["status"] == "pending" and order["number"].startswith("SF-")
-    assert [(l["product_id"], l["quantity"]) for l in order["lines"]] == [(product["id"], 2)]
+    assert [(item["product_id"], item["quantity"]) for item in order["lines"]] == [(product["id"], 2)]
     assert (order["subtotal"], order["shipping"], order["tax"], order["total"]) == \
         (cart["subtotal"], cart["shipping"], cart["tax"], cart["total"])
     assert api.ok(api.http.get(f"/api/products/{product['id']}"))["stock"] == product["stock"] - 2

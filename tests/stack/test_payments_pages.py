@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import stripe
 from playwright.sync_api import Browser, Page, expect
-from shopflow_stack.payments.keys import publishable_key_for
 
+from shopflow_stack.payments.keys import publishable_key_for
 
 REPO = Path(__file__).resolve().parents[2]
 CARDS = tomllib.loads((REPO / "data" / "cards.toml").read_text())["cards"]

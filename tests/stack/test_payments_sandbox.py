@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+
 from shopflow_stack.payments.keys import publishable_key_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -247,7 +248,7 @@ def test_health(sandbox: Sandbox) -> None:
 @dataclass
 class Receiver:
     url: str
-    received: "queue.Queue[tuple[bytes, str]]"
+    received: queue.Queue[tuple[bytes, str]]
     fail_first: list[int]
 
     def next_event(self, event_type: str, object_id: str, timeout: float = 15) -> tuple[bytes, str]:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import stripe
 from core_api import ADMIN, ShopperWithCards, error_code, wait_until
+
 from shopflow_stack.payments.keys import publishable_key_for
 
 CARDS = tomllib.loads((Path(__file__).resolve().parents[2] / "data" / "cards.toml").read_text())["cards"]

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shopflow_stack.paths import PROJECT_ROOT
 from shopflow_stack import runner
+from shopflow_stack.paths import PROJECT_ROOT
 
 CLI = [sys.executable, "-m", "shopflow_qa.cli"]
 

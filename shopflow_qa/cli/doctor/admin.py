@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from shopflow_qa.core.environment import MissingSecret
 from shopflow_qa.cli.doctor.model import CheckResult, DoctorContext
+from shopflow_qa.core.environment import MissingSecret
 
 NAME = "admin api"
 PROBE_PATH = "/api/admin/orders?per_page=1"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shopflow_qa.core import aws as aws_clients
 from shopflow_qa.cli.doctor.model import CheckResult, DoctorContext
+from shopflow_qa.core import aws as aws_clients
 
 NAME = "aws credentials"
 

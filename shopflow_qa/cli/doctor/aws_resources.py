@@ -6,8 +6,8 @@ a renamed service or group would otherwise only show up as missing diagnostics o
 
 from __future__ import annotations
 
-from shopflow_qa.core import aws as aws_clients
 from shopflow_qa.cli.doctor.model import CheckResult, DoctorContext
+from shopflow_qa.core import aws as aws_clients
 
 NAME = "aws resources"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from shopflow_qa.core.browser import BrowserNotFound, find_chromium
 from shopflow_qa.cli.doctor.model import CheckResult, DoctorContext
+from shopflow_qa.core.browser import BrowserNotFound, find_chromium
 
 NAME = "browser"
 LAUNCH_TIMEOUT_S = 30

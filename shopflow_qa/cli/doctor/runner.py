@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from shopflow_qa.core.environment import ConfigError
 from shopflow_qa.cli.doctor import admin, aws_identity, aws_resources, browser, dns_tls, health, internal_host, secrets, tools
 from shopflow_qa.cli.doctor.model import CheckResult, DoctorContext, Status
+from shopflow_qa.core.environment import ConfigError
 
 Check = Callable[[DoctorContext], list[CheckResult]]
 

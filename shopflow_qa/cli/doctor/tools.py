@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from shopflow_qa.core import allure_report
 from shopflow_qa.cli.doctor.model import CheckResult, DoctorContext
+from shopflow_qa.core import allure_report
 
 MIN_NODE_MAJOR = 18
 
