@@ -37,8 +37,11 @@ from shopflow_qa.core.environment import resolve_environment  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "api_overhead.md"
 TARGET_MS = 2.0
-BODY = {"cart_id": 12345, "email": "bench@example.com",
-        "shipping_address": {"name": "Ann", "line1": "1 St", "city": "X", "postal_code": "1", "country": "US"}}
+BODY = {
+    "cart_id": 12345,
+    "email": "bench@example.com",
+    "shipping_address": {"name": "Ann", "line1": "1 St", "city": "X", "postal_code": "1", "country": "US"},
+}
 
 
 def _local_server() -> tuple[str, Callable[[], None]]:
@@ -97,19 +100,24 @@ def _time(call: Callable[[], object], n: int) -> list[float]:
     return samples
 
 
-def _measure(raw: httpx.Client, ours: ShopFlowClient, method: str, path: str, n: int, rounds: int = 10) -> tuple[list[float], list[float]]:
+def _measure(
+    raw: httpx.Client, ours: ShopFlowClient, method: str, path: str, n: int, rounds: int = 10
+) -> tuple[list[float], list[float]]:
     """Alternate small batches of raw and wrapped requests; returns (raw, ours) samples in ms."""
     json_body = BODY if method == "POST" else None
     token = _token()
-    statuses = {raw.request(method, path, json=json_body, headers={"Authorization": f"Bearer {token}"}).status_code,
-                ours.request(method, path, json=json_body).status_code}
+    statuses = {
+        raw.request(method, path, json=json_body, headers={"Authorization": f"Bearer {token}"}).status_code,
+        ours.request(method, path, json=json_body).status_code,
+    }
     if len(statuses) != 1:
         raise SystemExit(f"raw and wrapped requests got different answers {statuses}: not the same work")
     raw_samples: list[float] = []
     our_samples: list[float] = []
     for _ in range(rounds):
-        raw_samples += _time(lambda: raw.request(method, path, json=json_body,
-                                                 headers={"Authorization": f"Bearer {token}"}), n // rounds)
+        raw_samples += _time(
+            lambda: raw.request(method, path, json=json_body, headers={"Authorization": f"Bearer {token}"}), n // rounds
+        )
         our_samples += _time(lambda: ours.request(method, path, json=json_body), n // rounds)
     return raw_samples, our_samples
 
@@ -120,8 +128,10 @@ def _row(label: str, raw: list[float], ours: list[float]) -> str:
 
     added = statistics.median(ours) - statistics.median(raw)
     verdict = "met" if added < TARGET_MS else "MISSED"
-    return (f"| {label} | {len(raw)} | {statistics.median(raw):.3f} | {statistics.median(ours):.3f} | "
-            f"{p(raw, 95):.3f} | {p(ours, 95):.3f} | **{added:+.3f}** | {verdict} |")
+    return (
+        f"| {label} | {len(raw)} | {statistics.median(raw):.3f} | {statistics.median(ours):.3f} | "
+        f"{p(raw, 95):.3f} | {p(ours, 95):.3f} | **{added:+.3f}** | {verdict} |"
+    )
 
 
 def main() -> int:
@@ -139,14 +149,17 @@ def main() -> int:
                 ours.get(args.path)
             rows.append(_row(f"GET {args.path} over loopback", *_measure(raw, ours, "GET", args.path, args.requests)))
         mock = httpx.MockTransport(lambda request: httpx.Response(200, json={"status": "ok"}))
-        with httpx.Client(base_url="http://bench.invalid", transport=mock) as raw, \
-                ShopFlowClient("http://bench.invalid", _token(), run_id="bench", transport=mock) as ours:
+        with (
+            httpx.Client(base_url="http://bench.invalid", transport=mock) as raw,
+            ShopFlowClient("http://bench.invalid", _token(), run_id="bench", transport=mock) as ours,
+        ):
             rows.append(_row("GET, no network (MockTransport)", *_measure(raw, ours, "GET", "/api/products", args.requests)))
             rows.append(_row("POST JSON order body, no network", *_measure(raw, ours, "POST", "/api/orders", args.requests)))
     finally:
         stop()
-    commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     lines = [
         "# API client overhead (`fixtures.api.ShopFlowClient` vs raw httpx)",
         "",

@@ -70,15 +70,43 @@ def _drop(name: str) -> None:
 
 
 def run_step(stack_name: str, env_file: Path, backend: str, rate: float, seconds: int) -> Step:
-    subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "load", "checkout_flow", "--env-file", str(env_file),
-                    "--env", stack_name, "--shape", "constant_rate", "--rate", f"{rate:g}", "--duration", f"{seconds}s"],
-                   cwd=REPO_ROOT, capture_output=True, text=True, timeout=seconds + 120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shopflow_qa.cli",
+            "load",
+            "checkout_flow",
+            "--env-file",
+            str(env_file),
+            "--env",
+            stack_name,
+            "--shape",
+            "constant_rate",
+            "--rate",
+            f"{rate:g}",
+            "--duration",
+            f"{seconds}s",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+    )
     summary_path = sorted((REPO_ROOT / "reports").glob(f"*-{stack_name}-load-checkout_flow/summary.json"))[-1]
     summary = json.loads(summary_path.read_text())
     pay = next((t["measured"] for t in summary["thresholds"] if t["metric"] == "p95_ms" and t["endpoint"] == PAY), float("nan"))
-    return Step(backend, rate, summary["arrivals"]["started"], summary["arrivals"]["dropped"],
-                summary["successful_checkouts"], summary["total"]["rps"], summary["total"]["p95_ms"], pay,
-                summary["verdict"])
+    return Step(
+        backend,
+        rate,
+        summary["arrivals"]["started"],
+        summary["arrivals"]["dropped"],
+        summary["successful_checkouts"],
+        summary["total"]["rps"],
+        summary["total"]["p95_ms"],
+        pay,
+        summary["verdict"],
+    )
 
 
 def measure(backend: str, rates: list[float], seconds: int) -> list[Step]:
@@ -95,8 +123,11 @@ def measure(backend: str, rates: list[float], seconds: int) -> list[Step]:
         for rate in rates:
             step = run_step(stack_name, state.directory / "env.toml", backend, rate, seconds)
             steps.append(step)
-            print(f"{backend:10} {rate:5g}/s started {step.started} dropped {step.dropped} p95 {step.p95_ms} ms "
-                  f"pay p95 {step.pay_p95_ms} ms → {'sustained' if step.sustained else 'NOT sustained'}", flush=True)
+            print(
+                f"{backend:10} {rate:5g}/s started {step.started} dropped {step.dropped} p95 {step.p95_ms} ms "
+                f"pay p95 {step.pay_p95_ms} ms → {'sustained' if step.sustained else 'NOT sustained'}",
+                flush=True,
+            )
             if not step.sustained:
                 break
     finally:
@@ -108,25 +139,41 @@ def measure(backend: str, rates: list[float], seconds: int) -> list[Step]:
 
 def report(steps: list[Step], seconds: int) -> str:
     lines = [
-        "# checkout_flow on SQLite and on PostgreSQL (benchmarks/checkout_flow_backends.py)", "",
+        "# checkout_flow on SQLite and on PostgreSQL (benchmarks/checkout_flow_backends.py)",
+        "",
         f"{datetime.now(UTC).isoformat(timespec='seconds')} · {os.cpu_count()} cores · "
         f"load average {os.getloadavg()[0]:.1f} at the end · Python {platform.python_version()} · {seconds} s per rate · "
-        "open model (`--shape constant_rate`); generator and stack on the same cores", "",
-        "A flow is 7 requests: list products, product, cart, cart line, order, pay, order read.", "",
+        "open model (`--shape constant_rate`); generator and stack on the same cores",
+        "",
+        "A flow is 7 requests: list products, product, cart, cart line, order, pay, order read.",
+        "",
         "| backend | flows/s asked | started | dropped | checkouts | requests/s | p95 ms (all) | p95 ms (pay) | SLOs | sustained |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        *(f"| {s.backend} | {s.rate:g} | {s.started} | {s.dropped} | {s.checkouts} | {s.rps:.1f} | {s.p95_ms:g} | "
-          f"{s.pay_p95_ms:g} | {s.verdict} | {'yes' if s.sustained else 'no'} |" for s in steps), "",
+        *(
+            f"| {s.backend} | {s.rate:g} | {s.started} | {s.dropped} | {s.checkouts} | {s.rps:.1f} | {s.p95_ms:g} | "
+            f"{s.pay_p95_ms:g} | {s.verdict} | {'yes' if s.sustained else 'no'} |"
+            for s in steps
+        ),
+        "",
     ]
     for backend in dict.fromkeys(s.backend for s in steps):
         held = [s for s in steps if s.backend == backend and s.sustained]
         best = max(held, key=lambda s: s.rate) if held else None
-        lines.append(f"- {backend}: " + (f"sustains {best.rate:g} checkout flows/s ({best.rps:.0f} requests/s), "
-                                          f"p95 {best.p95_ms:g} ms, pay p95 {best.pay_p95_ms:g} ms"
-                                          if best else "sustains none of the rates tried"))
-    lines += ["", "Past the knee response times jump from tens to hundreds of ms and arrivals are dropped: the API's "
-              "process is out of CPU. Here PostgreSQL and Redis share the 2 cores with the API and the generator "
-              "(on staging they have hosts of their own), so these figures are a floor, not staging's capacity."]
+        lines.append(
+            f"- {backend}: "
+            + (
+                f"sustains {best.rate:g} checkout flows/s ({best.rps:.0f} requests/s), "
+                f"p95 {best.p95_ms:g} ms, pay p95 {best.pay_p95_ms:g} ms"
+                if best
+                else "sustains none of the rates tried"
+            )
+        )
+    lines += [
+        "",
+        "Past the knee response times jump from tens to hundreds of ms and arrivals are dropped: the API's "
+        "process is out of CPU. Here PostgreSQL and Redis share the 2 cores with the API and the generator "
+        "(on staging they have hosts of their own), so these figures are a floor, not staging's capacity.",
+    ]
     return "\n".join(lines) + "\n"
 
 

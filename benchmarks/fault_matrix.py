@@ -35,12 +35,18 @@ def _gate(stack: runner.StackState, fault: str, folder: Path, extra: list[str]) 
         args += ["--expect-version", _code_version()]  # what a fresh deploy of this checkout reports
     env = dict(os.environ, **{run_dir.RUN_DIR_VARIABLE: str(folder)})
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "gate", *args], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "shopflow_qa.cli", "gate", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
     gate_file = folder / "gate.json"
     gate = json.loads(gate_file.read_text()) if gate_file.exists() else {}
-    return {"fault": fault, "exit_code": result.returncode, "wall_s": round(time.monotonic() - start, 1),
-            "gate": gate, "stderr": result.stderr.strip().splitlines()[-1:]}
+    return {
+        "fault": fault,
+        "exit_code": result.returncode,
+        "wall_s": round(time.monotonic() - start, 1),
+        "gate": gate,
+        "stderr": result.stderr.strip().splitlines()[-1:],
+    }
 
 
 def _code_version() -> str:
@@ -55,7 +61,9 @@ def _cell(gate: dict[str, object], area: str) -> str:
         return {"passed": "✓", "failed": "✗", "skipped": "–"}.get(str(load.get("status")), "·")
     for counts in gate.get("areas", []):
         if counts["name"] == area:
-            return {"passed": "✓", "failed": f"✗ {counts['failed'] + counts['errors']}", "skipped": "–"}.get(counts["status"], "·")
+            return {"passed": "✓", "failed": f"✗ {counts['failed'] + counts['errors']}", "skipped": "–"}.get(
+                counts["status"], "·"
+            )
     return "·"
 
 
@@ -82,8 +90,11 @@ def render(rows: list[dict[str, object]]) -> str:
     for row in rows:
         gate = row["gate"]
         reason = str(gate.get("reason") or (row["stderr"] or [""])[0]).replace("|", "\\|")[:140]
-        lines.append(f"| `{row['fault']}` | {row['exit_code']} | {gate.get('verdict', '?')} | "
-                     + " | ".join(_cell(gate, c) for c in columns) + f" | {reason} | {row['wall_s']:.0f} s |")
+        lines.append(
+            f"| `{row['fault']}` | {row['exit_code']} | {gate.get('verdict', '?')} | "
+            + " | ".join(_cell(gate, c) for c in columns)
+            + f" | {reason} | {row['wall_s']:.0f} s |"
+        )
     faults = [r for r in rows if r["fault"] != BASELINE]
     caught = [r for r in faults if caught_by_gate(r)]
     missed = [str(r["fault"]) for r in faults if not caught_by_gate(r)]

@@ -33,15 +33,20 @@ def _commit() -> str:
 def run_once(extra: list[str]) -> dict[str, object]:
     """One gate, timed from the outside; its gate.json read from reports/latest."""
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "gate", "--quiet", *extra],
-                            cwd=REPO_ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "shopflow_qa.cli", "gate", "--quiet", *extra], cwd=REPO_ROOT, capture_output=True, text=True
+    )
     wall = time.monotonic() - start
     from shopflow_qa.core.run_dir import LATEST, reports_dir
 
     latest = reports_dir() / LATEST / "gate.json"
     gate = json.loads(latest.read_text()) if latest.exists() else {}
-    return {"wall_s": round(wall, 1), "exit_code": result.returncode, "gate": gate,
-            "output": (result.stdout + result.stderr).strip().splitlines()[:1]}
+    return {
+        "wall_s": round(wall, 1),
+        "exit_code": result.returncode,
+        "gate": gate,
+        "output": (result.stdout + result.stderr).strip().splitlines()[:1],
+    }
 
 
 def render(runs: list[dict[str, object]], extra: list[str]) -> str:
@@ -64,8 +69,11 @@ def render(runs: list[dict[str, object]], extra: list[str]) -> str:
     for index, run in enumerate(runs, 1):
         gate = run["gate"]
         times = {s["name"]: f"{s['duration_s']:.1f} s ({s['status']})" for s in gate.get("stages", [])}
-        lines.append(f"| {index} | {run['wall_s']:.1f} s | {run['exit_code']} | {gate.get('verdict', '?')} | "
-                     + " | ".join(times.get(name, "–") for name in stages) + " |")
+        lines.append(
+            f"| {index} | {run['wall_s']:.1f} s | {run['exit_code']} | {gate.get('verdict', '?')} | "
+            + " | ".join(times.get(name, "–") for name in stages)
+            + " |"
+        )
     reasons = {str(r["gate"].get("reason")) for r in runs if r["gate"].get("reason")}
     if reasons:
         lines += ["", "Reasons given by the gate: " + "; ".join(sorted(reasons))]

@@ -69,9 +69,33 @@ def locust_rps(url: str, seconds: int, users: int, work: Path) -> tuple[float, f
     """(requests/s, median ms) of one Locust process."""
     (work / "hammer.py").write_text(LOCUSTFILE)
     prefix = work / "hammer"
-    subprocess.run([*_pin(1), sys.executable, "-m", "locust", "-f", str(work / "hammer.py"), "--headless", "-H", url,
-                    "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--only-summary", "--csv", str(prefix),
-                    "--loglevel", "ERROR"], capture_output=True, timeout=seconds + 60, cwd=work)
+    subprocess.run(
+        [
+            *_pin(1),
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(work / "hammer.py"),
+            "--headless",
+            "-H",
+            url,
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--only-summary",
+            "--csv",
+            str(prefix),
+            "--loglevel",
+            "ERROR",
+        ],
+        capture_output=True,
+        timeout=seconds + 60,
+        cwd=work,
+    )
     with open(f"{prefix}_stats.csv") as handle:
         row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
     return float(row["Requests/s"]), float(row["Median Response Time"])
@@ -79,8 +103,12 @@ def locust_rps(url: str, seconds: int, users: int, work: Path) -> tuple[float, f
 
 def wrk_rps(url: str, seconds: int, connections: int) -> tuple[float, float]:
     """(requests/s, median ms) of wrk with one thread."""
-    out = subprocess.run([*_pin(1), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-                         capture_output=True, text=True, timeout=seconds + 30).stdout
+    out = subprocess.run(
+        [*_pin(1), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     value, unit = re.search(r"50%\s+([\d.]+)(us|ms|s)", out).groups()
     return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -102,7 +130,9 @@ def main() -> None:
         time.sleep(1.0)
         with tempfile.TemporaryDirectory() as tmp:
             for round_ in range(1, args.rounds + 1):
-                rows.append(("locust FastHttpUser (1 process)", round_, *locust_rps(url, args.seconds, args.connections, Path(tmp))))
+                rows.append(
+                    ("locust FastHttpUser (1 process)", round_, *locust_rps(url, args.seconds, args.connections, Path(tmp)))
+                )
                 rows.append(("wrk -t1", round_, *wrk_rps(url, args.seconds, args.connections)))
     finally:
         server.terminate()
@@ -110,17 +140,22 @@ def main() -> None:
     best = {tool: max(r[2] for r in rows if r[0] == tool) for tool, *_ in rows}
     load_before = os.getloadavg()[0]
     lines = [
-        "# Load generator ceiling (benchmarks/load_ceiling.py)", "",
+        "# Load generator ceiling (benchmarks/load_ceiling.py)",
+        "",
         f"{datetime.now(UTC).isoformat(timespec='seconds')} · {platform.node()} · {os.cpu_count()} cores · "
         f"load average {load_before:.1f} · Python {platform.python_version()} · {args.seconds} s per round, {args.connections} users/connections · "
-        f"server pinned to core 0, generator to core 1: {'yes' if _pin(0) else 'no (taskset or 2 cores missing)'}", "",
-        "| tool | round | requests/s | median ms |", "|---|---|---|---|",
-        *(f"| {tool} | {round_} | {rps:.0f} | {median:.2f} |" for tool, round_, rps, median in rows), "",
+        f"server pinned to core 0, generator to core 1: {'yes' if _pin(0) else 'no (taskset or 2 cores missing)'}",
+        "",
+        "| tool | round | requests/s | median ms |",
+        "|---|---|---|---|",
+        *(f"| {tool} | {round_} | {rps:.0f} | {median:.2f} |" for tool, round_, rps, median in rows),
+        "",
         "Rounds differ when other processes share the machine; the best round of each tool is the ceiling.",
         f"Best: Locust {best['locust FastHttpUser (1 process)']:.0f} requests/s, wrk {best['wrk -t1']:.0f} requests/s. "
         f"Locust reaches {best['locust FastHttpUser (1 process)'] / best['wrk -t1']:.0%} of wrk's throughput on one core. "
         "Keep a profile's expected request rate well below the Locust figure per worker process, or add `--workers`.",
-        "Latency agreement with wrk at the same fixed rate: benchmarks/latency_vs_wrk.py.", "",
+        "Latency agreement with wrk at the same fixed rate: benchmarks/latency_vs_wrk.py.",
+        "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines))

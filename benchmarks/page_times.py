@@ -53,9 +53,10 @@ def main() -> int:
         email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
         paid = pay_cart(buyer, urls, email)
         time.sleep(1.0)  # let the webhook settle the order
-        customer = with_csrf_token(httpx.Client(base_url=urls["web"], timeout=30, follow_redirects=True),
-                                   "/account/sign-up")
-        customer.post("/account/sign-up", data={"name": "Bench Customer", "email": f"c-{email}", "password": "bench-password-1"}).raise_for_status()
+        customer = with_csrf_token(httpx.Client(base_url=urls["web"], timeout=30, follow_redirects=True), "/account/sign-up")
+        customer.post(
+            "/account/sign-up", data={"name": "Bench Customer", "email": f"c-{email}", "password": "bench-password-1"}
+        ).raise_for_status()
         staff = signed_in_staff(urls)
         pages = [
             ("web", "home", guest, "/"),

@@ -49,7 +49,12 @@ def main() -> int:
         shot(page, "cart")
         page.get_by_test_id("go-to-checkout").click()
         page.get_by_label("Email").fill(f"shots-{uuid.uuid4().hex[:6]}@example.com")
-        for testid, value in {"name": "Ada Tester", "line1": "1 Test Street", "city": "Springfield", "postal-code": "12345"}.items():
+        for testid, value in {
+            "name": "Ada Tester",
+            "line1": "1 Test Street",
+            "city": "Springfield",
+            "postal-code": "12345",
+        }.items():
             page.get_by_test_id(testid).fill(value)
         type_card(page, "threeds_required")
         shot(page, "checkout")

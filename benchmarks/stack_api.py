@@ -51,8 +51,11 @@ def _time_route(client: httpx.Client, method: str, path: str, requests: int, **k
 def _checkout(client: httpx.Client, product_id: int, tag: str) -> None:
     cart = client.post("/api/carts", headers={"X-ShopFlow-Test-Run": tag}).json()
     client.post(f"/api/carts/{cart['id']}/lines", json={"product_id": product_id, "quantity": 1}).raise_for_status()
-    client.post("/api/orders", headers={"X-ShopFlow-Test-Run": tag},
-                json={"cart_id": cart["id"], "email": "bench@example.test", "shipping_address": ADDRESS}).raise_for_status()
+    client.post(
+        "/api/orders",
+        headers={"X-ShopFlow-Test-Run": tag},
+        json={"cart_id": cart["id"], "email": "bench@example.test", "shipping_address": ADDRESS},
+    ).raise_for_status()
 
 
 def measure(api_url: str, requests: int) -> dict[str, tuple[float, float, float] | float]:
@@ -63,8 +66,9 @@ def measure(api_url: str, requests: int) -> dict[str, tuple[float, float, float]
         product = max(client.get("/api/products", params={"per_page": 100}).json()["items"], key=lambda p: p["stock"])
         figures["GET /health"] = _percentiles(_time_route(client, "GET", "/health", requests))
         figures["GET /api/products (20)"] = _percentiles(_time_route(client, "GET", "/api/products", requests))
-        figures["GET /api/products?q=lamp"] = _percentiles(_time_route(client, "GET", "/api/products", requests,
-                                                                        params={"q": "lamp"}))
+        figures["GET /api/products?q=lamp"] = _percentiles(
+            _time_route(client, "GET", "/api/products", requests, params={"q": "lamp"})
+        )
         figures["GET /api/products/{id}"] = _percentiles(_time_route(client, "GET", f"/api/products/{product['id']}", requests))
         tag = f"bench-{uuid.uuid4().hex[:6]}"
         checkouts = min(product["stock"], 150)
@@ -98,9 +102,13 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
-    lines = [f"# Local stack API latency ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", "",
-             f"Machine: {platform.machine()}, {platform.python_version()}; {args.requests} sequential requests "
-             "per route over keep-alive from one client on the same machine (ms: median / p95 / max).", ""]
+    lines = [
+        f"# Local stack API latency ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"Machine: {platform.machine()}, {platform.python_version()}; {args.requests} sequential requests "
+        "per route over keep-alive from one client on the same machine (ms: median / p95 / max).",
+        "",
+    ]
     for backend in args.backends.split(","):
         api_url, database = _stack(backend)
         try:

@@ -34,7 +34,10 @@ def fresh_stack(prefix: str) -> Iterator[dict[str, str]]:
     name = f"{prefix}-{uuid.uuid4().hex[:6]}"
     state, _ = runner.up(name)
     try:
-        if httpx.get(f"{state.urls['api']}/api/products", headers={"Authorization": f"Bearer {SECRETS['token']}"}).status_code == 404:
+        if (
+            httpx.get(f"{state.urls['api']}/api/products", headers={"Authorization": f"Bearer {SECRETS['token']}"}).status_code
+            == 404
+        ):
             raise SystemExit("the stack's API does not serve /api/products yet: nothing to measure")
         yield state.urls
     finally:
@@ -43,17 +46,25 @@ def fresh_stack(prefix: str) -> Iterator[dict[str, str]]:
 
 def payment_method(urls: dict[str, str], card_key: str = "visa") -> str:
     card = CARDS[card_key]
-    response = httpx.post(f"{urls['payments']}/v1/payment_methods", auth=(PUBLISHABLE_KEY, ""), data={
-        "type": "card", "card[number]": card["number"], "card[exp_month]": "12", "card[exp_year]": "2034",
-        "card[cvc]": "123",
-    })
+    response = httpx.post(
+        f"{urls['payments']}/v1/payment_methods",
+        auth=(PUBLISHABLE_KEY, ""),
+        data={
+            "type": "card",
+            "card[number]": card["number"],
+            "card[exp_month]": "12",
+            "card[exp_year]": "2034",
+            "card[cvc]": "123",
+        },
+    )
     response.raise_for_status()
     return response.json()["id"]
 
 
 def first_product(urls: dict[str, str]) -> dict[str, Any]:
-    items = httpx.get(f"{urls['api']}/api/products", params={"per_page": 100},
-                      headers={"Authorization": f"Bearer {SECRETS['token']}"}).json()["items"]
+    items = httpx.get(
+        f"{urls['api']}/api/products", params={"per_page": 100}, headers={"Authorization": f"Bearer {SECRETS['token']}"}
+    ).json()["items"]
     return next(p for p in items if p["stock"] >= 20)
 
 
@@ -71,7 +82,9 @@ def shopper_with_cart(urls: dict[str, str]) -> tuple[httpx.Client, dict[str, Any
     """A storefront session (cookies kept) with one product in its cart."""
     client = with_csrf_token(httpx.Client(base_url=urls["web"], timeout=30, follow_redirects=True), "/")
     product = first_product(urls)
-    client.post("/cart/lines", data={"product_id": str(product["id"]), "quantity": "1", "slug": product["slug"]}).raise_for_status()
+    client.post(
+        "/cart/lines", data={"product_id": str(product["id"]), "quantity": "1", "slug": product["slug"]}
+    ).raise_for_status()
     return client, product
 
 

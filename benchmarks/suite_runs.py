@@ -44,8 +44,12 @@ def run_once(selection: list[str], extra: list[str]) -> tuple[float, int, str]:
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "pytest", *selection, "-q", "-p", "no:cacheprovider",
-                                 f"--junitxml={junit}", *extra], cwd=REPO, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", *selection, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *extra],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - started
         summary = (result.stdout.strip().splitlines() or [""])[-1]
         failed = _failed_tests(junit)
@@ -53,11 +57,15 @@ def run_once(selection: list[str], extra: list[str]) -> tuple[float, int, str]:
 
 
 def _header(title: str, args: argparse.Namespace) -> list[str]:
-    return [f"# {title}", "",
-            f"Written by `benchmarks/suite_runs.py {args.mode}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
-            f"({platform.node()}, Python {platform.python_version()}); selection: `{' '.join(args.selection)}`; "
-            f"environment: `{args.env or 'local'}`; load average at the start {os.getloadavg()[0]:.1f} on "
-            f"{os.cpu_count()} CPUs (the machine is shared: figures move with it).", ""]
+    return [
+        f"# {title}",
+        "",
+        f"Written by `benchmarks/suite_runs.py {args.mode}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+        f"({platform.node()}, Python {platform.python_version()}); selection: `{' '.join(args.selection)}`; "
+        f"environment: `{args.env or 'local'}`; load average at the start {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs (the machine is shared: figures move with it).",
+        "",
+    ]
 
 
 def main() -> int:
@@ -82,8 +90,10 @@ def main() -> int:
             print(lines[-1])
     else:
         workers = ["-n", args.workers] if args.workers else []
-        lines = _header(f"Suite stability over {args.runs} runs", args) + ["| run | wall s | exit | pytest says |",
-                                                                          "|---:|---:|---:|---|"]
+        lines = _header(f"Suite stability over {args.runs} runs", args) + [
+            "| run | wall s | exit | pytest says |",
+            "|---:|---:|---:|---|",
+        ]
         failures = 0
         for run in range(1, args.runs + 1):
             seconds, code, summary = run_once(args.selection, [*extra, *workers])

@@ -32,9 +32,15 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
 
 def _describe(state: runner.StackState, started: bool) -> dict[str, object]:
     return {
-        "name": state.name, "port_base": state.port_base, "urls": state.urls, "faults": state.faults,
-        "database": state.database, "started": started, "directory": str(state.directory),
-        "env_file": str(state.directory / "env.toml"), "logs": str(state.directory / "logs"),
+        "name": state.name,
+        "port_base": state.port_base,
+        "urls": state.urls,
+        "faults": state.faults,
+        "database": state.database,
+        "started": started,
+        "directory": str(state.directory),
+        "env_file": str(state.directory / "env.toml"),
+        "logs": str(state.directory / "logs"),
     }
 
 
@@ -43,8 +49,10 @@ def _up(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(_describe(state, started)))
         return
-    print(f"stack '{args.name}' {'started' if started else 'already running'}"
-          f" (faults: {', '.join(state.faults) or 'none'}; database: {state.database})")
+    print(
+        f"stack '{args.name}' {'started' if started else 'already running'}"
+        f" (faults: {', '.join(state.faults) or 'none'}; database: {state.database})"
+    )
     for service, url in state.urls.items():
         print(f"  {service:9} {url}")
     print(f"  env file  {state.directory / 'env.toml'}")
@@ -67,15 +75,17 @@ def _status(args: argparse.Namespace) -> None:
     for state in states:
         running = "running" if runner.is_running(state) else "stopped"
         age = f"{(time.time() - state.started_at) / 60:.0f} min"
-        print(f"{state.name:12} {running:8} ports {state.port_base}-{state.port_base + 3}  "
-              f"faults: {', '.join(state.faults) or 'none'}  database: {state.database}  up {age}")
+        print(
+            f"{state.name:12} {running:8} ports {state.port_base}-{state.port_base + 3}  "
+            f"faults: {', '.join(state.faults) or 'none'}  database: {state.database}  up {age}"
+        )
 
 
 def _logs(args: argparse.Namespace) -> None:
     path = runner.log_path(args.name, args.service)
     if not path.exists():
         raise runner.StackError(f"no log for {args.service} of stack '{args.name}' ({path})")
-    for line in path.read_text(errors="replace").splitlines()[-args.lines:]:
+    for line in path.read_text(errors="replace").splitlines()[-args.lines :]:
         print(line)
 
 
@@ -126,8 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"shopflow-stack: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:  # a stacks folder that cannot be written: one line too
-        print(f"shopflow-stack: error: {error.strerror or type(error).__name__}: {error.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(
+            f"shopflow-stack: error: {error.strerror or type(error).__name__}: {error.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("shopflow-stack: interrupted", file=sys.stderr)

@@ -21,7 +21,7 @@ def engine_url(database_url: str) -> str:
     """`postgresql://` as people write it → the psycopg 3 driver SQLAlchemy should use."""
     for prefix in ("postgresql://", "postgres://"):
         if database_url.startswith(prefix):
-            return "postgresql+psycopg://" + database_url[len(prefix):]
+            return "postgresql+psycopg://" + database_url[len(prefix) :]
     return database_url
 
 

@@ -176,7 +176,11 @@ def _prepare(state: StackState, env: dict[str, str]) -> None:
     with log.open("ab") as out:
         result = subprocess.run(
             [sys.executable, "-m", "shopflow_stack.manage", "prepare"],
-            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=120,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=120,
         )
     if result.returncode != 0:
         raise StackError(f"stack '{state.name}': database preparation failed: {_log_tail(log, 1)}")
@@ -188,8 +192,12 @@ def _spawn(state: StackState, env: dict[str, str]) -> None:
         log = (state.directory / "logs" / f"{spec.name}.log").open("ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "shopflow_stack.serve", spec.name],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         log.close()
         state.pids[spec.name] = process.pid
@@ -222,7 +230,7 @@ def write_env_file(state: StackState) -> Path:
     lines = [
         f"# Written by `shopflow-qa stack up --name {state.name}`; use with --env-file.",
         f"[environments.{state.name}]",
-        f'description = "local stack \'{state.name}\' (faults: {", ".join(state.faults) or "none"})"',
+        f"description = \"local stack '{state.name}' (faults: {', '.join(state.faults) or 'none'})\"",
         *(f'{service}_url = "{url}"' for service, url in state.urls.items()),
         'policy = "read-write"',
         f"managed_stack = {str(managed).lower()}",
@@ -271,9 +279,12 @@ def up(
                 if _port_busy(port):
                     raise StackError(f"port {port} ({service}) on 127.0.0.1 is busy; stop what holds it or pass --port-base")
             state = StackState(
-                name=name, port_base=base, faults=[f.strip() for f in faults if f.strip()],
+                name=name,
+                port_base=base,
+                faults=[f.strip() for f in faults if f.strip()],
                 database="postgresql" if database_url and database_url.startswith("postgres") else "sqlite",
-                redis=bool(redis_url), started_at=time.time(),
+                redis=bool(redis_url),
+                started_at=time.time(),
             )
             (state.directory / "logs").mkdir(parents=True, exist_ok=True)
             _state_file(name).write_text(json.dumps(asdict(state), indent=2))  # claims the ports
@@ -334,13 +345,21 @@ def reset(name: str = "local") -> StackState:
     env = _service_env(state, saved.get("DATABASE_URL"), saved.get("REDIS_URL"), saved.get("SHOPFLOW_VERSION"))
     result = subprocess.run(
         [sys.executable, "-m", "shopflow_stack.manage", "reset"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if result.returncode != 0:
         raise StackError(f"stack '{name}': reset failed: {(result.stdout + result.stderr).strip().splitlines()[-1:]}")
     new_state, _ = up(
-        name, state.port_base, state.faults,
-        saved.get("DATABASE_URL"), saved.get("REDIS_URL"), saved.get("SHOPFLOW_VERSION"),
+        name,
+        state.port_base,
+        state.faults,
+        saved.get("DATABASE_URL"),
+        saved.get("REDIS_URL"),
+        saved.get("SHOPFLOW_VERSION"),
     )
     return new_state
 

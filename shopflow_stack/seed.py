@@ -49,9 +49,15 @@ def seed_products(connection: Connection) -> int:
         else:
             connection.execute(insert(categories).values(slug=category["slug"], **values))
     for item in document["products"]:
-        values = {"name": item["name"], "description": item.get("description", ""), "category": item["category"],
-                  "price": item["price"], "currency": "USD", "seed_stock": item["stock"],
-                  "image_url": item.get("image_url")}
+        values = {
+            "name": item["name"],
+            "description": item.get("description", ""),
+            "category": item["category"],
+            "price": item["price"],
+            "currency": "USD",
+            "seed_stock": item["stock"],
+            "image_url": item.get("image_url"),
+        }
         exists = connection.execute(select(products.c.id).where(products.c.slug == item["slug"])).first()
         if exists:
             connection.execute(update(products).where(products.c.slug == item["slug"]).values(**values))
@@ -63,8 +69,9 @@ def seed_products(connection: Connection) -> int:
 def seed_customers(connection: Connection) -> int:
     for person in seed_document().get("customers", []):
         if not connection.execute(select(customers.c.id).where(customers.c.email == person["email"])).first():
-            create_customer(connection, email=person["email"], password=person["password"], name=person["name"],
-                            tag=None, seeded=True)
+            create_customer(
+                connection, email=person["email"], password=person["password"], name=person["name"], tag=None, seeded=True
+            )
     return len(seed_document().get("customers", []))
 
 
@@ -76,20 +83,45 @@ def seed_orders(connection: Connection) -> int:
     person = seed_document()["customers"][0]
     customer = connection.execute(select(customers).where(customers.c.email == person["email"])).one()
     picks = connection.execute(select(products).order_by(products.c.id).limit(3)).all()
-    address = {"name": customer.name, "line1": "1 Demo Street", "city": "Springfield", "postal_code": "12345",
-               "country": "US"}
+    address = {"name": customer.name, "line1": "1 Demo Street", "city": "Springfield", "postal_code": "12345", "country": "US"}
     for product in picks:
         moment = now()
         tax = (product.price * 8 + 50) // 100
         total = product.price + 500 + tax
-        order_id = connection.execute(insert(orders).values(
-            status="fulfilled", email=customer.email, customer_id=customer.id, cart_id=None,
-            shipping_method="standard", shipping_address=address, currency="USD", subtotal=product.price,
-            shipping=500, tax=tax, total=total, paid_amount=total, refunded_amount=0, seeded=True,
-            created_at=moment, updated_at=moment, fulfilled_at=moment, test_run=None,
-        ).returning(orders.c.id)).scalar_one()
-        connection.execute(insert(order_lines).values(order_id=order_id, product_id=product.id, name=product.name,
-                                                      unit_price=product.price, quantity=1, line_total=product.price))
+        order_id = connection.execute(
+            insert(orders)
+            .values(
+                status="fulfilled",
+                email=customer.email,
+                customer_id=customer.id,
+                cart_id=None,
+                shipping_method="standard",
+                shipping_address=address,
+                currency="USD",
+                subtotal=product.price,
+                shipping=500,
+                tax=tax,
+                total=total,
+                paid_amount=total,
+                refunded_amount=0,
+                seeded=True,
+                created_at=moment,
+                updated_at=moment,
+                fulfilled_at=moment,
+                test_run=None,
+            )
+            .returning(orders.c.id)
+        ).scalar_one()
+        connection.execute(
+            insert(order_lines).values(
+                order_id=order_id,
+                product_id=product.id,
+                name=product.name,
+                unit_price=product.price,
+                quantity=1,
+                line_total=product.price,
+            )
+        )
     return len(picks)
 
 

@@ -56,7 +56,10 @@ def code_version() -> str:
     try:
         result = subprocess.run(
             ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         )
         return result.stdout.strip() or "dev"
     except (OSError, subprocess.SubprocessError):

@@ -21,12 +21,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 
 def _tag() -> Column:
@@ -38,14 +40,16 @@ def _created() -> Column:
 
 
 categories = Table(
-    "categories", metadata,
+    "categories",
+    metadata,
     Column("slug", String(60), primary_key=True),
     Column("name", String(100), nullable=False),
     Column("position", Integer, nullable=False, default=0),
 )
 
 products = Table(
-    "products", metadata,
+    "products",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("slug", String(120), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
@@ -59,7 +63,8 @@ products = Table(
 )
 
 customers = Table(
-    "customers", metadata,
+    "customers",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("email", String(254), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
@@ -70,14 +75,16 @@ customers = Table(
 )
 
 sessions = Table(  # customer tokens when Redis is not configured (stored hashed)
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("customer_id", Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False, index=True),
     _created(),
 )
 
 carts = Table(
-    "carts", metadata,
+    "carts",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("customer_id", Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=True, index=True),
     Column("shipping_method", String(20), nullable=False, default="standard"),
@@ -87,7 +94,8 @@ carts = Table(
 )
 
 cart_lines = Table(
-    "cart_lines", metadata,
+    "cart_lines",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("cart_id", String(40), ForeignKey("carts.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
@@ -96,7 +104,8 @@ cart_lines = Table(
 )
 
 orders = Table(
-    "orders", metadata,
+    "orders",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("status", String(30), nullable=False, index=True),
     Column("email", String(254), nullable=False, index=True),
@@ -119,7 +128,8 @@ orders = Table(
 )
 
 order_lines = Table(
-    "order_lines", metadata,
+    "order_lines",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
@@ -130,7 +140,8 @@ order_lines = Table(
 )
 
 payments = Table(
-    "payments", metadata,
+    "payments",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("provider_id", String(80), nullable=True, index=True),
@@ -145,7 +156,8 @@ payments = Table(
 )
 
 refunds = Table(
-    "refunds", metadata,
+    "refunds",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("provider_id", String(80), nullable=True, index=True),
@@ -156,7 +168,8 @@ refunds = Table(
 )
 
 emails = Table(  # the mailbox: what the worker "sent"
-    "emails", metadata,
+    "emails",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("to", String(254), nullable=False, index=True),
     Column("subject", String(300), nullable=False),
@@ -168,7 +181,8 @@ emails = Table(  # the mailbox: what the worker "sent"
 )
 
 jobs = Table(  # the worker's queue when Redis is not configured
-    "jobs", metadata,
+    "jobs",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("kind", String(60), nullable=False),
     Column("payload", JSON, nullable=False),
@@ -181,7 +195,8 @@ jobs = Table(  # the worker's queue when Redis is not configured
 )
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("scope", String(64), primary_key=True),  # sha256 of route, token and key
     Column("status_code", Integer, nullable=False),
     Column("body", JSON, nullable=False),
@@ -189,7 +204,8 @@ idempotency_keys = Table(
 )
 
 webhook_events = Table(  # provider events already handled (webhooks are delivered at least once)
-    "webhook_events", metadata,
+    "webhook_events",
+    metadata,
     Column("id", String(80), primary_key=True),
     Column("type", String(80), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),

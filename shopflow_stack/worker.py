@@ -32,8 +32,11 @@ def order_paid(connection: Connection, payload: dict[str, Any]) -> None:
     if order is None:
         return  # purged by its test run meanwhile
     mailbox.send_once(connection, order, "confirmation", "")
-    connection.execute(update(orders).where(orders.c.id == order.id, orders.c.status == "paid")
-                       .values(status="fulfilled", fulfilled_at=now(), updated_at=now()))
+    connection.execute(
+        update(orders)
+        .where(orders.c.id == order.id, orders.c.status == "paid")
+        .values(status="fulfilled", fulfilled_at=now(), updated_at=now())
+    )
 
 
 def refund_issued(connection: Connection, payload: dict[str, Any]) -> None:
@@ -43,7 +46,8 @@ def refund_issued(connection: Connection, payload: dict[str, Any]) -> None:
 
 
 HANDLERS: dict[str, Callable[[Connection, dict[str, Any]], None]] = {
-    "order_paid": order_paid, "refund_issued": refund_issued,
+    "order_paid": order_paid,
+    "refund_issued": refund_issued,
 }
 
 

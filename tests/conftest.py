@@ -102,8 +102,13 @@ def stack_factory() -> Iterator[StackFactory]:
     started: list[str] = []
     databases: list[str] = []
 
-    def start(backend: str = "sqlite", faults: tuple[str, ...] = (), name: str | None = None,
-              version: str | None = None, until: pytest.FixtureRequest | None = None) -> RunningStack:
+    def start(
+        backend: str = "sqlite",
+        faults: tuple[str, ...] = (),
+        name: str | None = None,
+        version: str | None = None,
+        until: pytest.FixtureRequest | None = None,
+    ) -> RunningStack:
         """`until=request`: stop the stack when that test or fixture ends, not at session end
         (a whole run starts dozens of stacks; ports and memory are finite)."""
         require_backend(backend)

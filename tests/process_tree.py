@@ -21,7 +21,7 @@ def new_mark() -> dict[str, str]:
 
 
 def marked(mark: dict[str, str]) -> list[str]:
-    """"pid name" of every living process carrying `mark`."""
+    """ "pid name" of every living process carrying `mark`."""
     value = mark[MARK_VARIABLE]
     found = []
     for process in psutil.process_iter(["pid", "name", "status"]):

@@ -29,7 +29,7 @@ def raise_terminated(signum: int, frame: object) -> None:
 
 
 def interruption(error: KeyboardInterrupt) -> str:
-    """"SIGTERM" or "Ctrl-C": what stopped the run, for its reports."""
+    """ "SIGTERM" or "Ctrl-C": what stopped the run, for its reports."""
     return "SIGTERM" if isinstance(error, Terminated) else "Ctrl-C"
 
 

@@ -137,12 +137,20 @@ class Gate:
             self.console.print(text)
 
     def _line(self, stage: gate_summary.StageResult) -> None:
-        style = {"passed": "green", "failed": "red", "error": "red", "refused": "red", "skipped": "yellow",
-                 "interrupted": "yellow"}
+        style = {
+            "passed": "green",
+            "failed": "red",
+            "error": "red",
+            "refused": "red",
+            "skipped": "yellow",
+            "interrupted": "yellow",
+        }
         mark = {"passed": "✓", "failed": "✗", "error": "✗", "refused": "✗", "skipped": "–", "interrupted": "■"}
         colour = style.get(stage.status, "white")
-        self._say(f"[{colour}]{mark.get(stage.status, '?')}[/] {stage.name:<10} {stage.duration_s:6.1f} s  "
-                  f"[{colour}]{stage.status}[/]" + (f"  {stage.detail}" if stage.detail else ""))
+        self._say(
+            f"[{colour}]{mark.get(stage.status, '?')}[/] {stage.name:<10} {stage.duration_s:6.1f} s  "
+            f"[{colour}]{stage.status}[/]" + (f"  {stage.detail}" if stage.detail else "")
+        )
 
     @contextlib.contextmanager
     def _spinner(self, text: str) -> Iterator[None]:
@@ -160,8 +168,15 @@ class Gate:
         with log.open("ab") as out:
             out.write(("$ " + " ".join(command) + "\n").encode())
             out.flush()
-            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             self._current = process
             try:
                 return process.wait(timeout=timeout)
@@ -196,14 +211,30 @@ class Gate:
     def _pytest(self, state: GateState, name: str, marker: str, workers: int) -> tuple[int, list[gate_summary.TestOutcome]]:
         junit = state.run / f"junit-{name}.xml"
         command = [
-            sys.executable, "-m", "pytest", str(self.options.suites_path),
-            "-m", marker,
-            "--env", state.environment.name, *self._env_file_args(),
-            "--junitxml", str(junit), "-o", "junit_family=xunit2",
-            "--alluredir", str(state.run / allure_report.RESULTS),
-            "-p", "shopflow_qa.cli.pytest_gate", "-q", "-rfE", "--color=no",
+            sys.executable,
+            "-m",
+            "pytest",
+            str(self.options.suites_path),
+            "-m",
+            marker,
+            "--env",
+            state.environment.name,
+            *self._env_file_args(),
+            "--junitxml",
+            str(junit),
+            "-o",
+            "junit_family=xunit2",
+            "--alluredir",
+            str(state.run / allure_report.RESULTS),
+            "-p",
+            "shopflow_qa.cli.pytest_gate",
+            "-q",
+            "-rfE",
+            "--color=no",
             # pytest-playwright keeps a failed browser test's screenshot, trace and video in the run folder
-            *BROWSER_ARTEFACTS, "--output", str(state.run / ARTEFACTS),
+            *BROWSER_ARTEFACTS,
+            "--output",
+            str(state.run / ARTEFACTS),
         ]
         if workers > 1:
             command += ["-n", str(workers)]
@@ -211,8 +242,13 @@ class Gate:
             command += ["--reruns", str(self.options.reruns)]
         command += list(self.options.pytest_args)
         state.wrote_data = True
-        code = self._run(f"pytest ({name})", command, state.run / "logs" / f"pytest-{name}.log",
-                         self._child_env(state, state.run), PYTEST_TIMEOUT_S)
+        code = self._run(
+            f"pytest ({name})",
+            command,
+            state.run / "logs" / f"pytest-{name}.log",
+            self._child_env(state, state.run),
+            PYTEST_TIMEOUT_S,
+        )
         if junit.exists():
             state.junit_files.append(junit)
         return code, gate_summary.parse_junit(junit)
@@ -238,8 +274,9 @@ class Gate:
             self._line(result)
             raise StageFailed(message, EXIT_USAGE) from None
         except KeyboardInterrupt as interrupt:
-            state.stages.append(gate_summary.StageResult(name, "interrupted", round(time.monotonic() - start, 2),
-                                                         interruption(interrupt)))
+            state.stages.append(
+                gate_summary.StageResult(name, "interrupted", round(time.monotonic() - start, 2), interruption(interrupt))
+            )
             self._line(state.stages[-1])
             raise
         result = gate_summary.StageResult(name, status, round(time.monotonic() - start, 2), detail)
@@ -258,13 +295,19 @@ class Gate:
             return
         plan = self._collect(state)
         smoke = "smoke" in self.options.suites
-        stages = {"smoke": [t for t in plan if smoke and "smoke" in t["markers"]],
-                  "areas": [t for t in plan if not (smoke and "smoke" in t["markers"])]}
+        stages = {
+            "smoke": [t for t in plan if smoke and "smoke" in t["markers"]],
+            "areas": [t for t in plan if not (smoke and "smoke" in t["markers"])],
+        }
         refusals: Counter[str] = Counter()
         for stage, tests in stages.items():
-            refused = [gate_summary.TestOutcome(t["nodeid"], t["area"] or gate_summary.area_from_path(t["nodeid"]),
-                                                "skipped", 0.0, reason)
-                       for t in tests if (reason := safety.refusal(env, t["markers"]))]
+            refused = [
+                gate_summary.TestOutcome(
+                    t["nodeid"], t["area"] or gate_summary.area_from_path(t["nodeid"]), "skipped", 0.0, reason
+                )
+                for t in tests
+                if (reason := safety.refusal(env, t["markers"]))
+            ]
             refusals.update(outcome.reason for outcome in refused)
             if tests and len(refused) == len(tests):
                 state.refused[stage] = refused
@@ -275,9 +318,22 @@ class Gate:
         """The tests the gate's stages would run: ids, areas and markers (`pytest --collect-only`)."""
         plan_file = state.run / "logs" / "pytest-plan.json"
         command = [
-            sys.executable, "-m", "pytest", str(self.options.suites_path), "-m", self._selection_marker(),
-            "--env", state.environment.name, *self._env_file_args(), "--collect-only", "-q",
-            "-p", "shopflow_qa.cli.pytest_gate", "--shopflow-gate-plan", str(plan_file), *self.options.pytest_args,
+            sys.executable,
+            "-m",
+            "pytest",
+            str(self.options.suites_path),
+            "-m",
+            self._selection_marker(),
+            "--env",
+            state.environment.name,
+            *self._env_file_args(),
+            "--collect-only",
+            "-q",
+            "-p",
+            "shopflow_qa.cli.pytest_gate",
+            "--shopflow-gate-plan",
+            str(plan_file),
+            *self.options.pytest_args,
         ]
         log = state.run / "logs" / "pytest-plan.log"
         code = self._run("pytest (collection)", command, log, self._child_env(state, state.run), PYTEST_TIMEOUT_S)
@@ -295,7 +351,10 @@ class Gate:
     def _refused_stage(self, state: GateState, stage: str) -> tuple[str, str]:
         """A stage whose every selected test the policy refuses: skipped, its tests counted as such."""
         counts = safety.count_refusals(Counter(outcome.reason for outcome in state.refused[stage]))
-        return "skipped", f"every {stage} test refused on {state.environment.name} ({counts}): only nondestructive tests run there"
+        return (
+            "skipped",
+            f"every {stage} test refused on {state.environment.name} ({counts}): only nondestructive tests run there",
+        )
 
     def _preflight(self, state: GateState) -> tuple[str, str]:
         self._apply_policy(state)  # Refused: nothing is sent, not even GET /health
@@ -316,8 +375,11 @@ class Gate:
             raise ConfigError(f"environment '{env.name}': {health.describe()}")
         state.health = health
         self._note_faults(state, health)
-        return "passed", detail + (f"{env.name} {env.url('api')} version {health.version or '?'}"
-                                   if health.reachable else f"{env.name} not answering yet; waiting for the deploy")
+        return "passed", detail + (
+            f"{env.name} {env.url('api')} version {health.version or '?'}"
+            if health.reachable
+            else f"{env.name} not answering yet; waiting for the deploy"
+        )
 
     def _note_faults(self, state: GateState, health: deploy.Health) -> None:
         if health.faults:
@@ -331,7 +393,9 @@ class Gate:
             return "skipped", "no --expect-version or --wait-for-deploy"
         try:
             health = deploy.wait_for_deploy(
-                state.environment.url("api"), self.options.expect_version, self.options.wait_for_deploy or 0.0,
+                state.environment.url("api"),
+                self.options.expect_version,
+                self.options.wait_for_deploy or 0.0,
             )
         except deploy.DeployNotLive as error:
             events = _attach_deploy_diagnostics(state.environment, state.run)
@@ -364,8 +428,11 @@ class Gate:
         present = {o.area for o in outcomes}
         empty = [a for a in areas if a not in present]
         if empty:
-            self._warn(state, f"no tests yet in {', '.join(empty)} (under {self._suites_label()}): "
-                              f"{'that area is' if len(empty) == 1 else 'those areas are'} not verified")
+            self._warn(
+                state,
+                f"no tests yet in {', '.join(empty)} (under {self._suites_label()}): "
+                f"{'that area is' if len(empty) == 1 else 'those areas are'} not verified",
+            )
             detail += f"; no tests in {', '.join(empty)}"
         return status, detail
 
@@ -392,8 +459,9 @@ class Gate:
             state.warnings.append(message)
             self._say(f"[yellow]⚠ {message}[/]")
 
-    def _judge_pytest(self, state: GateState, name: str, what: str, code: int,
-                      outcomes: list[gate_summary.TestOutcome], stop_on_red: bool) -> tuple[str, str]:
+    def _judge_pytest(
+        self, state: GateState, name: str, what: str, code: int, outcomes: list[gate_summary.TestOutcome], stop_on_red: bool
+    ) -> tuple[str, str]:
         """pytest's exit code and the JUnit results → the stage's status (or StageFailed)."""
         counts = gate_summary.count_areas(outcomes, order=())
         passed = sum(c.passed for c in counts)
@@ -426,9 +494,20 @@ class Gate:
             state.load = {"profile": profile, "status": "skipped", "detail": message}
             return "skipped", "`shopflow-qa load` not available"
         load_dir = state.run / "load"
-        command = [sys.executable, "-m", "shopflow_qa.cli", "load", profile, "--env", env.name,
-                   *self._env_file_args(), "--duration", self.options.load_duration,
-                   "--purge", "--quiet"]  # the load step leaves no tagged orders behind
+        command = [
+            sys.executable,
+            "-m",
+            "shopflow_qa.cli",
+            "load",
+            profile,
+            "--env",
+            env.name,
+            *self._env_file_args(),
+            "--duration",
+            self.options.load_duration,
+            "--purge",
+            "--quiet",
+        ]  # the load step leaves no tagged orders behind
         child_env = self._child_env(state, load_dir)
         load_dir.mkdir(parents=True, exist_ok=True)
         state.wrote_data = True
@@ -441,7 +520,9 @@ class Gate:
             except ValueError:
                 state.warnings.append(f"unreadable load summary {summary_path}")
         state.load = {
-            "profile": profile, "duration": self.options.load_duration, "exit_code": code,
+            "profile": profile,
+            "duration": self.options.load_duration,
+            "exit_code": code,
             "status": {0: "passed", 1: "failed"}.get(code, "error"),
             "summary": str(summary_path.relative_to(state.run)) if summary_path else None,
             "slos": [vars(r) for r in rows],
@@ -460,8 +541,11 @@ class Gate:
         leaks = secret_leaks(state.run, self._secrets(state))
         if leaks:
             state.secret_leaks = [str(path) for path in leaks]
-            message = f"a secret value is written in {', '.join(map(str, leaks[:5]))}" + (
-                f" and {len(leaks) - 5} more" if len(leaks) > 5 else "") + ": redaction failed upstream"
+            message = (
+                f"a secret value is written in {', '.join(map(str, leaks[:5]))}"
+                + (f" and {len(leaks) - 5} more" if len(leaks) > 5 else "")
+                + ": redaction failed upstream"
+            )
             state.warnings.append(message)
             self._say(f"[red]⚠ {message}[/]")
             return "failed", "secret found in the run folder"
@@ -473,9 +557,13 @@ class Gate:
         results = state.run / allure_report.RESULTS
         if not results.is_dir() or not any(results.glob("*-result.json")):
             return "skipped", "no Allure results"
-        properties = {"env": env.name, **{f"url.{k}": v for k, v in env.urls.items()},
-                      "version": state.health.version if state.health else "", "browser": _browser_name(),
-                      "expected_version": self.options.expect_version or ""}
+        properties = {
+            "env": env.name,
+            **{f"url.{k}": v for k, v in env.urls.items()},
+            "version": state.health.version if state.health else "",
+            "browser": _browser_name(),
+            "expected_version": self.options.expect_version or "",
+        }
         allure_report.write_environment(results, properties, env.secret_values())
         try:
             html = allure_report.generate(state.run, env.name, secrets=self._secrets(state), warn=state.warnings.append)
@@ -491,8 +579,13 @@ class Gate:
         options = self.options
         environment = resolve_environment(options.env, options.env_files)  # ConfigError → one line, exit 2
         run = run_dir.create_run_dir(environment.name, "gate", export=False)
-        state = GateState(run, environment, datetime.now(UTC), time.monotonic(),
-                          run_id=os.environ.get(RUN_ID_VARIABLE) or f"{run.name}-{secrets.token_hex(3)}")
+        state = GateState(
+            run,
+            environment,
+            datetime.now(UTC),
+            time.monotonic(),
+            run_id=os.environ.get(RUN_ID_VARIABLE) or f"{run.name}-{secrets.token_hex(3)}",
+        )
         self._minted = MintedSecrets.create()
         self._say(f"[bold]ShopFlow gate[/] on [bold]{environment.name}[/] → {run}")
         code, reason = EXIT_OK, ""
@@ -520,8 +613,13 @@ class Gate:
             if code == EXIT_OK and any(s.status == "failed" for s in state.stages):
                 code, reason = EXIT_FAILED, self._red_reason(state)
             if code == EXIT_OK and not self._outcomes(state) and (areas or "smoke" in options.suites):
-                code, reason = EXIT_USAGE, (f"no tests ran: none found for {', '.join(options.suites)} under "
-                                            f"{self._suites_label()}, so nothing was verified")
+                code, reason = (
+                    EXIT_USAGE,
+                    (
+                        f"no tests ran: none found for {', '.join(options.suites)} under "
+                        f"{self._suites_label()}, so nothing was verified"
+                    ),
+                )
         finally:
             self._forget_minted_file(state)
             if state.started_stack:
@@ -578,26 +676,46 @@ class Gate:
         report = state.run / allure_report.REPORT / "index.html"
         verdict = state.verdict or {EXIT_OK: "passed", EXIT_FAILED: "failed", EXIT_INTERRUPTED: "interrupted"}.get(code, "error")
         return gate_summary.GateRecord(
-            verdict=verdict, exit_code=code, reason=reason,
+            verdict=verdict,
+            exit_code=code,
+            reason=reason,
             environment={"name": env.name, "urls": env.urls, "read_only": env.read_only, "managed_stack": env.managed_stack},
             version={"expected": self.options.expect_version, "deployed": state.health.version if state.health else None},
             started_at=state.started.isoformat(timespec="seconds"),
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             duration_s=round(time.monotonic() - state.monotonic_start, 1),
-            run_dir=str(state.run), report=str(report.relative_to(state.run)) if report.exists() else None,
-            faults=list(state.health.faults) if state.health else [], warnings=state.warnings,
-            stages=state.stages, areas=[a for a in gate_summary.count_areas(outcomes, order=self._area_order()) if a.tests or a.name in self.options.suites],
-            failures=failures, load=state.load, run_id=state.run_id, test_data=state.test_data,
-            options={"suites": list(self.options.suites), "reruns": self.options.reruns, "workers": self.options.workers,
-                     "load_profile": self.options.load_profile, "load_duration": self.options.load_duration,
-                     "wait_for_deploy": self.options.wait_for_deploy},
+            run_dir=str(state.run),
+            report=str(report.relative_to(state.run)) if report.exists() else None,
+            faults=list(state.health.faults) if state.health else [],
+            warnings=state.warnings,
+            stages=state.stages,
+            areas=[
+                a
+                for a in gate_summary.count_areas(outcomes, order=self._area_order())
+                if a.tests or a.name in self.options.suites
+            ],
+            failures=failures,
+            load=state.load,
+            run_id=state.run_id,
+            test_data=state.test_data,
+            options={
+                "suites": list(self.options.suites),
+                "reruns": self.options.reruns,
+                "workers": self.options.workers,
+                "load_profile": self.options.load_profile,
+                "load_duration": self.options.load_duration,
+                "wait_for_deploy": self.options.wait_for_deploy,
+            },
         )
 
     def _red_reason(self, state: GateState) -> str:
-        """"red in checkout (1 failed), load (SLO breached: …)": the failing areas by name."""
+        """ "red in checkout (1 failed), load (SLO breached: …)": the failing areas by name."""
         outcomes = self._outcomes(state)
-        parts = [f"{a.name} ({a.failed + a.errors} failed)"
-                 for a in gate_summary.count_areas(outcomes, order=self._area_order()) if a.failed or a.errors]
+        parts = [
+            f"{a.name} ({a.failed + a.errors} failed)"
+            for a in gate_summary.count_areas(outcomes, order=self._area_order())
+            if a.failed or a.errors
+        ]
         parts += [f"load ({s.detail})" for s in state.stages if s.name == "load" and s.status == "failed"]
         if state.secret_leaks:
             parts.append(f"reports (a secret in {', '.join(state.secret_leaks[:3])})")
@@ -620,12 +738,20 @@ class Gate:
             print(f"shopflow-qa: error: cannot write the gate's reports in {record.run_dir}: {unwritten}", file=sys.stderr)
         elif record.verdict in ("error", "refused"):
             print(f"shopflow-qa: error: {record.reason}", file=sys.stderr)
-        where = f"  summary: {record.run_dir}/summary.md" + (f"  report: {record.run_dir}/{record.report}" if record.report else "")
+        where = f"  summary: {record.run_dir}/summary.md" + (
+            f"  report: {record.run_dir}/{record.report}" if record.report else ""
+        )
         if unwritten:
             where = f"  run folder: {record.run_dir} (gate.json and summary.md not written)"
         left = record.test_data or {}
-        leftover = (f"  test data of run {record.run_id} may be left ({left.get('detail')}): "
-                    f"purge it with `{left.get('purge_command')}`") if left.get("status") == "left" else ""
+        leftover = (
+            (
+                f"  test data of run {record.run_id} may be left ({left.get('detail')}): "
+                f"purge it with `{left.get('purge_command')}`"
+            )
+            if left.get("status") == "left"
+            else ""
+        )
         if self.options.quiet:
             print(line)
             print(where)
@@ -645,7 +771,9 @@ def _log_reason(log: Path) -> str:
     """The line of a subprocess log most likely to say why it could not run: pytest's internal
     error, else its `E   …` line (naming the file it was collecting), else the last line with "error"."""
     try:
-        lines = [item.strip() for item in log.read_text(errors="replace").splitlines() if item.strip() and not item.startswith("$ ")]
+        lines = [
+            item.strip() for item in log.read_text(errors="replace").splitlines() if item.strip() and not item.startswith("$ ")
+        ]
     except OSError:
         return "no output"
     internal = [item for item in lines if item.startswith("INTERNALERROR>") and item.removeprefix("INTERNALERROR>").strip()]
@@ -686,8 +814,11 @@ def secret_leaks(run: Path, secrets: Sequence[str]) -> list[Path]:
 def _zip_leaks(path: Path, needles: Sequence[bytes]) -> list[str]:
     try:
         with zipfile.ZipFile(path) as archive:
-            return [info.filename for info in archive.infolist()
-                    if not info.is_dir() and any(needle in archive.read(info) for needle in needles)]
+            return [
+                info.filename
+                for info in archive.infolist()
+                if not info.is_dir() and any(needle in archive.read(info) for needle in needles)
+            ]
     except (zipfile.BadZipFile, OSError, RuntimeError):
         return []  # not a readable archive: its raw bytes were scanned already
 
@@ -714,6 +845,7 @@ def run_gate(options: GateOptions, console: Console | None = None) -> int:
 
 
 # ---- issue 12 (ops): why a deploy did not go live ---------------------------------------
+
 
 def _attach_deploy_diagnostics(environment: Environment, run: Path) -> Path | None:
     """On a deploy-wait timeout, write the ECS services' recent events into the run folder."""

@@ -31,18 +31,33 @@ def _suites(values: list[str]) -> list[str]:
 
 @one_line_errors
 def gate(
-    env: Annotated[str | None, typer.Option("--env", help="Environment (local, staging, production, or one from --env-file).")] = None,
+    env: Annotated[
+        str | None, typer.Option("--env", help="Environment (local, staging, production, or one from --env-file).")
+    ] = None,
     env_file: Annotated[list[Path], typer.Option("--env-file", help="Extra environments file (repeatable).")] = [],
-    expect_version: Annotated[str | None, typer.Option("--expect-version", help="Build SHA that must be live (full or ≥ 7-char prefix).")] = None,
-    wait_for_deploy: Annotated[float | None, typer.Option("--wait-for-deploy", help="Seconds to wait for health ok (and the version).", min=0)] = None,
-    suites: Annotated[list[str], typer.Option("--suites", help=f"Areas to run, comma-separated ({', '.join(AREAS)}); default all.")] = [],
+    expect_version: Annotated[
+        str | None, typer.Option("--expect-version", help="Build SHA that must be live (full or ≥ 7-char prefix).")
+    ] = None,
+    wait_for_deploy: Annotated[
+        float | None, typer.Option("--wait-for-deploy", help="Seconds to wait for health ok (and the version).", min=0)
+    ] = None,
+    suites: Annotated[
+        list[str], typer.Option("--suites", help=f"Areas to run, comma-separated ({', '.join(AREAS)}); default all.")
+    ] = [],
     load: Annotated[str, typer.Option("--load", help="Load profile of the load step.")] = DEFAULT_LOAD_PROFILE,
     no_load: Annotated[bool, typer.Option("--no-load", help="Skip the load step.")] = False,
-    load_duration: Annotated[str, typer.Option("--load-duration", help="Length of the load step (e.g. 30s, 2m).")] = DEFAULT_LOAD_DURATION,
-    reruns: Annotated[int, typer.Option("--reruns", help="Re-run failed tests up to N times (one result per test, attempts inside).", min=0, max=5)] = 0,
+    load_duration: Annotated[
+        str, typer.Option("--load-duration", help="Length of the load step (e.g. 30s, 2m).")
+    ] = DEFAULT_LOAD_DURATION,
+    reruns: Annotated[
+        int,
+        typer.Option("--reruns", help="Re-run failed tests up to N times (one result per test, attempts inside).", min=0, max=5),
+    ] = 0,
     workers: Annotated[int, typer.Option("--workers", "-n", help="xdist workers for the parallel areas.", min=1, max=8)] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines; just the verdict (CI logs).")] = False,
-    suites_path: Annotated[Path, typer.Option("--suites-path", hidden=True, help="Where the suites live (the harness's own tests use a small one).")] = SUITES_DIR,
+    suites_path: Annotated[
+        Path, typer.Option("--suites-path", hidden=True, help="Where the suites live (the harness's own tests use a small one).")
+    ] = SUITES_DIR,
 ) -> None:
     """Post-deploy gate: preflight, deploy wait, smoke, the other areas in parallel, load, reports, verdict."""
     if not _DURATION.match(load_duration):
@@ -50,10 +65,17 @@ def gate(
     if expect_version is not None:
         expect_version = check_expected_version(expect_version)
     options = GateOptions(
-        env=env, env_files=[str(p) for p in env_file], expect_version=expect_version,
-        wait_for_deploy=wait_for_deploy, suites=_suites(suites),
-        load_profile=None if no_load else load, load_duration=load_duration,
-        reruns=reruns, workers=workers, quiet=quiet, suites_path=suites_path.resolve(),
+        env=env,
+        env_files=[str(p) for p in env_file],
+        expect_version=expect_version,
+        wait_for_deploy=wait_for_deploy,
+        suites=_suites(suites),
+        load_profile=None if no_load else load,
+        load_duration=load_duration,
+        reruns=reruns,
+        workers=workers,
+        quiet=quiet,
+        suites_path=suites_path.resolve(),
     )
     raise typer.Exit(run_gate(options))
 
@@ -77,8 +99,9 @@ def report(
     path = run_dir.resolve_run(run)
     info = run_dir.read_run(path)
     env = info.env if info else "unknown"
-    html = allure_report.generate(path, env, secrets=_secrets_of(env),
-                                  warn=lambda warning: print(f"warning: {warning}", file=sys.stderr))
+    html = allure_report.generate(
+        path, env, secrets=_secrets_of(env), warn=lambda warning: print(f"warning: {warning}", file=sys.stderr)
+    )
     print(f"report: {html}")
     if open_report:
         _serve(html.parent, port)
@@ -105,4 +128,3 @@ def register(app: typer.Typer) -> None:
     """Add `gate` and `report` to the `shopflow-qa` root command."""
     app.command("gate")(gate)
     app.command("report")(report)
-

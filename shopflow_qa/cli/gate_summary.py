@@ -123,6 +123,7 @@ def count_areas(outcomes: Iterable[TestOutcome], order: Sequence[str] = AREAS) -
 
 # ---- load step ----------------------------------------------------------------------------
 
+
 @dataclass
 class SloRow:
     name: str
@@ -174,8 +175,9 @@ def slo_rows(load_summary: Mapping[str, Any]) -> list[SloRow]:
             limit_value = item.get("threshold")
         limit = _text(limit_value)
         measured = _first(item, "measured", "value", "actual", "observed")
-        rows.append(SloRow(str(name), f"{comparator} {limit}".strip(), "no data" if measured is None else _text(measured),
-                           _passed(item)))
+        rows.append(
+            SloRow(str(name), f"{comparator} {limit}".strip(), "no data" if measured is None else _text(measured), _passed(item))
+        )
     return rows
 
 
@@ -188,6 +190,7 @@ def find_load_summary(run: Path) -> Path | None:
 
 
 # ---- gate.json and summary.md -------------------------------------------------------------
+
 
 @dataclass
 class StageResult:
@@ -230,7 +233,8 @@ class GateRecord:
 def failures_of(outcomes: Iterable[TestOutcome]) -> list[dict[str, str]]:
     return [
         {"area": o.area, "test": o.nodeid, "outcome": o.outcome, "reason": o.reason or "(no message)"}
-        for o in outcomes if o.outcome in ("failed", "error")
+        for o in outcomes
+        if o.outcome in ("failed", "error")
     ]
 
 
@@ -243,8 +247,7 @@ def write_gate_json(record: GateRecord, run: Path, redact: Callable[[str], str] 
     return run_dir.write_whole(run / "gate.json", redact(json.dumps(record.to_dict(), indent=2, ensure_ascii=False)) + "\n")
 
 
-_ICONS = {"passed": "✅", "failed": "❌", "error": "⛔", "refused": "🛑", "skipped": "⏭️", "interrupted": "⏹️",
-          "empty": "·"}
+_ICONS = {"passed": "✅", "failed": "❌", "error": "⛔", "refused": "🛑", "skipped": "⏭️", "interrupted": "⏹️", "empty": "·"}
 
 
 def _cell(text: str) -> str:
@@ -264,7 +267,9 @@ def render_summary(record: GateRecord) -> str:
     deployed = record.version.get("deployed") or "unknown"
     expected = record.version.get("expected")
     lines.append(f"- Version: `{deployed}`" + (f" (expected `{expected}`)" if expected else ""))
-    lines.append(f"- API: {env.get('urls', {}).get('api', '')} · duration {record.duration_s:.0f} s · started {record.started_at}")
+    lines.append(
+        f"- API: {env.get('urls', {}).get('api', '')} · duration {record.duration_s:.0f} s · started {record.started_at}"
+    )
     if record.faults:
         lines.append(f"- ⚠️ Active fault switches reported by /health: {', '.join(f'`{f}`' for f in record.faults)}")
     lines.append(_test_data_line(record))
@@ -275,11 +280,17 @@ def render_summary(record: GateRecord) -> str:
         detail = f" — {_cell(stage.detail)}" if stage.detail else ""
         lines.append(f"| {stage.name} | {_ICONS.get(stage.status, '')} {stage.status}{detail} | {stage.duration_s:.1f} s |")
     if any(a.tests for a in record.areas):
-        lines += ["", "| area | tests | passed | failed | errors | skipped | re-run | time |", "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| area | tests | passed | failed | errors | skipped | re-run | time |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for a in record.areas:
             if a.tests or a.name in AREAS:
-                lines.append(f"| {_ICONS.get(a.status, '')} {a.name} | {a.tests} | {a.passed} | {a.failed} | {a.errors} "
-                             f"| {a.skipped} | {a.rerun} | {a.duration_s:.1f} s |")
+                lines.append(
+                    f"| {_ICONS.get(a.status, '')} {a.name} | {a.tests} | {a.passed} | {a.failed} | {a.errors} "
+                    f"| {a.skipped} | {a.rerun} | {a.duration_s:.1f} s |"
+                )
     if record.failures:
         lines += ["", f"### Failed tests ({len(record.failures)})", ""]
         for failure in record.failures[:50]:
@@ -293,7 +304,9 @@ def render_summary(record: GateRecord) -> str:
         if rows:
             lines += ["| SLO | limit | measured | result |", "|---|---|---|---|"]
             for row in rows:
-                lines.append(f"| {_cell(row['name'])} | {_cell(row['limit'])} | {_cell(row['measured'])} | {'✅ met' if row['passed'] else '❌ breached'} |")
+                lines.append(
+                    f"| {_cell(row['name'])} | {_cell(row['limit'])} | {_cell(row['measured'])} | {'✅ met' if row['passed'] else '❌ breached'} |"
+                )
         elif load.get("detail"):
             lines.append(load["detail"])
     lines += ["", "### Reports", ""]
@@ -313,8 +326,10 @@ def _test_data_line(record: GateRecord) -> str:
         counts = ", ".join(f"{n} {kind}" for kind, n in (data.get("purged") or {}).items() if n) or "nothing left to delete"
         return f"- Test data: run `{record.run_id}` purged ({counts})"
     if status == "left":
-        return (f"- ⚠️ Test data of run `{record.run_id}` may be left ({_cell(str(data.get('detail', '')))}); "
-                f"purge it with `{data.get('purge_command', '')}`")
+        return (
+            f"- ⚠️ Test data of run `{record.run_id}` may be left ({_cell(str(data.get('detail', '')))}); "
+            f"purge it with `{data.get('purge_command', '')}`"
+        )
     if status == "skipped":
         return f"- Test data: run `{record.run_id}` — {data.get('detail', 'nothing to purge')}"
     return f"- Test data: run `{record.run_id}` — no stage that writes data ran"
@@ -332,7 +347,7 @@ def merge_junit(sources: Sequence[Path], target: Path) -> Path | None:
             root = ET.parse(source).getroot()
         except (OSError, ET.ParseError):
             continue
-        for suite in (root.iter("testsuite") if root.tag == "testsuites" else [root]):
+        for suite in root.iter("testsuite") if root.tag == "testsuites" else [root]:
             suite.set("name", source.stem.removeprefix("junit-"))
             suites.append(suite)
     if not len(suites):

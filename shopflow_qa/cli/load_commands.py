@@ -17,27 +17,59 @@ def load(
     profile: Annotated[str, typer.Argument(help=f"Load profile: {', '.join(PROFILES)}.")],
     env: Annotated[str | None, typer.Option("--env", "-e", help="Environment (default: $SHOPFLOW_ENV, then local).")] = None,
     env_file: Annotated[list[Path], typer.Option("--env-file", help="Extra environments file (repeatable).")] = [],
-    users: Annotated[int | None, typer.Option("--users", "-u", help="Concurrent users (default: sized from the environment's capacity).")] = None,
+    users: Annotated[
+        int | None, typer.Option("--users", "-u", help="Concurrent users (default: sized from the environment's capacity).")
+    ] = None,
     spawn_rate: Annotated[float | None, typer.Option("--spawn-rate", help="Users started per second.")] = None,
     duration: Annotated[str, typer.Option("--duration", "-t", help="Run time (30s, 2m, 1h).")] = "60s",
     slos: Annotated[Path, typer.Option("--slos", help="SLO file (default data/slos.toml).")] = SLO_FILE,
-    slo: Annotated[list[str], typer.Option("--slo", help="Extra/overriding threshold, e.g. 'p95_ms[GET /api/products]=50' (repeatable).")] = [],
+    slo: Annotated[
+        list[str], typer.Option("--slo", help="Extra/overriding threshold, e.g. 'p95_ms[GET /api/products]=50' (repeatable).")
+    ] = [],
     max_requests: Annotated[int, typer.Option("--max-requests", help="Stop after this many requests.")] = 100_000,
     purge: Annotated[bool, typer.Option("--purge", help="Delete the run's tagged data at the end.")] = False,
-    shape: Annotated[str | None, typer.Option("--shape", help="Load shape: ramp, step, spike, soak (peak = the sized users), or constant_rate (open model).")] = None,
-    rate: Annotated[float | None, typer.Option("--rate", help="constant_rate: flows started per second whatever the response time.")] = None,
-    abort_on_breach: Annotated[bool, typer.Option("--abort-on-breach", help="Stop early (exit 1) on a breach lasting --abort-sustain after --abort-grace.")] = False,
-    abort_grace: Annotated[float, typer.Option("--abort-grace", help="Seconds before thresholds are checked during the run.", min=0)] = 10.0,
+    shape: Annotated[
+        str | None,
+        typer.Option(
+            "--shape", help="Load shape: ramp, step, spike, soak (peak = the sized users), or constant_rate (open model)."
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None, typer.Option("--rate", help="constant_rate: flows started per second whatever the response time.")
+    ] = None,
+    abort_on_breach: Annotated[
+        bool,
+        typer.Option("--abort-on-breach", help="Stop early (exit 1) on a breach lasting --abort-sustain after --abort-grace."),
+    ] = False,
+    abort_grace: Annotated[
+        float, typer.Option("--abort-grace", help="Seconds before thresholds are checked during the run.", min=0)
+    ] = 10.0,
     abort_sustain: Annotated[float, typer.Option("--abort-sustain", help="Seconds a breach must last to abort.", min=0)] = 5.0,
-    workers: Annotated[int, typer.Option("--workers", help="Locust workers on this machine (distributed mode; 0 = one process).")] = 0,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Locust workers on this machine (distributed mode; 0 = one process).")
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only Locust's final summary, no periodic tables.")] = False,
 ) -> None:
     """Run a Locust profile headless, bounded; exit 1 when an SLO threshold is breached."""
-    options = LoadOptions(profile=profile, env=env, env_files=[str(p) for p in env_file], users=users,
-                          spawn_rate=spawn_rate, duration=duration, slos_path=slos, slo_overrides=slo,
-                          max_requests=max_requests, purge=purge, shape=shape, rate=rate,
-                          abort_on_breach=abort_on_breach, abort_grace_s=abort_grace, abort_sustain_s=abort_sustain,
-                          workers=workers, quiet=quiet)
+    options = LoadOptions(
+        profile=profile,
+        env=env,
+        env_files=[str(p) for p in env_file],
+        users=users,
+        spawn_rate=spawn_rate,
+        duration=duration,
+        slos_path=slos,
+        slo_overrides=slo,
+        max_requests=max_requests,
+        purge=purge,
+        shape=shape,
+        rate=rate,
+        abort_on_breach=abort_on_breach,
+        abort_grace_s=abort_grace,
+        abort_sustain_s=abort_sustain,
+        workers=workers,
+        quiet=quiet,
+    )
     raise typer.Exit(run_load(options))
 
 

@@ -136,29 +136,54 @@ def _health(environment: Environment) -> dict[str, Any]:
     """Version and faults of the target; ConfigError when nothing or not ShopFlow answers."""
     health = deploy.probe(environment.url("api"))
     if not health.reachable:
-        raise ConfigError(f"{environment.url('api')} unreachable ({health.error.split(':')[0]}); "
-                          f"try `shopflow-qa doctor --env {environment.name}`")
+        raise ConfigError(
+            f"{environment.url('api')} unreachable ({health.error.split(':')[0]}); "
+            f"try `shopflow-qa doctor --env {environment.name}`"
+        )
     if health.foreign:
         raise ConfigError(f"environment '{environment.name}': {health.describe()}")
     return {"version": health.version, "faults": health.faults}
 
 
 def _run_id() -> str:
-    return os.environ.get("SHOPFLOW_RUN_ID") or (
-        f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}")
+    return os.environ.get("SHOPFLOW_RUN_ID") or (f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}")
 
 
 def locust_command(p: Plan, run: Path, master_port: int = 0) -> list[str]:
-    command = [sys.executable, "-m", "locust", "-f", str(LOADTESTS / PROFILES[p.options.profile]),
-               "--headless", "-H", p.environment.url("api"), "--stop-timeout", str(STOP_TIMEOUT_S),
-               "--csv", str(run / "locust"), "--csv-full-history", "--html", str(run / "locust.html"),
-               "--loglevel", "WARNING"]
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOADTESTS / PROFILES[p.options.profile]),
+        "--headless",
+        "-H",
+        p.environment.url("api"),
+        "--stop-timeout",
+        str(STOP_TIMEOUT_S),
+        "--csv",
+        str(run / "locust"),
+        "--csv-full-history",
+        "--html",
+        str(run / "locust.html"),
+        "--loglevel",
+        "WARNING",
+    ]
     if p.options.shape in (None, CONSTANT_RATE):
         spawn = p.users if p.options.shape == CONSTANT_RATE else p.spawn_rate  # the pool is ready at once
         command += ["-u", str(p.users), "-r", f"{spawn:g}", "-t", f"{max(1, round(p.duration_s))}s"]
     if p.options.workers:
-        command += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
-                    "--expect-workers", str(p.options.workers), "--expect-workers-max-wait", "30"]
+        command += [
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(master_port),
+            "--expect-workers",
+            str(p.options.workers),
+            "--expect-workers-max-wait",
+            "30",
+        ]
     if p.options.quiet:
         command += ["--only-summary"]
     return command
@@ -166,14 +191,16 @@ def locust_command(p: Plan, run: Path, master_port: int = 0) -> list[str]:
 
 def _child_env(p: Plan, run: Path, run_id: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "SHOPFLOW_LOAD_TOKEN": p.environment.secret("token"),
-        "SHOPFLOW_RUN_ID": run_id,
-        "SHOPFLOW_LOAD_STATS": str(run / "stats.json"),
-        "SHOPFLOW_LOAD_MAX_REQUESTS": str(p.options.max_requests),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT.parent), env.get("PYTHONPATH", "")])),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "SHOPFLOW_LOAD_TOKEN": p.environment.secret("token"),
+            "SHOPFLOW_RUN_ID": run_id,
+            "SHOPFLOW_LOAD_STATS": str(run / "stats.json"),
+            "SHOPFLOW_LOAD_MAX_REQUESTS": str(p.options.max_requests),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT.parent), env.get("PYTHONPATH", "")])),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env["SHOPFLOW_LOAD_DURATION_S"] = f"{p.duration_s:g}"
     if p.options.shape == CONSTANT_RATE:
         env["SHOPFLOW_LOAD_RATE"] = f"{p.options.rate / max(1, p.options.workers):g}"  # each worker its share
@@ -198,11 +225,31 @@ def _start_workers(p: Plan, run: Path, env: dict[str, str], master_port: int) ->
     """Locust's own distributed mode on this machine: N worker processes talking to the master on 127.0.0.1."""
     workers = []
     for index in range(p.options.workers):
-        command = [sys.executable, "-m", "locust", "-f", str(LOADTESTS / PROFILES[p.options.profile]), "--worker",
-                   "--master-host", "127.0.0.1", "--master-port", str(master_port), "--loglevel", "WARNING"]
+        command = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOADTESTS / PROFILES[p.options.profile]),
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(master_port),
+            "--loglevel",
+            "WARNING",
+        ]
         log = (run / f"worker-{index + 1}.log").open("wb")
-        workers.append(subprocess.Popen(command, env={**env, "SHOPFLOW_LOAD_WORKER": f"w{index + 1}"}, cwd=PROJECT_ROOT,
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        workers.append(
+            subprocess.Popen(
+                command,
+                env={**env, "SHOPFLOW_LOAD_WORKER": f"w{index + 1}"},
+                cwd=PROJECT_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
     return workers
 
 
@@ -222,8 +269,15 @@ def _run_locust(command: list[str], env: dict[str, str], log: Path, deadline_s: 
     the HTML report is written: its own SIGTERM handler skips that report), then kills what
     is left of its process tree; a second one kills it at once."""
     with log.open("w") as sink:
-        child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        child = subprocess.Popen(
+            command,
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         pump = threading.Thread(target=_copy_output, args=(child, sink), name="locust-output", daemon=True)
         pump.start()
         try:
@@ -263,6 +317,7 @@ def _stop_at_once_on_another_interrupt(child: subprocess.Popen[str] | None) -> N
     """From the first Ctrl-C or SIGTERM on (or once Locust has ended), another one kills Locust
     without waiting for its drain, and none stops the harness before it has purged and written
     the summary (run_load restores the handlers)."""
+
     def handler(signum: int, frame: object) -> None:
         if child is not None and child.poll() is None:
             print("shopflow: interrupted again: Locust stopped at once; its figures may be lost", file=sys.stderr, flush=True)
@@ -274,25 +329,48 @@ def _stop_at_once_on_another_interrupt(child: subprocess.Popen[str] | None) -> N
         signal.signal(sig, handler)
 
 
-def summary(p: Plan, run_id: str, health: dict[str, Any], stats: dict[str, Any],
-            verdicts: list[slo.Verdict], code: int, extra: dict[str, Any]) -> dict[str, Any]:
+def summary(
+    p: Plan,
+    run_id: str,
+    health: dict[str, Any],
+    stats: dict[str, Any],
+    verdicts: list[slo.Verdict],
+    code: int,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
     def endpoint(item: dict[str, Any]) -> dict[str, Any]:
         pct = item.get("percentiles_ms") or {}
-        return {"count": item.get("count", 0), "failures": item.get("failures", 0),
-                "p50_ms": pct.get("p50_ms"), "p95_ms": pct.get("p95_ms"), "p99_ms": pct.get("p99_ms"),
-                "rps": round(float(item.get("rps", 0.0)), 3)}
+        return {
+            "count": item.get("count", 0),
+            "failures": item.get("failures", 0),
+            "p50_ms": pct.get("p50_ms"),
+            "p95_ms": pct.get("p95_ms"),
+            "p99_ms": pct.get("p99_ms"),
+            "rps": round(float(item.get("rps", 0.0)), 3),
+        }
 
     return {
-        "schema": SUMMARY_SCHEMA, "profile": p.options.profile,
+        "schema": SUMMARY_SCHEMA,
+        "profile": p.options.profile,
         "verdict": {EXIT_OK: "passed", EXIT_INTERRUPTED: "interrupted", EXIT_USAGE: "error"}.get(code, "failed"),
-        "exit_code": code, "environment": p.environment.name, "api_url": p.environment.url("api"),
-        "version": health.get("version"), "faults": health.get("faults", []), "run_id": run_id,
-        "users": p.users, "spawn_rate": p.spawn_rate, "duration_s": p.duration_s, "shape": p.options.shape,
+        "exit_code": code,
+        "environment": p.environment.name,
+        "api_url": p.environment.url("api"),
+        "version": health.get("version"),
+        "faults": health.get("faults", []),
+        "run_id": run_id,
+        "users": p.users,
+        "spawn_rate": p.spawn_rate,
+        "duration_s": p.duration_s,
+        "shape": p.options.shape,
         "max_requests": p.options.max_requests,
         "endpoints": {name: endpoint(item) for name, item in sorted(stats.get("endpoints", {}).items())},
         "total": endpoint(stats.get("total", {})),
-        "checks": stats.get("checks", {}), "successful_checkouts": stats.get("checks", {}).get("checkouts", 0),
-        "errors": stats.get("errors", []), "thresholds": slo.as_rows(verdicts), **extra,
+        "checks": stats.get("checks", {}),
+        "successful_checkouts": stats.get("checks", {}).get("checkouts", 0),
+        "errors": stats.get("errors", []),
+        "thresholds": slo.as_rows(verdicts),
+        **extra,
     }
 
 
@@ -315,9 +393,11 @@ def _run_load(options: LoadOptions) -> int:
     with local_stack.managed(p.environment):
         health = _health(p.environment)
         shape = f", shape {options.shape}" if options.shape else ""
-        print(f"load {options.profile} on {p.environment.name} ({p.environment.url('api')}): {p.users} users, "
-              f"{p.duration_s:g} s{shape}, at most {options.max_requests} requests; run id {run_id}; into {run}",
-              flush=True)
+        print(
+            f"load {options.profile} on {p.environment.name} ({p.environment.url('api')}): {p.users} users, "
+            f"{p.duration_s:g} s{shape}, at most {options.max_requests} requests; run id {run_id}; into {run}",
+            flush=True,
+        )
         if health.get("faults"):
             print(f"warning: the stack has active faults: {', '.join(map(str, health['faults']))}", flush=True)
         deadline = p.duration_s + STOP_TIMEOUT_S + KILL_MARGIN_S
@@ -334,8 +414,12 @@ def _run_load(options: LoadOptions) -> int:
         crashed = not stats_file.exists() and not interrupted  # Locust died or never started: no figures
         stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}  # {}: stopped before Locust wrote any
         verdicts = slo.evaluate(p.thresholds, slo.RunStats.from_dict(stats))
-        extra: dict[str, Any] = {"workers": options.workers, "rate": options.rate, "arrivals": stats.get("arrivals"),
-                                 "requests_per_worker": stats.get("requests_per_worker")}
+        extra: dict[str, Any] = {
+            "workers": options.workers,
+            "rate": options.rate,
+            "arrivals": stats.get("arrivals"),
+            "requests_per_worker": stats.get("requests_per_worker"),
+        }
         abort_file = run / "abort.json"
         if abort_file.exists():
             extra["aborted"] = json.loads(abort_file.read_text())
@@ -348,8 +432,9 @@ def _run_load(options: LoadOptions) -> int:
     if crashed:
         _say_test_data(extra["test_data"])
         tail = [line for line in _read_text(run / "locust.log").splitlines() if line.strip()][-1:]
-        raise ConfigError(f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; "
-                          f"see {run / 'locust.log'}")
+        raise ConfigError(
+            f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; see {run / 'locust.log'}"
+        )
     _plot(run)
     print()
     print(slo.table(verdicts))
@@ -362,9 +447,13 @@ def _run_load(options: LoadOptions) -> int:
         verdict = f"aborted at {a['aborted_at_s']} s: {a['name']} = {a['measured']} (limit {a['op']} {a['limit']:g}); " + verdict
     if extra.get("arrivals"):
         a = extra["arrivals"]
-        print(f"arrivals at {options.rate:g}/s: {a.get('started', 0)} started, {a.get('dropped', 0)} dropped "
-              f"of {a.get('scheduled', 0)} scheduled")
-    print(f"load {options.profile}: {verdict} ({stats.get('total', {}).get('count', 0)} requests); summary {run / 'summary.json'}")
+        print(
+            f"arrivals at {options.rate:g}/s: {a.get('started', 0)} started, {a.get('dropped', 0)} dropped "
+            f"of {a.get('scheduled', 0)} scheduled"
+        )
+    print(
+        f"load {options.profile}: {verdict} ({stats.get('total', {}).get('count', 0)} requests); summary {run / 'summary.json'}"
+    )
     _say_test_data(extra["test_data"])
     if unwritten:  # the verdict above is known; the file that carries it for CI is not there
         raise ConfigError(f"cannot write {run / 'summary.json'}: {unwritten}")
@@ -376,14 +465,16 @@ def _test_data(p: Plan, run_id: str, purge: bool) -> dict[str, Any]:
     will inspect half a run), or say how to purge them later."""
     if purge:
         return admin_data.clean_up(p.environment, run_id, p.options.env_files)
-    return {"run_id": run_id, "status": "kept",
-            "purge_command": purge_command(p.environment.name, run_id, p.options.env_files)}
+    return {"run_id": run_id, "status": "kept", "purge_command": purge_command(p.environment.name, run_id, p.options.env_files)}
 
 
 def _say_test_data(record: dict[str, Any]) -> None:
     if record.get("status") == "left":
-        print(f"warning: the run's data may be left ({record['detail']}): purge it with `{record['purge_command']}`",
-              file=sys.stderr, flush=True)
+        print(
+            f"warning: the run's data may be left ({record['detail']}): purge it with `{record['purge_command']}`",
+            file=sys.stderr,
+            flush=True,
+        )
     elif record.get("status") == "purged":
         counts = ", ".join(f"{n} {kind}" for kind, n in record["purged"].items() if n) or "nothing left"
         print(f"purged run {record['run_id']}: {counts}")

@@ -30,8 +30,11 @@ def envs(env_file: EnvFileOption = []) -> None:
 @one_line_errors
 def _envs(env_file: list[Path]) -> None:
     for environment in load_environments(env_file).values():
-        flags = [environment.policy if not environment.read_only or environment.policy == "read-only"
-                 else "read-only (production host)"]
+        flags = [
+            environment.policy
+            if not environment.read_only or environment.policy == "read-only"
+            else "read-only (production host)"
+        ]
         if environment.managed_stack:
             flags.append("managed local stack")
         if environment.aws:
@@ -67,14 +70,22 @@ def _doctor_environment(env: str | None, env_file: list[Path]) -> Environment:
     try:
         load_environments(env_file)
     except ConfigError as error:
-        print(CheckResult("environment file", Status.FAIL, str(error), "correct that file (schema: data/environments.toml)").line())
+        print(
+            CheckResult("environment file", Status.FAIL, str(error), "correct that file (schema: data/environments.toml)").line()
+        )
         raise typer.Exit(EXIT_FAILED) from None
     environment = resolve_environment(env, env_file)  # unknown name → ConfigError → exit 2
     files = ", ".join(environment.sources)
     print(CheckResult("environment file", Status.OK, f"'{environment.name}' from {files}").line())
     if environment.read_only:
-        print(CheckResult("policy", Status.SKIP, f"read-only ({why_read_only(environment)}): only nondestructive "
-                                                 "tests; seed, purge, load and the admin probe are refused").line())
+        print(
+            CheckResult(
+                "policy",
+                Status.SKIP,
+                f"read-only ({why_read_only(environment)}): only nondestructive "
+                "tests; seed, purge, load and the admin probe are refused",
+            ).line()
+        )
     return environment
 
 
@@ -89,14 +100,21 @@ def _doctor_stack(environment: Environment, checks: list) -> Iterator[list[Check
     name = "local stack"
     try:
         with local_stack.managed(environment) as started:
-            detail = (f"started '{environment.stack_name}' for these checks (stopped after)" if started
-                      else f"'{environment.stack_name}' is running")
+            detail = (
+                f"started '{environment.stack_name}' for these checks (stopped after)"
+                if started
+                else f"'{environment.stack_name}' is running"
+            )
             result = CheckResult(name, Status.OK, detail)
             print(result.line())
             yield [result]
     except ConfigError as error:  # StackError: busy port, preparation failed, not answering
-        result = CheckResult(name, Status.FAIL, str(error),
-                             f"`shopflow-qa stack logs --name {environment.stack_name}`; `shopflow-qa stack down --all` frees stale stacks")
+        result = CheckResult(
+            name,
+            Status.FAIL,
+            str(error),
+            f"`shopflow-qa stack logs --name {environment.stack_name}`; `shopflow-qa stack down --all` frees stale stacks",
+        )
         print(result.line())
         yield [result]
 

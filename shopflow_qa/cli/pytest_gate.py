@@ -47,8 +47,13 @@ def test_id(item: pytest.Item) -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--shopflow-gate-plan", dest="shopflow_gate_plan", metavar="FILE", default=None,
-                     help="(the gate's) write the selected tests' ids, areas and markers to FILE as JSON")
+    parser.addoption(
+        "--shopflow-gate-plan",
+        dest="shopflow_gate_plan",
+        metavar="FILE",
+        default=None,
+        help="(the gate's) write the selected tests' ids, areas and markers to FILE as JSON",
+    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -75,5 +80,5 @@ def pytest_runtest_call(item: pytest.Item):
         except ImportError:
             pass
         else:
-            allure.dynamic.parameter("case", item.name[item.name.index("[") + 1:].rstrip("]"))
+            allure.dynamic.parameter("case", item.name[item.name.index("[") + 1 :].rstrip("]"))
     return (yield)

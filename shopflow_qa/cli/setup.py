@@ -12,9 +12,7 @@ from shopflow_qa.core.browser import BrowserNotFound, find_chromium
 
 def _apt_install(*packages: str) -> None:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise SystemExit(
-            f"setup: please install {' '.join(packages)} (e.g. `sudo apt-get install -y {' '.join(packages)}`)"
-        )
+        raise SystemExit(f"setup: please install {' '.join(packages)} (e.g. `sudo apt-get install -y {' '.join(packages)}`)")
     print(f"setup: installing {' '.join(packages)} with apt-get …", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)

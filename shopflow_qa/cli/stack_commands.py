@@ -26,8 +26,9 @@ def refuse_production_services(action: str, services: dict[str, str | None]) -> 
     for variable, url in services.items():
         why = production.match(url) if url else None
         if why:
-            raise ConfigError(f"refused: stack {action} writes to its database and Redis, and {variable} "
-                              f"{display(url or '')} reaches {why}")
+            raise ConfigError(
+                f"refused: stack {action} writes to its database and Redis, and {variable} {display(url or '')} reaches {why}"
+            )
 
 
 @app.command()
@@ -63,7 +64,9 @@ def _managed_port_base(name: str) -> int | None:
 
 @app.command()
 @one_line_errors
-def down(name: NameOption = "local", all_stacks: Annotated[bool, typer.Option("--all", help="Stop every stack.")] = False) -> None:
+def down(
+    name: NameOption = "local", all_stacks: Annotated[bool, typer.Option("--all", help="Stop every stack.")] = False
+) -> None:
     """Stop a stack and every process it started."""
     print(run_stack_command(["down", "--all"] if all_stacks else ["down", "--name", name]), end="")
 

@@ -31,8 +31,7 @@ class BreachWatch:
         return None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"grace_s": self.grace_s, "sustain_s": self.sustain_s,
-                "thresholds": [vars(t) for t in self.thresholds]}
+        return {"grace_s": self.grace_s, "sustain_s": self.sustain_s, "thresholds": [vars(t) for t in self.thresholds]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BreachWatch:

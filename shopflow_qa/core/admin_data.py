@@ -48,8 +48,10 @@ def _with_admin(environment: Environment, call: Callable[[AdminClient], dict[str
             last = client.log.since()[-1:]
             raise _foreign(environment, last[0].status if last else None) from None
         except httpx.HTTPError as error:
-            raise ConfigError(f"{environment.url('api')} unreachable ({type(error).__name__}); "
-                              f"try `shopflow-qa doctor --env {environment.name}`") from None
+            raise ConfigError(
+                f"{environment.url('api')} unreachable ({type(error).__name__}); "
+                f"try `shopflow-qa doctor --env {environment.name}`"
+            ) from None
     if not isinstance(answer, dict):
         raise _foreign(environment, None)
     return answer
@@ -66,8 +68,10 @@ def _is_shopflow_error(response: Any) -> bool:
 
 def _foreign(environment: Environment, status: int | None) -> ConfigError:
     what = f"HTTP {status}" if status else "an answer"
-    return ConfigError(f"{environment.url('api')} answered {what} that is not the ShopFlow admin API (not its JSON); "
-                       f"is api_url right? try `shopflow-qa doctor --env {environment.name}`")
+    return ConfigError(
+        f"{environment.url('api')} answered {what} that is not the ShopFlow admin API (not its JSON); "
+        f"is api_url right? try `shopflow-qa doctor --env {environment.name}`"
+    )
 
 
 def seed(environment: Environment, only: str | None = None) -> dict[str, Any]:
@@ -101,7 +105,9 @@ def clean_up(environment: Environment, run_id: str, env_files: Sequence[str | Pa
     except KeyboardInterrupt:  # an impatient second Ctrl-C: say what is left rather than die here
         detail = "interrupted before the purge answered"
     else:
-        return {**record, "status": "purged",
-                "purged": {k: v for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool)}}
-    return {**record, "status": "left", "detail": detail,
-            "purge_command": purge_command(environment.name, run_id, env_files)}
+        return {
+            **record,
+            "status": "purged",
+            "purged": {k: v for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool)},
+        }
+    return {**record, "status": "left", "detail": detail, "purge_command": purge_command(environment.name, run_id, env_files)}

@@ -30,8 +30,9 @@ from shopflow_qa.core.file_redaction import copy_redacted, is_media, redacted_by
 from shopflow_qa.core.redaction import Redactor
 
 # Fields Allure links and sorts by (ids, attachment file names, times, statuses): never rewritten.
-_STRUCTURAL_FIELDS = frozenset({"uuid", "historyId", "testCaseId", "source", "children", "start", "stop",
-                                "status", "stage", "type", "timestamp"})
+_STRUCTURAL_FIELDS = frozenset(
+    {"uuid", "historyId", "testCaseId", "source", "children", "start", "stop", "status", "stage", "type", "timestamp"}
+)
 
 
 class RedactingFileLogger(AllureFileLogger):

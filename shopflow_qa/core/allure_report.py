@@ -49,7 +49,7 @@ CATEGORIES: list[dict[str, object]] = [
     {
         "name": "Environment problem",
         "description": "The environment did not answer as a working ShopFlow would: refused or timed-out "
-                       "connections, 502/503/504, DNS. Check the deploy and the stack before the code.",
+        "connections, 502/503/504, DNS. Check the deploy and the stack before the code.",
         "matchedStatuses": ["failed", "broken"],
         "messageRegex": rf"[\s\S]*({_ENVIRONMENT_SIGNS})[\s\S]*",
     },
@@ -76,6 +76,7 @@ class AllureMissing(ConfigError):
 
 
 # ---- set-up -----------------------------------------------------------------------------
+
 
 def _lock_digest() -> str:
     return hashlib.sha256((PACKAGE_DIR / "package-lock.json").read_bytes()).hexdigest()
@@ -106,7 +107,10 @@ def ensure_installed(log: bool = True) -> Path:
         print(f"setup: installing Allure 3 into {ALLURE_DIR} (npm ci) …", flush=True)
     result = subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=ALLURE_DIR, capture_output=True, text=True, timeout=600,
+        cwd=ALLURE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if result.returncode != 0 or not binary.exists():
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -122,6 +126,7 @@ def installed_version() -> str:
 
 
 # ---- what goes into allure-results --------------------------------------------------------
+
 
 def write_categories(results: Path) -> Path:
     """`categories.json` for readers of the Allure 2 format (the classic and allure2 plugins)."""
@@ -187,8 +192,7 @@ class HistoryHandover:
             return None
         done = [f"a secret redacted in {_entries(self.redacted)}"] if self.redacted else []
         done += [f"{_entries(self.dropped)} that could not be cleaned left out"] if self.dropped else []
-        return (f"Allure history from {self.source}: {' and '.join(done)} "
-                "(that run's own history file is unchanged)")
+        return f"Allure history from {self.source}: {' and '.join(done)} (that run's own history file is unchanged)"
 
 
 def _entries(count: int) -> str:
@@ -207,7 +211,8 @@ def carry_history(run: Path, env: str, secrets: Sequence[str] = ()) -> HistoryHa
     mine = runs.read_run(run)
     candidates = [r for r in runs.list_runs(run.resolve().parent, env=env) if (r.path / HISTORY_FILE).exists()]
     earlier = [
-        r for r in candidates
+        r
+        for r in candidates
         if r.path.resolve() != run.resolve() and (mine is None or (r.started_at, r.name) < (mine.started_at, mine.name))
     ]
     if not earlier:
@@ -250,6 +255,7 @@ def clean_history(path: Path, secrets: Sequence[str]) -> tuple[list[str], Histor
 
 # ---- generation ---------------------------------------------------------------------------
 
+
 def write_config(run: Path, title: str) -> Path:
     """The run's `allurerc.mjs`: awesome plugin, one file, history in the run folder.
 
@@ -264,8 +270,9 @@ def write_config(run: Path, title: str) -> Path:
         "plugins": {"awesome": {"options": {"singleFile": True, "reportName": title, "reportLanguage": "en"}}},
     }
     path = run / CONFIG_FILE
-    path.write_text("// Written by harness/allure_report.py for this run.\nexport default "
-                    + json.dumps(config, indent=2) + ";\n")
+    path.write_text(
+        "// Written by harness/allure_report.py for this run.\nexport default " + json.dumps(config, indent=2) + ";\n"
+    )
     return path
 
 
@@ -286,8 +293,14 @@ def strip_analytics(html: str) -> str:
     return _SCRIPT.sub(keep, html)
 
 
-def generate(run: Path, env: str, title: str | None = None, timeout: float = GENERATE_TIMEOUT_S,
-             secrets: Sequence[str] = (), warn: Callable[[str], object] | None = None) -> Path:
+def generate(
+    run: Path,
+    env: str,
+    title: str | None = None,
+    timeout: float = GENERATE_TIMEOUT_S,
+    secrets: Sequence[str] = (),
+    warn: Callable[[str], object] | None = None,
+) -> Path:
     """Build `run/allure-report/index.html` from `run/allure-results`; returns the HTML path.
     `secrets` are cleaned out of the history carried from the previous run; `warn` hears why
     an entry of it was redacted or dropped."""
@@ -304,7 +317,10 @@ def generate(run: Path, env: str, title: str | None = None, timeout: float = GEN
     try:
         result = subprocess.run(
             [str(binary), "generate", "--config", str(config), str(results)],
-            cwd=run, capture_output=True, text=True, timeout=timeout,
+            cwd=run,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         raise ConfigError(f"allure generate took longer than {timeout:.0f} s") from None

@@ -89,8 +89,7 @@ class Exchange:
         """Readable HTTP-like text, every secret redacted."""
         request_type = dict((k.lower(), v) for k, v in self.request_headers).get("content-type", "")
         response_type = dict((k.lower(), v) for k, v in self.response_headers).get("content-type", "")
-        lines = [f"### #{self.seq} {self.method} {redactor.text(self.url)}"
-                 f"  ({self.elapsed_ms:.1f} ms, attempts {self.attempts})"]
+        lines = [f"### #{self.seq} {self.method} {redactor.text(self.url)}  ({self.elapsed_ms:.1f} ms, attempts {self.attempts})"]
         lines += [f"{k}: {v}" for k, v in redactor.headers(self.request_headers).items()]
         if self.request_body:
             lines += ["", redactor.body(self.request_body, request_type)]
@@ -106,8 +105,13 @@ class Exchange:
 
     def as_json(self, redactor: Redactor) -> dict[str, Any]:
         return {
-            "seq": self.seq, "method": self.method, "url": redactor.text(self.url), "status": self.status,
-            "elapsed_ms": round(self.elapsed_ms, 2), "attempts": self.attempts, "error": redactor.text(self.error),
+            "seq": self.seq,
+            "method": self.method,
+            "url": redactor.text(self.url),
+            "status": self.status,
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "attempts": self.attempts,
+            "error": redactor.text(self.error),
             "request_headers": redactor.headers(self.request_headers),
             "request_body": redactor.body(self.request_body),
             "response_headers": redactor.headers(self.response_headers),
@@ -191,13 +195,15 @@ class ShopFlowClient(Shop):
         self.log = exchange_log if exchange_log is not None else ExchangeLog()
         self.retries = retries
         self._auth = _Bearer(token) if token else None
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
-                                  headers={TEST_RUN_HEADER: run_id} if run_id else None)
+        self._http = httpx.Client(
+            base_url=self.base_url, timeout=timeout, transport=transport, headers={TEST_RUN_HEADER: run_id} if run_id else None
+        )
 
     # -- construction helpers --------------------------------------------------------------
     @classmethod
-    def for_environment(cls, environment: Environment, *, role: str = "api", token_role: str = "token",
-                        **kwargs: Any) -> ShopFlowClient:
+    def for_environment(
+        cls, environment: Environment, *, role: str = "api", token_role: str = "token", **kwargs: Any
+    ) -> ShopFlowClient:
         """A client of `environment`'s `role` host with the secret `token_role` (sending only
         reads where the environment is read-only)."""
         kwargs.setdefault("read_only", why_read_only(environment) if environment.read_only else "")
@@ -223,9 +229,17 @@ class ShopFlowClient(Shop):
         return f"{type(self).__name__}({self.base_url!r}, run={self.run_id!r})"
 
     # -- the transport ---------------------------------------------------------------------
-    def request(self, method: str, path: str, *, json: Any = None, headers: Mapping[str, str] | None = None,
-                name: str | None = None, params: Mapping[str, Any] | None = None,
-                auth: bool = True) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        auth: bool = True,
+    ) -> httpx.Response:
         """Send one request (card guard first), retrying only what is safe; log the exchange."""
         method = method.upper()
         if self.read_only and method not in READ_METHODS:

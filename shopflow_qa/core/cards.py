@@ -105,8 +105,12 @@ def looks_like_payment_method(value: str) -> bool:
 class CardCatalogue(Mapping[str, Card]):
     """The catalogue, by key (`cards["insufficient_funds"]`), with the guard."""
 
-    def __init__(self, cards: Mapping[str, Card], source: Path | str = "data/cards.toml",
-                 authentication_failure: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        cards: Mapping[str, Card],
+        source: Path | str = "data/cards.toml",
+        authentication_failure: Mapping[str, str] | None = None,
+    ) -> None:
         self._cards = dict(cards)
         self.source = str(source)
         self.authentication_failure = dict(authentication_failure or {})
@@ -204,12 +208,16 @@ class CardCatalogue(Mapping[str, Card]):
     def _refusal(self, value: str, key: str = "") -> str:
         where = f" in field '{key}'" if key else ""
         if looks_like_payment_method(value):
-            return (f"card guard: payment method '{value}'{where} is not in {self.source}; "
-                    f"use a catalogue card (e.g. cards.success.payment_method = '{self.success.payment_method}')")
+            return (
+                f"card guard: payment method '{value}'{where} is not in {self.source}; "
+                f"use a catalogue card (e.g. cards.success.payment_method = '{self.success.payment_method}')"
+            )
         digits = normalise_number(value)
         kind = "a Luhn-valid, real-looking card number" if luhn_valid(digits) else "a card number"
-        return (f"card guard: refused {kind} ending {digits[-4:]}{where}: only cards from {self.source} "
-                f"may be sent (nothing was sent)")
+        return (
+            f"card guard: refused {kind} ending {digits[-4:]}{where}: only cards from {self.source} "
+            f"may be sent (nothing was sent)"
+        )
 
 
 def _card_from_table(key: str, table: Mapping[str, Any], source: Path) -> Card:

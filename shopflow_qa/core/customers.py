@@ -47,8 +47,13 @@ class CustomerFactory:
     `on_mint(values)` hears of every password it makes up (before it is sent anywhere) and every
     token it is given: the pytest plugin passes the run's redactor, so they never reach a report."""
 
-    def __init__(self, run_id: str, worker_id: str = "main", seed: int | None = None,
-                 on_mint: Callable[[Iterable[str]], object] | None = None) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        worker_id: str = "main",
+        seed: int | None = None,
+        on_mint: Callable[[Iterable[str]], object] | None = None,
+    ) -> None:
         self.run_id = run_id
         self.worker_id = worker_id
         self._on_mint = on_mint
@@ -61,8 +66,7 @@ class CustomerFactory:
     def identity(self, **overrides: str) -> dict[str, str]:
         """A fresh, never-used identity (nothing is sent)."""
         number = next(self._counter)
-        email = (f"qa+{_slug(self.run_id)}.{_slug(self.worker_id)}.{number}."
-                 f"{secrets.token_hex(3)}@{EMAIL_DOMAIN}")
+        email = f"qa+{_slug(self.run_id)}.{_slug(self.worker_id)}.{number}.{secrets.token_hex(3)}@{EMAIL_DOMAIN}"
         identity = {"email": email, "name": self.faker.name(), "password": f"Pw-{secrets.token_urlsafe(12)}"}
         identity.update(overrides)
         self._minted(identity["password"])
@@ -76,8 +80,9 @@ class CustomerFactory:
         """Sign a new customer up through the API (`api`: a ShopFlowClient or any Shop)."""
         identity = self.identity(**overrides)
         data = api.sign_up(identity["email"], identity["password"], identity["name"])
-        customer = Customer(identity["email"], identity["password"], identity["name"],
-                            id=data["customer"]["id"], token=data["token"])
+        customer = Customer(
+            identity["email"], identity["password"], identity["name"], id=data["customer"]["id"], token=data["token"]
+        )
         self._minted(customer.token)
         if hasattr(api, "as_customer"):
             customer.api = api.as_customer(customer.token)

@@ -31,8 +31,10 @@ def check_expected_version(text: str) -> str:
     otherwise wait out the deploy and read as "deploy not live"."""
     value = text.strip().lower()
     if not _SHA.match(value):
-        raise ConfigError(f"--expect-version needs at least {MIN_SHA_PREFIX} characters of a hex SHA "
-                          f"(0-9, a-f; at most {MAX_SHA_LENGTH}), got {text!r}")
+        raise ConfigError(
+            f"--expect-version needs at least {MIN_SHA_PREFIX} characters of a hex SHA "
+            f"(0-9, a-f; at most {MAX_SHA_LENGTH}), got {text!r}"
+        )
     return value
 
 
@@ -68,11 +70,14 @@ class Health:
         if not self.reachable:
             return f"{self.url} unreachable ({self.error})"
         if not self.shopflow:
-            return (f"{self.url} answered HTTP {self.status_code} ({self.content_type or 'no content type'}): "
-                    "not a ShopFlow health answer")
+            return (
+                f"{self.url} answered HTTP {self.status_code} ({self.content_type or 'no content type'}): "
+                "not a ShopFlow health answer"
+            )
         problems = ", ".join(f"{k}={v}" for k, v in self.failing_checks.items())
-        return (f"{self.url} answered {self.status_code} status={self.status or '?'} version={self.version or '?'}"
-                + (f" failing: {problems}" if problems else ""))
+        return f"{self.url} answered {self.status_code} status={self.status or '?'} version={self.version or '?'}" + (
+            f" failing: {problems}" if problems else ""
+        )
 
 
 def version_matches(expected: str, deployed: str) -> bool:
@@ -108,8 +113,13 @@ def probe(api_url: str, timeout: float = PROBE_TIMEOUT_S, client: httpx.Client |
     failing = {k: str(v) for k, v in checks.items() if str(v) not in ("ok", "disabled")}
     faults = body.get("faults") if isinstance(body.get("faults"), list) else []
     return Health(
-        url, reachable=True, status_code=response.status_code, status=str(body.get("status", "")),
-        version=str(body.get("version", "")), faults=[str(f) for f in faults], failing_checks=failing,
+        url,
+        reachable=True,
+        status_code=response.status_code,
+        status=str(body.get("status", "")),
+        version=str(body.get("version", "")),
+        faults=[str(f) for f in faults],
+        failing_checks=failing,
     )
 
 
@@ -140,6 +150,7 @@ def wait_for_deploy(
             sleep(interval_s)
     waited = f" after {timeout_s:.0f} s" if timeout_s else ""
     if expect_version and health.ok:
-        raise DeployNotLive(f"deploy not live{waited}: expected version {expect_version}, "
-                            f"{health.url} reports {health.version or 'no version'}")
+        raise DeployNotLive(
+            f"deploy not live{waited}: expected version {expect_version}, {health.url} reports {health.version or 'no version'}"
+        )
     raise DeployNotLive(f"deploy not live{waited}: {health.describe()}")

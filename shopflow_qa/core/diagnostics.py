@@ -21,10 +21,10 @@ from pathlib import Path
 from shopflow_qa.core.environment import AwsResources, Environment
 from shopflow_qa.core.paths import stacks_dir
 
-MAX_LINES = 200          # per excerpt: enough to read a traceback, not a whole log
-MAX_REQUEST_IDS = 20     # CloudWatch: one filter call per id (moto and AWS agree on "exact phrase")
-WINDOW_SLACK_S = 1.0     # clocks of the test process and the service differ a little
-CLOUDWATCH_LAG_S = 5.0   # CloudWatch ingests with a few seconds' delay: look again once before giving up on ids
+MAX_LINES = 200  # per excerpt: enough to read a traceback, not a whole log
+MAX_REQUEST_IDS = 20  # CloudWatch: one filter call per id (moto and AWS agree on "exact phrase")
+WINDOW_SLACK_S = 1.0  # clocks of the test process and the service differ a little
+CLOUDWATCH_LAG_S = 5.0  # CloudWatch ingests with a few seconds' delay: look again once before giving up on ids
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:[,.](\d{1,6}))?")
 
 
@@ -32,8 +32,8 @@ _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:[,.](\d{1,
 class LogExcerpt:
     """Log lines from one or more services, and how they were chosen."""
 
-    source: str                      # "local stack 'x'" or "CloudWatch"
-    matched_by: str                  # "request ids" or "time window"
+    source: str  # "local stack 'x'" or "CloudWatch"
+    matched_by: str  # "request ids" or "time window"
     lines: list[str] = field(default_factory=list)
 
     def render(self) -> str:
@@ -42,6 +42,7 @@ class LogExcerpt:
 
 
 # --- local stack -------------------------------------------------------------------------------
+
 
 def stack_logs_dir(stack_name: str) -> Path:
     """Where the runner writes a stack's logs (stack/runner.py), without importing stack/."""
@@ -69,8 +70,9 @@ def _entries(path: Path) -> list[tuple[float | None, list[str]]]:
     return entries
 
 
-def local_log_excerpt(logs_dir: Path, request_ids: Sequence[str], start: float, end: float,
-                      source: str = "local stack") -> LogExcerpt | None:
+def local_log_excerpt(
+    logs_dir: Path, request_ids: Sequence[str], start: float, end: float, source: str = "local stack"
+) -> LogExcerpt | None:
     """Lines of every service's log naming one of `request_ids`; else those logged in [start, end]."""
     files = sorted(p for p in logs_dir.glob("*.log") if p.name != "prepare.log") if logs_dir.is_dir() else []
     if not files:
@@ -101,8 +103,10 @@ def _last(stamped: list[tuple[float, str]]) -> list[str]:
 
 # --- CloudWatch ---------------------------------------------------------------------------------
 
-def cloudwatch_log_excerpt(aws: AwsResources, request_ids: Sequence[str], start: float, end: float,
-                           client=None, lag_s: float = 0.0) -> LogExcerpt:
+
+def cloudwatch_log_excerpt(
+    aws: AwsResources, request_ids: Sequence[str], start: float, end: float, client=None, lag_s: float = 0.0
+) -> LogExcerpt:
     """Events of the environment's log groups naming a request id; else those in [start, end].
 
     `lag_s`: when no event names an id yet, wait that long once and look again (ingestion delay).
@@ -146,6 +150,7 @@ def _events(logs, group: str, **kwargs) -> Iterable[dict]:
 
 # --- choosing the source ------------------------------------------------------------------------
 
+
 def server_log_excerpt(environment: Environment, request_ids: Sequence[str], start: float, end: float) -> LogExcerpt | None:
     """The failure's server-side lines from wherever this environment logs; None if it logs nowhere we read.
 
@@ -162,8 +167,9 @@ def server_log_excerpt(environment: Environment, request_ids: Sequence[str], sta
         except Exception as error:  # credentials, permissions, network: say so instead of failing
             from shopflow_qa.core import aws as aws_clients
 
-            return LogExcerpt("CloudWatch", "nothing (unavailable)",
-                              [f"could not read CloudWatch logs: {aws_clients.describe_error(error)}"])
+            return LogExcerpt(
+                "CloudWatch", "nothing (unavailable)", [f"could not read CloudWatch logs: {aws_clients.describe_error(error)}"]
+            )
     return None
 
 
@@ -178,6 +184,7 @@ def request_ids_of(headers_per_request: Iterable[Iterable[tuple[str, str]]]) -> 
 
 
 # --- ECS: why a deploy did not go live ---------------------------------------------------------
+
 
 def ecs_service_events(aws: AwsResources, limit: int = 20, client=None) -> list[str]:
     """The newest events of the environment's ECS services ("has reached a steady state", "unable to place…")."""
@@ -196,10 +203,15 @@ def ecs_service_events(aws: AwsResources, limit: int = 20, client=None) -> list[
             events.append((str(stamp), f"{when} [{service['serviceName']}] {event['message']}"))
         deployments = service.get("deployments", [])
         for deployment in deployments:
-            events.append(("~", f"deployment {deployment.get('status')} {deployment.get('taskDefinition', '').rsplit('/', 1)[-1]}: "
-                                f"{deployment.get('runningCount', 0)}/{deployment.get('desiredCount', 0)} running, "
-                                f"rollout {deployment.get('rolloutState', '?')} [{service['serviceName']}]"))
-    return [line for _, line in sorted(events, reverse=True)][:limit * max(1, len(names))]
+            events.append(
+                (
+                    "~",
+                    f"deployment {deployment.get('status')} {deployment.get('taskDefinition', '').rsplit('/', 1)[-1]}: "
+                    f"{deployment.get('runningCount', 0)}/{deployment.get('desiredCount', 0)} running, "
+                    f"rollout {deployment.get('rolloutState', '?')} [{service['serviceName']}]",
+                )
+            )
+    return [line for _, line in sorted(events, reverse=True)][: limit * max(1, len(names))]
 
 
 def deploy_timeout_report(environment: Environment) -> str | None:

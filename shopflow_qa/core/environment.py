@@ -208,7 +208,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _kind(expected: type | tuple[type, ...]) -> str:
-    """"a string", "an integer", "a table" …, for the error line."""
+    """ "a string", "an integer", "a table" …, for the error line."""
     names = {str: "a string", bool: "a boolean", int: "an integer", dict: "a table", list: "a list"}
     types = expected if isinstance(expected, tuple) else (expected,)
     return " or ".join(names.get(t, f"a {t.__name__}") for t in types)
@@ -346,11 +346,14 @@ def _production_targets(path: Path, document: Mapping[str, Any]) -> ProductionTa
             raise ConfigError(f"{path}: safety.{key}: must be a list of strings, got {value!r}")
         lists[key] = value
     if lists["not_production_hosts"] and path.resolve() != DEFAULT_ENV_FILE.resolve():
-        raise ConfigError(f"{path}: safety.not_production_hosts: only {DEFAULT_ENV_FILE.name} in the repository may "
-                          "exempt hosts from the production guard (an env file can add production hosts, never remove them)")
+        raise ConfigError(
+            f"{path}: safety.not_production_hosts: only {DEFAULT_ENV_FILE.name} in the repository may "
+            "exempt hosts from the production guard (an env file can add production hosts, never remove them)"
+        )
     try:
-        return ProductionTargets.from_config(lists["production_domains"] + lists["production_hosts"],
-                                             lists["not_production_hosts"], lists["production_networks"])
+        return ProductionTargets.from_config(
+            lists["production_domains"] + lists["production_hosts"], lists["not_production_hosts"], lists["production_networks"]
+        )
     except ValueError as error:
         raise ConfigError(f"{path}: safety: {error}") from None
 

@@ -74,8 +74,9 @@ def redact_folder(folder: Path, redactor: Redactor) -> list[Path]:
     """Every file under `folder`, redacted in place; returns those that changed."""
     if not folder.is_dir():
         return []
-    return [path for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()
-            and redact_file(path, redactor)]
+    return [
+        path for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink() and redact_file(path, redactor)
+    ]
 
 
 def copy_redacted(source: Path | str, destination: Path, redactor: Redactor) -> None:

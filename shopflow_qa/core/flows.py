@@ -44,8 +44,9 @@ class Response(Protocol):
 class Transport(Protocol):
     """The one method the flows need from an HTTP client."""
 
-    def request(self, method: str, path: str, *, json: Any = None,
-                headers: Mapping[str, str] | None = None, name: str | None = None) -> Any: ...
+    def request(
+        self, method: str, path: str, *, json: Any = None, headers: Mapping[str, str] | None = None, name: str | None = None
+    ) -> Any: ...
 
 
 class FlowError(AssertionError):
@@ -87,8 +88,13 @@ class Address:
     country: str = "US"
 
     def as_json(self) -> dict[str, str]:
-        return {"name": self.name, "line1": self.line1, "city": self.city,
-                "postal_code": self.postal_code, "country": self.country}
+        return {
+            "name": self.name,
+            "line1": self.line1,
+            "city": self.city,
+            "postal_code": self.postal_code,
+            "country": self.country,
+        }
 
 
 DEFAULT_ADDRESS = Address("Test Customer", "1 Test Street", "Springfield", "12345")
@@ -97,8 +103,9 @@ DEFAULT_ADDRESS = Address("Test Customer", "1 Test Street", "Springfield", "1234
 class Shop:
     """The storefront API's operations and flows, over any Transport."""
 
-    def __init__(self, transport: Transport | None = None, cards: CardCatalogue | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, transport: Transport | None = None, cards: CardCatalogue | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
         self._transport = transport if transport is not None else self  # a subclass may be its own transport
         self._cards = cards
         self._headers = dict(headers or {})
@@ -109,14 +116,14 @@ class Shop:
             self._cards = default_catalogue()
         return self._cards
 
-    def _call(self, method: str, path: str, *, json: Any = None, name: str | None = None,
-              headers: Mapping[str, str] | None = None) -> Any:
+    def _call(
+        self, method: str, path: str, *, json: Any = None, name: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> Any:
         merged = {**self._headers, **(headers or {})} or None
         return self._transport.request(method, path, json=json, headers=merged, name=name or path)
 
     # -- catalogue ------------------------------------------------------------------------
-    def raw_list_products(self, page: int = 1, per_page: int = 20, category: str | None = None,
-                          q: str | None = None) -> Any:
+    def raw_list_products(self, page: int = 1, per_page: int = 20, category: str | None = None, q: str | None = None) -> Any:
         query = f"page={page}&per_page={per_page}"
         query += f"&category={_quote(category)}" if category else ""
         query += f"&q={_quote(q)}" if q else ""
@@ -175,15 +182,20 @@ class Shop:
         return expect("get cart", self.raw_get_cart(cart_id))
 
     def raw_add_to_cart(self, cart_id: Any, product_id: int, quantity: int = 1) -> Any:
-        return self._call("POST", f"/api/carts/{cart_id}/lines", json={"product_id": product_id, "quantity": quantity},
-                          name="/api/carts/[id]/lines")
+        return self._call(
+            "POST",
+            f"/api/carts/{cart_id}/lines",
+            json={"product_id": product_id, "quantity": quantity},
+            name="/api/carts/[id]/lines",
+        )
 
     def add_to_cart(self, cart_id: Any, product_id: int, quantity: int = 1) -> dict[str, Any]:
         return expect("add to cart", self.raw_add_to_cart(cart_id, product_id, quantity), 201)
 
     def raw_update_line(self, cart_id: Any, line_id: Any, quantity: int) -> Any:
-        return self._call("PATCH", f"/api/carts/{cart_id}/lines/{line_id}", json={"quantity": quantity},
-                          name="/api/carts/[id]/lines/[line_id]")
+        return self._call(
+            "PATCH", f"/api/carts/{cart_id}/lines/{line_id}", json={"quantity": quantity}, name="/api/carts/[id]/lines/[line_id]"
+        )
 
     def update_line(self, cart_id: Any, line_id: Any, quantity: int) -> dict[str, Any]:
         return expect("update cart line", self.raw_update_line(cart_id, line_id, quantity))
@@ -201,14 +213,16 @@ class Shop:
         return expect("set shipping", self.raw_set_shipping(cart_id, method))
 
     # -- orders and payment ---------------------------------------------------------------
-    def raw_create_order(self, cart_id: Any, email: str, address: Address = DEFAULT_ADDRESS,
-                         idempotency_key: str | None = None) -> Any:
+    def raw_create_order(
+        self, cart_id: Any, email: str, address: Address = DEFAULT_ADDRESS, idempotency_key: str | None = None
+    ) -> Any:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         body = {"cart_id": cart_id, "email": email, "shipping_address": address.as_json()}
         return self._call("POST", "/api/orders", json=body, headers=headers)
 
-    def create_order(self, cart_id: Any, email: str, address: Address = DEFAULT_ADDRESS,
-                     idempotency_key: str | None = None) -> dict[str, Any]:
+    def create_order(
+        self, cart_id: Any, email: str, address: Address = DEFAULT_ADDRESS, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         return expect("create order", self.raw_create_order(cart_id, email, address, idempotency_key), 201)
 
     def raw_get_order(self, order_id: Any) -> Any:
@@ -217,8 +231,9 @@ class Shop:
     def get_order(self, order_id: Any) -> dict[str, Any]:
         return expect("get order", self.raw_get_order(order_id))
 
-    def wait_for_order(self, order_id: Any, statuses: tuple[str, ...], timeout_s: float = 15.0,
-                       interval_s: float = 0.2) -> dict[str, Any]:
+    def wait_for_order(
+        self, order_id: Any, statuses: tuple[str, ...], timeout_s: float = 15.0, interval_s: float = 0.2
+    ) -> dict[str, Any]:
         """The order once its status is one of `statuses`: the provider's webhook and the shop's
         worker settle it after the pay call returned. The last one seen when time runs out."""
         deadline = time.monotonic() + timeout_s
@@ -228,8 +243,7 @@ class Shop:
                 return order
             time.sleep(interval_s)
 
-    def raw_pay(self, order_id: Any, card: Card | str, idempotency_key: str | None = None,
-                return_url: str | None = None) -> Any:
+    def raw_pay(self, order_id: Any, card: Card | str, idempotency_key: str | None = None, return_url: str | None = None) -> Any:
         """Pay with a catalogue card (or its pm id); anything else is refused before sending."""
         payment_method = self.cards.guard(card.payment_method if isinstance(card, Card) else card)
         if not isinstance(card, Card) and not payment_method.startswith("pm_"):
@@ -238,11 +252,11 @@ class Shop:
         if return_url:
             body["return_url"] = return_url
         headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
-        return self._call("POST", f"/api/orders/{order_id}/pay", json=body, headers=headers,
-                          name="/api/orders/[id]/pay")
+        return self._call("POST", f"/api/orders/{order_id}/pay", json=body, headers=headers, name="/api/orders/[id]/pay")
 
-    def pay(self, order_id: Any, card: Card | str, idempotency_key: str | None = None,
-            return_url: str | None = None) -> dict[str, Any]:
+    def pay(
+        self, order_id: Any, card: Card | str, idempotency_key: str | None = None, return_url: str | None = None
+    ) -> dict[str, Any]:
         """`{"order", "payment"}` of an accepted payment (succeeded or requires_action)."""
         return expect("pay", self.raw_pay(order_id, card, idempotency_key, return_url))
 
@@ -262,8 +276,7 @@ class Shop:
         cart = self.create_cart()
         return self.add_to_cart(cart["id"], product_id, quantity)
 
-    def checkout(self, product_id: int, email: str, quantity: int = 1,
-                 address: Address = DEFAULT_ADDRESS) -> dict[str, Any]:
+    def checkout(self, product_id: int, email: str, quantity: int = 1, address: Address = DEFAULT_ADDRESS) -> dict[str, Any]:
         """Cart → order (pending). Returns the order."""
         cart = self.fill_cart(product_id, quantity)
         return self.create_order(cart["id"], email, address)
@@ -277,11 +290,17 @@ class Shop:
 class Admin(Shop):
     """The admin API's operations (admin token): refunds, orders, test runs, mailbox, seed."""
 
-    def raw_refund(self, order_id: Any, amount: int | None = None, reason: str = "requested_by_customer",
-                   idempotency_key: str | None = None) -> Any:
+    def raw_refund(
+        self, order_id: Any, amount: int | None = None, reason: str = "requested_by_customer", idempotency_key: str | None = None
+    ) -> Any:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self._call("POST", f"/api/admin/orders/{order_id}/refunds", json={"amount": amount, "reason": reason},
-                          headers=headers, name="/api/admin/orders/[id]/refunds")
+        return self._call(
+            "POST",
+            f"/api/admin/orders/{order_id}/refunds",
+            json={"amount": amount, "reason": reason},
+            headers=headers,
+            name="/api/admin/orders/[id]/refunds",
+        )
 
     def refund(self, order_id: Any, amount: int | None = None, reason: str = "requested_by_customer") -> dict[str, Any]:
         return expect("refund", self.raw_refund(order_id, amount, reason), 201)
@@ -290,10 +309,15 @@ class Admin(Shop):
         return expect("admin get order", self._call("GET", f"/api/admin/orders/{order_id}", name="/api/admin/orders/[id]"))
 
     def search_orders(self, q: str = "", status: str = "") -> dict[str, Any]:
-        return expect("search orders", self._call("GET", f"/api/admin/orders?q={_quote(q)}&status={_quote(status)}", name="/api/admin/orders"))
+        return expect(
+            "search orders",
+            self._call("GET", f"/api/admin/orders?q={_quote(q)}&status={_quote(status)}", name="/api/admin/orders"),
+        )
 
     def search_customers(self, q: str) -> list[dict[str, Any]]:
-        return expect("search customers", self._call("GET", f"/api/admin/customers?q={_quote(q)}", name="/api/admin/customers"))["items"]
+        return expect("search customers", self._call("GET", f"/api/admin/customers?q={_quote(q)}", name="/api/admin/customers"))[
+            "items"
+        ]
 
     def raw_delete_customer(self, customer_id: Any) -> Any:
         return self._call("DELETE", f"/api/admin/customers/{customer_id}", name="/api/admin/customers/[id]")
@@ -309,8 +333,9 @@ class Admin(Shop):
         return expect("purge test run", self._call("DELETE", f"/api/admin/test-runs/{tag}", name="/api/admin/test-runs/[tag]"))
 
     def mailbox(self, recipient: str) -> list[dict[str, Any]]:
-        return expect("mailbox", self._call("GET", f"/api/admin/mailbox?recipient={_quote(recipient)}",
-                                            name="/api/admin/mailbox"))["items"]
+        return expect(
+            "mailbox", self._call("GET", f"/api/admin/mailbox?recipient={_quote(recipient)}", name="/api/admin/mailbox")
+        )["items"]
 
     def seed(self, only: str | None = None) -> dict[str, Any]:
         return expect("seed", self._call("POST", "/api/admin/seed", json={"only": only}))

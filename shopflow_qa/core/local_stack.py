@@ -51,8 +51,12 @@ def run_stack_command(args: Sequence[str], capture: bool = True) -> str:
     """Run `python -m shopflow_stack ARGS`; its stdout, or StackError with its one-line error.
     Interrupted (Ctrl-C, SIGTERM), it is asked to stop (and stops what it half started)."""
     process = subprocess.Popen(
-        [*STACK_COMMAND, *args], stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+        [*STACK_COMMAND, *args],
+        stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
     )
     try:
         out, err = process.communicate()
@@ -70,13 +74,17 @@ def port_base(environment: Environment) -> int:
     """P such that the environment's URLs are the stack's layout; ConfigError otherwise."""
     web = urlsplit(environment.url("web"))
     if web.hostname not in LOOPBACK or web.port is None:
-        raise ConfigError(f"environment '{environment.name}': managed_stack needs web_url on 127.0.0.1 with a port, got {environment.url('web')}")
+        raise ConfigError(
+            f"environment '{environment.name}': managed_stack needs web_url on 127.0.0.1 with a port, got {environment.url('web')}"
+        )
     base = web.port
     for role, url in environment.urls.items():
         expected = base + PORT_OFFSETS[role]
         if urlsplit(url).hostname not in LOOPBACK or urlsplit(url).port != expected:
-            raise ConfigError(f"environment '{environment.name}': {role}_url must be http://127.0.0.1:{expected} "
-                              f"for its managed stack (web on P … payments on P+3), got {url}")
+            raise ConfigError(
+                f"environment '{environment.name}': {role}_url must be http://127.0.0.1:{expected} "
+                f"for its managed stack (web on P … payments on P+3), got {url}"
+            )
     return base
 
 
@@ -85,8 +93,14 @@ def up(name: str, base: int | None = None) -> StackInfo:
     args = ["up", "--name", name, "--json", *(["--port-base", str(base)] if base is not None else [])]
     raw = json.loads(run_stack_command(args))
     return StackInfo(
-        name=raw["name"], port_base=raw["port_base"], urls=raw["urls"], faults=raw["faults"],
-        database=raw["database"], started=raw["started"], env_file=Path(raw["env_file"]), logs=Path(raw["logs"]),
+        name=raw["name"],
+        port_base=raw["port_base"],
+        urls=raw["urls"],
+        faults=raw["faults"],
+        database=raw["database"],
+        started=raw["started"],
+        env_file=Path(raw["env_file"]),
+        logs=Path(raw["logs"]),
     )
 
 

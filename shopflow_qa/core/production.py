@@ -46,8 +46,9 @@ class ProductionTargets:
     networks: tuple[IPNetwork, ...] = ()
 
     @classmethod
-    def from_config(cls, domains: Iterable[str] = (), exceptions: Iterable[str] = (),
-                    networks: Iterable[str] = ()) -> ProductionTargets:
+    def from_config(
+        cls, domains: Iterable[str] = (), exceptions: Iterable[str] = (), networks: Iterable[str] = ()
+    ) -> ProductionTargets:
         """From the `[safety]` lists; ValueError names the first entry that is neither a host
         name nor an IP address/network. An IP address among the domains counts as a network."""
         names, nets = [], [parse_network(n) for n in networks]
@@ -56,13 +57,16 @@ class ProductionTargets:
                 nets.append(parse_network(entry))
             except ValueError:
                 names.append(canonical_name(entry))
-        return cls(tuple(dict.fromkeys(names)), tuple(dict.fromkeys(canonical_name(e) for e in exceptions)),
-                   tuple(dict.fromkeys(nets)))
+        return cls(
+            tuple(dict.fromkeys(names)), tuple(dict.fromkeys(canonical_name(e) for e in exceptions)), tuple(dict.fromkeys(nets))
+        )
 
     def merged(self, other: ProductionTargets) -> ProductionTargets:
-        return ProductionTargets(tuple(dict.fromkeys(self.domains + other.domains)),
-                                 tuple(dict.fromkeys(self.exceptions + other.exceptions)),
-                                 tuple(dict.fromkeys(self.networks + other.networks)))
+        return ProductionTargets(
+            tuple(dict.fromkeys(self.domains + other.domains)),
+            tuple(dict.fromkeys(self.exceptions + other.exceptions)),
+            tuple(dict.fromkeys(self.networks + other.networks)),
+        )
 
     def match(self, url: str) -> str | None:
         """Why `url` reaches production ("api.shopflow.io, under production domain shopflow.io"), or None.
@@ -90,7 +94,7 @@ class ProductionTargets:
             labels = host.split(".")
             for domain in self.domains:
                 parts = domain.split(".")
-                if labels[-len(parts):] == parts and not (host in self.exceptions and host != domain):
+                if labels[-len(parts) :] == parts and not (host in self.exceptions and host != domain):
                     return f"{host}, under production domain {domain}" if host != domain else f"{host}, a production domain"
             return None
         network = self._network_of(host)

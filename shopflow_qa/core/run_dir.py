@@ -77,8 +77,10 @@ def create_run_dir(
     given = environ.get(RUN_DIR_VARIABLE)
     where = Path(given) if given else root
     if where.exists() and not where.is_dir():
-        raise ConfigError(f"cannot create the run folder: {where} is not a folder "
-                          f"(set ${RUN_DIR_VARIABLE if given else REPORTS_DIR_VARIABLE} to a folder)")
+        raise ConfigError(
+            f"cannot create the run folder: {where} is not a folder "
+            f"(set ${RUN_DIR_VARIABLE if given else REPORTS_DIR_VARIABLE} to a folder)"
+        )
     try:
         return _create(env, kind, started, root, given, export)
     except OSError as error:  # read-only, full disk, a path component that is a file: one line, exit 2
@@ -157,7 +159,8 @@ def previous_run(current: Path, env: str, kind: str | None = None, root: Path | 
     root = root or current.resolve().parent
     mine = read_run(current)
     earlier = [
-        r for r in list_runs(root, env, kind)
+        r
+        for r in list_runs(root, env, kind)
         if r.path.resolve() != current.resolve() and (mine is None or (r.started_at, r.name) < (mine.started_at, mine.name))
     ]
     return earlier[-1] if earlier else None

@@ -56,8 +56,10 @@ def why_read_only(environment: Environment) -> str:
 def selection_refusal(environment: Environment, refusals: Mapping[str, int]) -> str:
     """The one line for a selection the policy empties entirely: an error, never a green run.
     `refusals` counts the tests per skip reason (`refused on production: payments` → 3)."""
-    return (f"{why_read_only(environment)}: every selected test is refused ({count_refusals(refusals)}); "
-            "only tests marked nondestructive run there")
+    return (
+        f"{why_read_only(environment)}: every selected test is refused ({count_refusals(refusals)}); "
+        "only tests marked nondestructive run there"
+    )
 
 
 def count_refusals(refusals: Mapping[str, int]) -> str:

@@ -24,8 +24,7 @@ def stages(shape: str, peak_users: int, duration_s: float) -> list[Stage]:
     peak = max(1, peak_users)
     d = float(duration_s)
     if shape == "ramp":  # up over 40 %, hold 40 %, down over 20 %
-        return [Stage(d * 0.4, peak, peak / max(d * 0.4, 1)), Stage(d * 0.8, peak, peak),
-                Stage(d, 1, peak / max(d * 0.2, 1))]
+        return [Stage(d * 0.4, peak, peak / max(d * 0.4, 1)), Stage(d * 0.8, peak, peak), Stage(d, 1, peak / max(d * 0.2, 1))]
     if shape == "step":  # four equal steps of a quarter of the peak each
         return [Stage(d * (i + 1) / 4, max(1, round(peak * (i + 1) / 4)), peak) for i in range(4)]
     if shape == "spike":  # a quiet base, a sudden spike of 3× the peak, back to base

@@ -38,11 +38,19 @@ SCALAR_KEYS = {"error_rate": "<=", "checks_pass_rate": ">=", "min_rps": ">="}
 KNOWN_KEYS = set(PERCENTILE_KEYS) | set(SCALAR_KEYS) | {"profiles"}
 # Every request name ("METHOD name", as Locust groups it) the profiles' flows emit
 # (fixtures/flows.py names them); the real load runs in tests/load check the list stays true.
-REQUEST_NAMES = frozenset({
-    "GET /api/products", "GET /api/products/[id]", "GET /api/products/by-slug/[slug]", "GET /api/categories",
-    "POST /api/carts", "POST /api/carts/[id]/lines", "POST /api/orders", "POST /api/orders/[id]/pay",
-    "GET /api/orders/[id]",
-})
+REQUEST_NAMES = frozenset(
+    {
+        "GET /api/products",
+        "GET /api/products/[id]",
+        "GET /api/products/by-slug/[slug]",
+        "GET /api/categories",
+        "POST /api/carts",
+        "POST /api/carts/[id]/lines",
+        "POST /api/orders",
+        "POST /api/orders/[id]/pay",
+        "GET /api/orders/[id]",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -81,13 +89,20 @@ class RunStats:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunStats:
         def one(item: Mapping[str, Any]) -> EndpointStats:
-            return EndpointStats(int(item.get("count", 0)), int(item.get("failures", 0)),
-                                 {k: float(v) for k, v in (item.get("percentiles_ms") or {}).items()},
-                                 float(item.get("rps", 0.0)))
+            return EndpointStats(
+                int(item.get("count", 0)),
+                int(item.get("failures", 0)),
+                {k: float(v) for k, v in (item.get("percentiles_ms") or {}).items()},
+                float(item.get("rps", 0.0)),
+            )
 
         checks = data.get("checks") or {}
-        return cls({k: one(v) for k, v in (data.get("endpoints") or {}).items()}, one(data.get("total") or {}),
-                   int(checks.get("passed", 0)), int(checks.get("failed", 0)))
+        return cls(
+            {k: one(v) for k, v in (data.get("endpoints") or {}).items()},
+            one(data.get("total") or {}),
+            int(checks.get("passed", 0)),
+            int(checks.get("failed", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -101,8 +116,15 @@ class Verdict:
     def as_dict(self) -> dict[str, Any]:
         """The row summary.json lists under `thresholds` (harness/gate_summary.py reads it)."""
         t = self.threshold
-        return {"name": t.name, "metric": t.metric, "endpoint": t.endpoint, "op": t.op, "limit": t.limit,
-                "measured": None if self.measured is None else round(self.measured, 4), "passed": self.passed}
+        return {
+            "name": t.name,
+            "metric": t.metric,
+            "endpoint": t.endpoint,
+            "op": t.op,
+            "limit": t.limit,
+            "measured": None if self.measured is None else round(self.measured, 4),
+            "passed": self.passed,
+        }
 
 
 def _number(where: str, value: Any) -> float:
@@ -241,4 +263,3 @@ def table(verdicts: list[Verdict]) -> str:
 
 def as_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
     return [v.as_dict() for v in verdicts]
-

@@ -30,6 +30,7 @@ class BrowseUser(ShopFlowUser):
             categories = self.shop.categories()
             if categories:
                 self.shop.list_products(category=random.choice(categories)["slug"])
+
         self.run_flow(flow)
 
     @task(2)

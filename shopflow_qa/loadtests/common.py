@@ -33,7 +33,7 @@ RUN_ID = os.environ.get("SHOPFLOW_RUN_ID", "load-local")
 PERCENTILES = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99}
 _checks = {"passed": 0, "failed": 0, "checkouts": 0}
 _RATE = float(os.environ.get("SHOPFLOW_LOAD_RATE", "0") or 0)
-ARRIVALS = (ArrivalSchedule(_RATE, float(os.environ.get("SHOPFLOW_LOAD_DURATION_S", "60"))) if _RATE > 0 else None)
+ARRIVALS = ArrivalSchedule(_RATE, float(os.environ.get("SHOPFLOW_LOAD_DURATION_S", "60"))) if _RATE > 0 else None
 
 
 def record_check(passed: bool, checkout: bool = False) -> None:
@@ -79,10 +79,16 @@ class ShopFlowUser(FastHttpUser):
 
 # ---- statistics out, bounds in --------------------------------------------------------------
 
+
 def _endpoint(entry: Any) -> dict[str, Any]:
-    return {"count": entry.num_requests, "failures": entry.num_failures,
-            "percentiles_ms": {k: float(entry.get_response_time_percentile(q) or 0) for k, q in PERCENTILES.items()}
-            if entry.num_requests else {}, "rps": float(entry.total_rps)}
+    return {
+        "count": entry.num_requests,
+        "failures": entry.num_failures,
+        "percentiles_ms": {k: float(entry.get_response_time_percentile(q) or 0) for k, q in PERCENTILES.items()}
+        if entry.num_requests
+        else {},
+        "rps": float(entry.total_rps),
+    }
 
 
 def stats_snapshot(environment: Any) -> dict[str, Any]:
@@ -92,8 +98,10 @@ def stats_snapshot(environment: Any) -> dict[str, Any]:
         "endpoints": {f"{e.method} {e.name}": _endpoint(e) for e in stats.entries.values()},
         "total": _endpoint(stats.total),
         "checks": dict(_checks),
-        "errors": [{"endpoint": f"{e.method} {e.name}", "error": str(e.error)[:200], "count": e.occurrences}
-                   for e in stats.errors.values()],
+        "errors": [
+            {"endpoint": f"{e.method} {e.name}", "error": str(e.error)[:200], "count": e.occurrences}
+            for e in stats.errors.values()
+        ],
     }
 
 
@@ -105,6 +113,8 @@ _per_worker: dict[str, int] = {}  # on the master: requests each worker reported
 @events.request.add_listener
 def _count_request(**_: Any) -> None:
     _my_requests[0] += 1
+
+
 _reported_arrivals = {"started": 0, "dropped": 0}
 
 
@@ -155,8 +165,11 @@ def _watch(environment: Any, max_requests: int, watch: BreachWatch | None) -> No
             continue
         breach = watch.check(time.monotonic() - started, slo.RunStats.from_dict(stats_snapshot(environment)))
         if breach:
-            print(f"shopflow: aborting at {breach['aborted_at_s']} s: {breach['name']} = {breach['measured']} "
-                  f"(limit {breach['op']} {breach['limit']:g}) since {breach['breached_since_s']} s", flush=True)
+            print(
+                f"shopflow: aborting at {breach['aborted_at_s']} s: {breach['name']} = {breach['measured']} "
+                f"(limit {breach['op']} {breach['limit']:g}) since {breach['breached_since_s']} s",
+                flush=True,
+            )
             Path(os.environ["SHOPFLOW_LOAD_ABORT_FILE"]).write_text(json.dumps(breach) + "\n")
             environment.runner.quit()
             return

@@ -14,8 +14,9 @@ def shape_class() -> type | None:
     name = os.environ.get("SHOPFLOW_LOAD_SHAPE", "")
     if not name:
         return None
-    schedule = shapes.stages(name, int(os.environ.get("SHOPFLOW_LOAD_PEAK", "1")),
-                             float(os.environ.get("SHOPFLOW_LOAD_DURATION_S", "60")))
+    schedule = shapes.stages(
+        name, int(os.environ.get("SHOPFLOW_LOAD_PEAK", "1")), float(os.environ.get("SHOPFLOW_LOAD_DURATION_S", "60"))
+    )
 
     class ShopFlowShape(LoadTestShape):
         def tick(self) -> tuple[int, float] | None:

@@ -37,12 +37,24 @@ def create_app(settings: Settings) -> FastAPI:
     port = settings.admin_url.rsplit(":", 1)[1]
     middleware = [
         *edge_middleware(settings.max_body_bytes, csp=site_policy()),
-        Middleware(SessionMiddleware, secret_key=session_secret(settings.admin_token, "admin"),
-                   session_cookie=f"shopflow_admin_{port}", same_site="strict", max_age=8 * 3600),
+        Middleware(
+            SessionMiddleware,
+            secret_key=session_secret(settings.admin_token, "admin"),
+            session_cookie=f"shopflow_admin_{port}",
+            same_site="strict",
+            max_age=8 * 3600,
+        ),
         Middleware(CsrfProtect, refuse=csrf_refused),
     ]
-    app = FastAPI(title="ShopFlow admin", version=settings.version, lifespan=lifespan, middleware=middleware,
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="ShopFlow admin",
+        version=settings.version,
+        lifespan=lifespan,
+        middleware=middleware,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.settings = settings
     app.state.templates = make_templates(TEMPLATES_DIR)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -65,8 +77,15 @@ def create_app(settings: Settings) -> FastAPI:
     async def api_error(request: Request, error: ApiError):
         status = error.status if error.status in (404, 503) else 502
         return app.state.templates.TemplateResponse(
-            request, "error.html", {"title": "Not found" if status == 404 else "Something went wrong",
-                                    "message": error.message, "status": status, "staff": True}, status_code=status,
+            request,
+            "error.html",
+            {
+                "title": "Not found" if status == 404 else "Something went wrong",
+                "message": error.message,
+                "status": status,
+                "staff": True,
+            },
+            status_code=status,
         )
 
     return app

@@ -28,8 +28,7 @@ def admin_api(request: Request) -> ShopApi:
 
 def render(request: Request, template: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:
     base = {"staff": request.session.get("staff"), "flashes": pop_flash(request)}
-    return request.app.state.templates.TemplateResponse(request, template, {**base, **(context or {})},
-                                                        status_code=status_code)
+    return request.app.state.templates.TemplateResponse(request, template, {**base, **(context or {})}, status_code=status_code)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)

@@ -24,10 +24,19 @@ async def order_list(request: Request, q: str = "", status: str = "", page: int 
     page = max(page, 1)
     result = await admin_api(request).get("/api/admin/orders", q=q.strip(), status=status, page=page, per_page=PER_PAGE)
     total = int(result.get("total", len(result.get("items", []))))
-    return render(request, "orders.html", {
-        "orders": result.get("items", []), "q": q, "status": status, "statuses": STATUS_WORDS,
-        "page": page, "total": total, "has_next": page * PER_PAGE < total,
-    })
+    return render(
+        request,
+        "orders.html",
+        {
+            "orders": result.get("items", []),
+            "q": q,
+            "status": status,
+            "statuses": STATUS_WORDS,
+            "page": page,
+            "total": total,
+            "has_next": page * PER_PAGE < total,
+        },
+    )
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
@@ -38,8 +47,9 @@ async def order_detail(request: Request, order_id: str) -> HTMLResponse:
 
 
 @router.post("/orders/{order_id}/refunds")
-async def refund(request: Request, order_id: str, amount: str = Form(""), reason: str = Form(""),
-                 refund_key: str = Form("")) -> RedirectResponse:
+async def refund(
+    request: Request, order_id: str, amount: str = Form(""), reason: str = Form(""), refund_key: str = Form("")
+) -> RedirectResponse:
     api = admin_api(request)
     back = RedirectResponse(f"/orders/{order_id}", status_code=303)
     if not reason.strip():
@@ -51,9 +61,12 @@ async def refund(request: Request, order_id: str, amount: str = Form(""), reason
         flash(request, "Enter the amount as dollars and cents, e.g. 12.50, or leave it empty for a full refund.", "error")
         return back
     try:
-        result = await api.call("POST", f"/api/admin/orders/{order_id}/refunds",
-                                json={"amount": minor_units, "reason": reason.strip()},
-                                idempotency_key=f"admin-refund-{refund_key}" if refund_key else None)
+        result = await api.call(
+            "POST",
+            f"/api/admin/orders/{order_id}/refunds",
+            json={"amount": minor_units, "reason": reason.strip()},
+            idempotency_key=f"admin-refund-{refund_key}" if refund_key else None,
+        )
     except ApiError as error:
         if error.code in REFUND_ERRORS or error.status in (409, 422):
             flash(request, REFUND_ERRORS.get(error.code, error.message), "error")

@@ -25,8 +25,14 @@ class SeedRequest(BaseModel):
 
 
 @router.get("/orders")
-def search_orders(ctx: Ctx, _: Admin, q: str | None = None, status: str | None = None,
-                  page: int = Query(1, ge=1), per_page: int = Query(20, ge=1, le=100)) -> dict[str, Any]:
+def search_orders(
+    ctx: Ctx,
+    _: Admin,
+    q: str | None = None,
+    status: str | None = None,
+    page: int = Query(1, ge=1),
+    per_page: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
     with ctx.db.read() as connection:
         rows, total = orders.search_orders(connection, text=q, status=status, page=page, per_page=per_page)
         items = [orders.present_order(connection, row) for row in rows]

@@ -24,7 +24,9 @@ class RefundRequest(BaseModel):
 
 
 @router.post("/orders/{order_id}/refunds", status_code=201)
-def refund(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: RefundRequest, request: Request, ctx: Ctx, _: Admin) -> JSONResponse:
+def refund(
+    order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: RefundRequest, request: Request, ctx: Ctx, _: Admin
+) -> JSONResponse:
     faults = ctx.settings.faults
     key = request.headers.get("idempotency-key")
     key_scope = idempotency.scope(f"POST /api/admin/orders/{order_id}/refunds", "admin", key) if key else None
@@ -37,24 +39,40 @@ def refund(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: RefundRequest,
     try:
         with ctx.db.read() as connection:
             plan = refunds.plan(connection, order_id, body.amount, faults)
-        made = ctx.provider.refund(payment_intent=plan.payment_intent, amount=plan.charge_amount,
-                                   metadata={"order_id": str(order_id), "reason": body.reason[:400]},
-                                   idempotency_key=f"shop-refund-{order_id}-{key or uuid.uuid4().hex}")
+        made = ctx.provider.refund(
+            payment_intent=plan.payment_intent,
+            amount=plan.charge_amount,
+            metadata={"order_id": str(order_id), "reason": body.reason[:400]},
+            idempotency_key=f"shop-refund-{order_id}-{key or uuid.uuid4().hex}",
+        )
     except ProviderUnavailable:
         _release(ctx, key_scope)
-        raise ApiError(503, "payment_provider_unavailable", "The payment provider did not answer; nothing was refunded.") from None
+        raise ApiError(
+            503, "payment_provider_unavailable", "The payment provider did not answer; nothing was refunded."
+        ) from None
     except ProviderRefused as error:
         _release(ctx, key_scope)
-        raise ApiError(409, "refund_exceeds_captured" if error.code == "amount_too_large" else "refund_refused", str(error)) from None
+        raise ApiError(
+            409, "refund_exceeds_captured" if error.code == "amount_too_large" else "refund_refused", str(error)
+        ) from None
     except BaseException:
         _release(ctx, key_scope)
         raise
     with ctx.db.write() as connection:
         row = refunds.record(connection, plan, made, body.reason, faults)
         order = present_order(connection, load_order(connection, order_id))
-        presented = present_refund(row) if row is not None else {
-            "id": None, "provider_id": made.get("id"), "amount": made.get("amount"), "reason": body.reason,
-            "status": made.get("status"), "created_at": None}
+        presented = (
+            present_refund(row)
+            if row is not None
+            else {
+                "id": None,
+                "provider_id": made.get("id"),
+                "amount": made.get("amount"),
+                "reason": body.reason,
+                "status": made.get("status"),
+                "created_at": None,
+            }
+        )
         answer = {"refund": presented, "order": order}
         if key_scope:
             idempotency.complete(connection, key_scope, 201, answer)

@@ -20,8 +20,16 @@ from shopflow_stack.security.edge import edge_middleware
 from shopflow_stack.security.headers import NO_CONTENT_POLICY
 from shopflow_stack.settings import Settings
 
-ROUTERS: list[APIRouter] = [health.router, catalogue.router, customers.router, carts.router, orders.router,
-                            pay.router, admin.router, admin_payments.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    catalogue.router,
+    customers.router,
+    carts.router,
+    orders.router,
+    pay.router,
+    admin.router,
+    admin_payments.router,
+]
 
 
 def _dependency_checks(ctx: AppContext) -> None:
@@ -35,8 +43,7 @@ def _dependency_checks(ctx: AppContext) -> None:
         ctx.redis.ping()
         return "ok"
 
-    ctx.health_checks.update(database=database, redis=redis,
-                             worker=lambda: heartbeat.worker_check(ctx.settings.stack_dir))
+    ctx.health_checks.update(database=database, redis=redis, worker=lambda: heartbeat.worker_check(ctx.settings.stack_dir))
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -50,11 +57,16 @@ def create_app(settings: Settings) -> FastAPI:
 
     # Outermost first: the request's log line and id (added last), headers, the body limit,
     # then authentication before any body is read. No /docs pages: docs/api.md is the API's doc.
-    middleware = [*edge_middleware(settings.max_body_bytes, csp=NO_CONTENT_POLICY),
-                  Middleware(AuthenticateFirst, ctx=ctx)]
-    app = FastAPI(title="ShopFlow API", version=settings.version, lifespan=lifespan, middleware=middleware,
-                  docs_url=None, redoc_url=None,
-                  description="The ShopFlow API as the local stack serves it (docs/api.md).")
+    middleware = [*edge_middleware(settings.max_body_bytes, csp=NO_CONTENT_POLICY), Middleware(AuthenticateFirst, ctx=ctx)]
+    app = FastAPI(
+        title="ShopFlow API",
+        version=settings.version,
+        lifespan=lifespan,
+        middleware=middleware,
+        docs_url=None,
+        redoc_url=None,
+        description="The ShopFlow API as the local stack serves it (docs/api.md).",
+    )
     app.state.ctx = ctx
     errors.install(app)
     for router in ROUTERS:

@@ -56,7 +56,9 @@ def add_line(cart_id: str, line: NewLine, ctx: Ctx, who: Who) -> JSONResponse:
 
 
 @router.patch("/{cart_id}/lines/{line_id}")
-def update_line(cart_id: str, line_id: Annotated[int, Path(ge=1, le=MAX_ID)], change: Quantity, ctx: Ctx, who: Who) -> dict[str, Any]:
+def update_line(
+    cart_id: str, line_id: Annotated[int, Path(ge=1, le=MAX_ID)], change: Quantity, ctx: Ctx, who: Who
+) -> dict[str, Any]:
     with ctx.db.write() as connection:
         carts.open_cart(connection, cart_id, customer_id=_owner(who))
         carts.set_quantity(connection, cart_id, line_id, change.quantity)

@@ -14,13 +14,22 @@ router = APIRouter(prefix="/api")
 
 
 @router.get("/products")
-def list_products(ctx: Ctx, _: Who, page: int = Query(1, ge=1, le=1000), per_page: int = Query(20, ge=1, le=catalogue.MAX_PER_PAGE),
-                  category: str | None = Query(None, pattern=r"^[a-z0-9-]{1,40}$"),
-                  q: str | None = Query(None, max_length=60)) -> dict[str, Any]:
+def list_products(
+    ctx: Ctx,
+    _: Who,
+    page: int = Query(1, ge=1, le=1000),
+    per_page: int = Query(20, ge=1, le=catalogue.MAX_PER_PAGE),
+    category: str | None = Query(None, pattern=r"^[a-z0-9-]{1,40}$"),
+    q: str | None = Query(None, max_length=60),
+) -> dict[str, Any]:
     with ctx.db.read() as connection:
         rows, total = catalogue.list_products(connection, page=page, per_page=per_page, category=category, text=q)
-    return {"items": [catalogue.present_product(r, ctx.settings.faults) for r in rows], "page": page,
-            "per_page": per_page, "total": total}
+    return {
+        "items": [catalogue.present_product(r, ctx.settings.faults) for r in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
 
 
 @router.get("/products/by-slug/{slug}")

@@ -30,8 +30,9 @@ class SignIn(BaseModel):
 @router.post("/customers", status_code=201)
 def sign_up(body: SignUp, request: Request, ctx: Ctx, _: Who) -> JSONResponse:
     with ctx.db.write() as connection:
-        row = shop_customers.create_customer(connection, email=body.email, password=body.password, name=body.name,
-                                             tag=test_run_tag(request))
+        row = shop_customers.create_customer(
+            connection, email=body.email, password=body.password, name=body.name, tag=test_run_tag(request)
+        )
     token = ctx.sessions.issue(row.id)
     return JSONResponse({"customer": shop_customers.present_customer(row), "token": token}, status_code=201)
 

@@ -49,6 +49,5 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = getattr(request.state, "request_id", "-")
-        log.error("unhandled error on %s %s request_id=%s", request.method, request.url.path, request_id,
-                  exc_info=exc)
+        log.error("unhandled error on %s %s request_id=%s", request.method, request.url.path, request_id, exc_info=exc)
         return error_response(500, "internal_error", f"Something went wrong on our side (request {request_id}).")

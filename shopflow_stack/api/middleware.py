@@ -62,6 +62,13 @@ class RequestContext:
                     return
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info("%s %s %s %.1fms request_id=%s traceparent=%s test_run=%s", scope["method"], scope["path"],
-                     status["code"], (time.perf_counter() - started) * 1000, request_id,
-                     _header(scope, b"traceparent") or "-", _header(scope, b"x-shopflow-test-run") or "-")
+            log.info(
+                "%s %s %s %.1fms request_id=%s traceparent=%s test_run=%s",
+                scope["method"],
+                scope["path"],
+                status["code"],
+                (time.perf_counter() - started) * 1000,
+                request_id,
+                _header(scope, b"traceparent") or "-",
+                _header(scope, b"x-shopflow-test-run") or "-",
+            )

@@ -53,9 +53,14 @@ def place_order(body: NewOrder, request: Request, ctx: Ctx, who: Who) -> JSONRes
         with ctx.db.write() as connection:
             if key_scope and (stored := idempotency.reserve(connection, key_scope)):
                 return JSONResponse(stored[1], status_code=stored[0])
-            order_id = orders.place_order(connection, cart_id=body.cart_id, email=body.email,
-                                          address=body.shipping_address.model_dump(), customer_id=viewer(who),
-                                          tag=test_run_tag(request))
+            order_id = orders.place_order(
+                connection,
+                cart_id=body.cart_id,
+                email=body.email,
+                address=body.shipping_address.model_dump(),
+                customer_id=viewer(who),
+                tag=test_run_tag(request),
+            )
             answer = orders.present_order(connection, orders.load_order(connection, order_id))
             if key_scope:
                 idempotency.complete(connection, key_scope, 201, answer)

@@ -35,21 +35,22 @@ def _answer(ctx: Any, order_id: int, payment_row: Any, decline: Decline | None) 
     body: dict[str, Any] = {"order": order, "payment": present_payment(payment_row)}
     if decline is None or payment_row.status == "succeeded":
         return 200, body
-    return 402, {"error": {"code": decline.code, "decline_code": decline.decline_code, "message": decline.message},
-                 **body}
+    return 402, {"error": {"code": decline.code, "decline_code": decline.decline_code, "message": decline.message}, **body}
 
 
 @router.post("/api/orders/{order_id}/pay")
 def pay(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: PayRequest, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
     if body.return_url is not None and not is_on(body.return_url, ctx.settings.shop_origins):
         # The provider sends the shopper there with the payment's client secret in the query.
-        raise ApiError(400, "invalid_return_url", "return_url must be a page of the shop itself "
-                                                  f"({', '.join(ctx.settings.shop_origins)}).")
+        raise ApiError(
+            400, "invalid_return_url", f"return_url must be a page of the shop itself ({', '.join(ctx.settings.shop_origins)})."
+        )
     slow_checkout(ctx)
     faults = ctx.settings.faults
     key = request.headers.get("idempotency-key")
-    key_scope = idempotency.scope(f"POST /api/orders/{order_id}/pay", request.headers.get("authorization", ""),
-                                  key) if key else None
+    key_scope = (
+        idempotency.scope(f"POST /api/orders/{order_id}/pay", request.headers.get("authorization", ""), key) if key else None
+    )
     with ctx.db.write() as connection:  # the key is claimed with the attempt, before the provider is asked
         stored = idempotency.reserve(connection, key_scope) if key_scope else None
         if stored is None:
@@ -59,11 +60,15 @@ def pay(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: PayRequest, reque
     if stored is not None:
         return JSONResponse(stored[1], status_code=stored[0])
     try:
-        outcome = ctx.provider.charge(amount=attempt.amount, currency=attempt.currency,
-                                      payment_method=body.payment_method, return_url=body.return_url,
-                                      metadata=attempt.metadata,
-                                      # unique per attempt: a reset stack's order ids repeat, the provider's memory does not
-                                      idempotency_key=f"shop-pay-{attempt.order_id}-{attempt.payment_id}-{uuid.uuid4().hex}")
+        outcome = ctx.provider.charge(
+            amount=attempt.amount,
+            currency=attempt.currency,
+            payment_method=body.payment_method,
+            return_url=body.return_url,
+            metadata=attempt.metadata,
+            # unique per attempt: a reset stack's order ids repeat, the provider's memory does not
+            idempotency_key=f"shop-pay-{attempt.order_id}-{attempt.payment_id}-{uuid.uuid4().hex}",
+        )
     except ProviderUnavailable as error:
         log.warning("payment provider unavailable for order %s: %s", order_id, error)
         with ctx.db.write() as connection:
@@ -97,7 +102,8 @@ async def provider_webhook(request: Request, ctx: Ctx) -> JSONResponse:
     payload = (await request.body()).decode("utf-8", errors="replace")
     try:
         stripe.Webhook.construct_event(  # verifies the signature; the payload is read belowpayload, request.headers.get("stripe-signature", ""),
-                                               ctx.settings.webhook_secret)
+            ctx.settings.webhook_secret
+        )
     except (stripe.SignatureVerificationError, ValueError):
         raise ApiError(400, "invalid_signature", "The Stripe-Signature header does not match this payload.") from None
     data = json.loads(payload)

@@ -41,8 +41,15 @@ class ShopApi:
     token: str
     forwarded: dict[str, str]
 
-    async def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-                   idempotency_key: str | None = None) -> dict[str, Any]:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}", **self.forwarded}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -60,8 +67,12 @@ class ShopApi:
         if response.status_code >= 400:
             error = body.get("error") if isinstance(body, dict) else None
             error = error if isinstance(error, dict) else {}
-            raise ApiError(response.status_code, str(error.get("code", "http_error")),
-                           str(error.get("message", f"HTTP {response.status_code}")), body if isinstance(body, dict) else {})
+            raise ApiError(
+                response.status_code,
+                str(error.get("code", "http_error")),
+                str(error.get("message", f"HTTP {response.status_code}")),
+                body if isinstance(body, dict) else {},
+            )
         return body
 
     async def get(self, path: str, **params: Any) -> dict[str, Any]:

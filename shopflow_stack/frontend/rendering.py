@@ -67,10 +67,10 @@ def make_templates(folder: Path) -> Jinja2Templates:
 def csrf_refused(request: Request, reason: str) -> Response:
     """The 403 of a request without its CSRF token: the host's error page, or JSON for scripts."""
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse({"outcome": "failed", "error": {"code": "csrf_failed", "message": csrf.REFUSED_MESSAGE}},
-                            status_code=403)
-    context = {"title": csrf.REFUSED_TITLE, "message": csrf.REFUSED_MESSAGE, "status": 403,
-               "staff": request.session.get("staff")}
+        return JSONResponse(
+            {"outcome": "failed", "error": {"code": "csrf_failed", "message": csrf.REFUSED_MESSAGE}}, status_code=403
+        )
+    context = {"title": csrf.REFUSED_TITLE, "message": csrf.REFUSED_MESSAGE, "status": 403, "staff": request.session.get("staff")}
     return request.app.state.templates.TemplateResponse(request, "error.html", context, status_code=403)
 
 

@@ -44,16 +44,21 @@ def build_router(settings: Settings, sandbox: Sandbox) -> APIRouter:
             key = keys.key_from_header(request.headers.get("authorization"))
             kind = keys.classify(settings, key)
             if kind == "publishable" and not publishable_ok:
-                raise StripeError(401, {"type": "invalid_request_error", "message":
-                                        "This API call cannot be made with a publishable API key. "
-                                        "Please use a secret API key."})
+                raise StripeError(
+                    401,
+                    {
+                        "type": "invalid_request_error",
+                        "message": "This API call cannot be made with a publishable API key. Please use a secret API key.",
+                    },
+                )
             raw = (await request.body()).decode() if request.method == "POST" else str(request.url.query)
             params = decode(raw)
         except StripeError as error:
             return _stripe_response(error.status, error.body())
         idem_key = request.headers.get("idempotency-key") if request.method == "POST" else None
         status, body, replayed = await run_in_threadpool(
-            _execute, sandbox, handler, params, idem_key, keys.scope(key), f"{request.method} {request.url.path}")
+            _execute, sandbox, handler, params, idem_key, keys.scope(key), f"{request.method} {request.url.path}"
+        )
         return _stripe_response(status, body, replayed)
 
     @router.post("/payment_methods")
@@ -122,8 +127,11 @@ def build_router(settings: Settings, sandbox: Sandbox) -> APIRouter:
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "DELETE"])
     async def unknown(rest: str, request: Request) -> JSONResponse:
-        error = invalid_request(f"Unrecognized request URL ({request.method}: /v1/{rest}). "
-                                "The payment sandbox serves only the subset in stack/payments/README.md.", status=404)
+        error = invalid_request(
+            f"Unrecognized request URL ({request.method}: /v1/{rest}). "
+            "The payment sandbox serves only the subset in stack/payments/README.md.",
+            status=404,
+        )
         return _stripe_response(error.status, error.body())
 
     return router
@@ -141,8 +149,9 @@ def _expand(sandbox: Sandbox, pi: dict[str, Any], params: dict[str, Any]) -> dic
     return pi
 
 
-def _execute(sandbox: Sandbox, handler: Handler, params: dict[str, Any], idem_key: str | None,
-             scope: str, route: str) -> tuple[int, dict[str, Any], bool]:
+def _execute(
+    sandbox: Sandbox, handler: Handler, params: dict[str, Any], idem_key: str | None, scope: str, route: str
+) -> tuple[int, dict[str, Any], bool]:
     """Run `handler` once per idempotency key; (status, body, replayed)."""
     if not idem_key:
         return (*_run(handler, params, None), False)
@@ -153,7 +162,8 @@ def _execute(sandbox: Sandbox, handler: Handler, params: dict[str, Any], idem_ke
             if recorded[0] != fingerprint:
                 error = idempotency(
                     "Keys for idempotent requests can only be used with the same parameters they were first "
-                    f"used with. Try using a key other than '{idem_key}' if you meant to execute a different request.")
+                    f"used with. Try using a key other than '{idem_key}' if you meant to execute a different request."
+                )
                 return error.status, error.body(), False
             return recorded[1], recorded[2], True
         status, body = _run(handler, params, idem_key)

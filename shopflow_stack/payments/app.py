@@ -48,20 +48,33 @@ def create_app(settings: Settings) -> FastAPI:
 
     # The pages set their own CSP (pages.py); anything else in HTML is not content at all.
     middleware = edge_middleware(settings.max_body_bytes, csp=NO_CONTENT_POLICY, too_large=_too_large)
-    app = FastAPI(title="ShopFlow payment sandbox (Stripe-compatible)", version=settings.version,
-                  lifespan=lifespan, middleware=middleware, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="ShopFlow payment sandbox (Stripe-compatible)",
+        version=settings.version,
+        lifespan=lifespan,
+        middleware=middleware,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.sandbox = sandbox
 
     @app.exception_handler(Exception)
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": {"type": "api_error", "message": "An unexpected error occurred in the payment sandbox."}},
-                            status_code=500)
+        return JSONResponse(
+            {"error": {"type": "api_error", "message": "An unexpected error occurred in the payment sandbox."}}, status_code=500
+        )
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "version": settings.version, "service": "payments",
-                "webhooks_pending": store.pending_deliveries(), "faults": settings.faults.names}
+        return {
+            "status": "ok",
+            "version": settings.version,
+            "service": "payments",
+            "webhooks_pending": store.pending_deliveries(),
+            "faults": settings.faults.names,
+        }
 
     app.include_router(api.build_router(settings, sandbox))
     app.include_router(pages.build_router(settings, sandbox))

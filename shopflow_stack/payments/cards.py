@@ -61,10 +61,17 @@ class Catalogue:
 def _card(key: str, raw: dict) -> Card:
     decline = Decline(raw["code"], raw["decline_code"], raw["message"]) if "code" in raw else None
     return Card(
-        key=key, name=raw["name"], number=raw["number"], payment_method=raw["payment_method"],
-        aliases=tuple(raw.get("aliases", ())), brand=raw["brand"], last4=raw["last4"],
-        outcome=raw["outcome"], three_d_secure=bool(raw.get("three_d_secure", False)),
-        after_authentication=raw.get("after_authentication"), decline=decline,
+        key=key,
+        name=raw["name"],
+        number=raw["number"],
+        payment_method=raw["payment_method"],
+        aliases=tuple(raw.get("aliases", ())),
+        brand=raw["brand"],
+        last4=raw["last4"],
+        outcome=raw["outcome"],
+        three_d_secure=bool(raw.get("three_d_secure", False)),
+        after_authentication=raw.get("after_authentication"),
+        decline=decline,
     )
 
 

@@ -22,19 +22,52 @@ from shopflow_stack.payments.store import Store
 from shopflow_stack.payments.webhooks import Webhooks
 from shopflow_stack.security.origins import is_on
 
-LIVE_CARD_MESSAGE = ("Your card was declined. Your request was in test mode, but used a non test (live) card. "
-                     "For a list of valid test cards, visit: https://stripe.com/docs/testing.")
-PI_CREATE_PARAMS = frozenset({
-    "amount", "currency", "payment_method", "confirm", "description", "receipt_email", "shipping",
-    "return_url", "metadata", "automatic_payment_methods", "capture_method", "payment_method_types",
-    "customer", "statement_descriptor", "statement_descriptor_suffix", "setup_future_usage", "off_session",
-    "error_on_requires_action", "confirmation_method", "expand", "use_stripe_sdk", "payment_method_options",
-})
-PI_CONFIRM_PARAMS = frozenset({
-    "payment_method", "return_url", "receipt_email", "shipping", "setup_future_usage", "off_session",
-    "error_on_requires_action", "expand", "use_stripe_sdk", "payment_method_options", "capture_method",
-    "payment_method_types",
-})
+LIVE_CARD_MESSAGE = (
+    "Your card was declined. Your request was in test mode, but used a non test (live) card. "
+    "For a list of valid test cards, visit: https://stripe.com/docs/testing."
+)
+PI_CREATE_PARAMS = frozenset(
+    {
+        "amount",
+        "currency",
+        "payment_method",
+        "confirm",
+        "description",
+        "receipt_email",
+        "shipping",
+        "return_url",
+        "metadata",
+        "automatic_payment_methods",
+        "capture_method",
+        "payment_method_types",
+        "customer",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+        "setup_future_usage",
+        "off_session",
+        "error_on_requires_action",
+        "confirmation_method",
+        "expand",
+        "use_stripe_sdk",
+        "payment_method_options",
+    }
+)
+PI_CONFIRM_PARAMS = frozenset(
+    {
+        "payment_method",
+        "return_url",
+        "receipt_email",
+        "shipping",
+        "setup_future_usage",
+        "off_session",
+        "error_on_requires_action",
+        "expand",
+        "use_stripe_sdk",
+        "payment_method_options",
+        "capture_method",
+        "payment_method_types",
+    }
+)
 PM_CREATE_PARAMS = frozenset({"type", "card", "billing_details", "metadata", "expand"})
 REFUND_PARAMS = frozenset({"payment_intent", "charge", "amount", "reason", "metadata", "expand"})
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -42,8 +75,7 @@ CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_act
 
 
 class Sandbox:
-    def __init__(self, store: Store, catalogue: Catalogue, webhooks: Webhooks, payments_url: str,
-                 shop_origins: tuple[str, ...]):
+    def __init__(self, store: Store, catalogue: Catalogue, webhooks: Webhooks, payments_url: str, shop_origins: tuple[str, ...]):
         self.store = store
         self.catalogue = catalogue
         self.webhooks = webhooks
@@ -54,8 +86,11 @@ class Sandbox:
         """The challenge sends the shopper to return_url with the client secret: only to the shop."""
         url = as_str(params, "return_url")
         if url is not None and not is_on(url, self.shop_origins):
-            raise invalid_request(f"Invalid return_url: it must be a page of the shop ({', '.join(self.shop_origins)}).",
-                                  param="return_url", code="url_invalid")
+            raise invalid_request(
+                f"Invalid return_url: it must be a page of the shop ({', '.join(self.shop_origins)}).",
+                param="return_url",
+                code="url_invalid",
+            )
 
     # PaymentMethods -------------------------------------------------------------------------
     def create_payment_method(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -68,8 +103,7 @@ class Sandbox:
             raise invalid_request("Missing required param: card.", param="card", code="parameter_missing")
         number = "".join((as_str(card_params, "number") or "").split())
         if not number:
-            raise invalid_request("Missing required param: card[number].", param="card[number]",
-                                  code="parameter_missing")
+            raise invalid_request("Missing required param: card[number].", param="card[number]", code="parameter_missing")
         if not luhn_valid(number):
             raise card_error("incorrect_number", "Your card number is incorrect.", param="number")
         card = self.catalogue.by_number(number)
@@ -88,8 +122,7 @@ class Sandbox:
         cvc = as_str(card_params, "cvc")
         if cvc is not None and not (cvc.isdigit() and 3 <= len(cvc) <= 4):
             raise card_error("invalid_cvc", "Your card's security code is invalid.", param="cvc")
-        pm = objects.payment_method(card, exp_month, exp_year, as_dict(params, "billing_details"),
-                                    as_dict(params, "metadata"))
+        pm = objects.payment_method(card, exp_month, exp_year, as_dict(params, "billing_details"), as_dict(params, "metadata"))
         if cvc is not None:
             pm["card"]["checks"]["cvc_check"] = "pass"
         return self.store.put(pm)
@@ -153,7 +186,8 @@ class Sandbox:
             raise unexpected_state(
                 f"This PaymentIntent's status is {pi['status']}, so it cannot be confirmed. "
                 "You can only confirm a PaymentIntent with one of: requires_payment_method, "
-                "requires_confirmation, requires_action.")
+                "requires_confirmation, requires_action."
+            )
         if as_str(params, "payment_method"):
             pi["payment_method"] = self.retrieve_payment_method(params["payment_method"])["id"]
         for name in ("receipt_email", "shipping", "capture_method"):
@@ -165,42 +199,58 @@ class Sandbox:
             raise invalid_request(
                 "You cannot confirm this PaymentIntent because it's missing a payment method. You can either "
                 "update the PaymentIntent with a payment method and then confirm it again, or confirm it again "
-                "directly with a payment method.", code="payment_intent_unexpected_state")
+                "directly with a payment method.",
+                code="payment_intent_unexpected_state",
+            )
         pm = self.retrieve_payment_method(pi["payment_method"])
         card = self._card_of(pm)
         pi["_authenticated"] = None
         if card.three_d_secure:
             with self.store.transaction():
-                pi.update(status="requires_action", last_payment_error=None, next_action={
-                    "type": "redirect_to_url",
-                    "redirect_to_url": {"url": f"{self.payments_url}/3ds/{pi['id']}", "return_url": pi["_return_url"]},
-                })
+                pi.update(
+                    status="requires_action",
+                    last_payment_error=None,
+                    next_action={
+                        "type": "redirect_to_url",
+                        "redirect_to_url": {"url": f"{self.payments_url}/3ds/{pi['id']}", "return_url": pi["_return_url"]},
+                    },
+                )
                 return self.store.put(pi)
         return self._charge(pi, pm, card.decline if card.outcome == "declined" else None, idempotency_key)
 
-    def _charge(self, pi: dict[str, Any], pm: dict[str, Any], decline: Decline | None,
-                idempotency_key: str | None) -> dict[str, Any]:
+    def _charge(
+        self, pi: dict[str, Any], pm: dict[str, Any], decline: Decline | None, idempotency_key: str | None
+    ) -> dict[str, Any]:
         """Attempt the charge; commit its record and event; raise the 402 after a decline."""
         with self.store.transaction():
             charge = self.store.put(objects.charge(pi, pm, decline), parent=pi["id"])
             pi.update(latest_charge=charge["id"], next_action=None)
             if decline:
-                pi.update(status="requires_payment_method",
-                          last_payment_error=objects.card_error_object(decline, pm, charge["id"]))
+                pi.update(
+                    status="requires_payment_method", last_payment_error=objects.card_error_object(decline, pm, charge["id"])
+                )
                 self.store.put(pi)
                 self.webhooks.emit("payment_intent.payment_failed", objects.public(pi), idempotency_key)
             else:
                 manual = pi["capture_method"] == "manual"
-                pi.update(status="requires_capture" if manual else "succeeded", last_payment_error=None,
-                          amount_capturable=pi["amount"] if manual else 0,
-                          amount_received=0 if manual else pi["amount"])
+                pi.update(
+                    status="requires_capture" if manual else "succeeded",
+                    last_payment_error=None,
+                    amount_capturable=pi["amount"] if manual else 0,
+                    amount_received=0 if manual else pi["amount"],
+                )
                 self.store.put(pi)
                 if not manual:
                     self.webhooks.emit("payment_intent.succeeded", objects.public(pi), idempotency_key)
         if decline:
-            error = card_error(decline.code, decline.message, decline_code=decline.decline_code,
-                               charge=charge["id"], payment_intent=objects.public(pi),
-                               payment_method=objects.public(pm))
+            error = card_error(
+                decline.code,
+                decline.message,
+                decline_code=decline.decline_code,
+                charge=charge["id"],
+                payment_intent=objects.public(pi),
+                payment_method=objects.public(pm),
+            )
             raise error
         return pi
 
@@ -211,8 +261,9 @@ class Sandbox:
             raise unexpected_state(f"This PaymentIntent could not be captured because it has a status of {pi['status']}.")
         amount = as_int(params, "amount_to_capture", minimum=1) or pi["amount"]
         if amount > pi["amount_capturable"]:
-            raise invalid_request("The amount to capture is greater than the amount capturable.",
-                                  param="amount_to_capture", code="amount_too_large")
+            raise invalid_request(
+                "The amount to capture is greater than the amount capturable.", param="amount_to_capture", code="amount_too_large"
+            )
         with self.store.transaction():
             charge = self.store.get("charge", pi["latest_charge"])
             charge.update(captured=True, amount_captured=amount)
@@ -233,7 +284,8 @@ class Sandbox:
             raise unexpected_state(
                 f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}. Only a "
                 "PaymentIntent with one of the following statuses may be canceled: requires_payment_method, "
-                "requires_capture, requires_confirmation, requires_action, processing.")
+                "requires_capture, requires_confirmation, requires_action, processing."
+            )
         pi.update(status="canceled", canceled_at=int(time.time()), cancellation_reason=reason, next_action=None)
         return self.store.put(pi)
 
@@ -250,8 +302,11 @@ class Sandbox:
             except StripeError:
                 return self.retrieve_payment_intent(pi_id)
         with self.store.transaction():
-            pi.update(status="requires_payment_method", next_action=None, last_payment_error=
-                      objects.authentication_failure_object(self.catalogue.authentication_failure, pm))
+            pi.update(
+                status="requires_payment_method",
+                next_action=None,
+                last_payment_error=objects.authentication_failure_object(self.catalogue.authentication_failure, pm),
+            )
             self.store.put(pi)
             self.webhooks.emit("payment_intent.payment_failed", objects.public(pi))
         return pi
@@ -273,13 +328,14 @@ class Sandbox:
         reject_unknown(params, REFUND_PARAMS)
         charge_id, pi_id = as_str(params, "charge"), as_str(params, "payment_intent")
         if not charge_id and not pi_id:
-            raise invalid_request("One of the following params should be provided for this request: "
-                                  "payment_intent or charge.", code="parameter_missing")
+            raise invalid_request(
+                "One of the following params should be provided for this request: payment_intent or charge.",
+                code="parameter_missing",
+            )
         if pi_id:
             pi = self.retrieve_payment_intent(pi_id)
             if pi["status"] != "succeeded" or not pi["latest_charge"]:
-                raise invalid_request("This PaymentIntent does not have a successful charge to refund.",
-                                      param="payment_intent")
+                raise invalid_request("This PaymentIntent does not have a successful charge to refund.", param="payment_intent")
             charge_id = pi["latest_charge"]
         reason = as_str(params, "reason")
         if reason is not None and reason not in REFUND_REASONS:
@@ -288,8 +344,7 @@ class Sandbox:
         with self.store.transaction():
             charge = self.retrieve_charge(charge_id)
             if not charge["captured"]:
-                raise invalid_request(f"Charge {charge_id} has not been captured; it cannot be refunded.",
-                                      param="charge")
+                raise invalid_request(f"Charge {charge_id} has not been captured; it cannot be refunded.", param="charge")
             remaining = charge["amount_captured"] - charge["amount_refunded"]
             if remaining <= 0:
                 raise invalid_request(f"Charge {charge_id} has already been refunded.", code="charge_already_refunded")
@@ -297,9 +352,10 @@ class Sandbox:
             if amount > remaining:
                 raise invalid_request(
                     f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
-                    param="amount", code="amount_too_large")
-            refund = self.store.put(objects.refund(charge, amount, reason, as_dict(params, "metadata")),
-                                    parent=charge["id"])
+                    param="amount",
+                    code="amount_too_large",
+                )
+            refund = self.store.put(objects.refund(charge, amount, reason, as_dict(params, "metadata")), parent=charge["id"])
             charge["amount_refunded"] += amount
             charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
             self.store.put(charge)
@@ -316,8 +372,9 @@ class Sandbox:
         else:
             found = self.store.latest("refund", limit + 1)
             return objects.listing("/v1/refunds", found[:limit], has_more=len(found) > limit)
-        found = sorted((r for c in charge_ids for r in self.store.children("refund", c)),
-                       key=lambda r: r["created"], reverse=True)
+        found = sorted(
+            (r for c in charge_ids for r in self.store.children("refund", c)), key=lambda r: r["created"], reverse=True
+        )
         return objects.listing("/v1/refunds", found[:limit], has_more=len(found) > limit)
 
     def retrieve_refund(self, refund_id: str) -> dict[str, Any]:
@@ -334,12 +391,17 @@ class Sandbox:
             raise invalid_request("The sandbox delivers webhooks to 127.0.0.1 / localhost only.", param="url")
         events = as_list(params, "enabled_events")
         if not events:
-            raise invalid_request("Missing required param: enabled_events.", param="enabled_events",
-                                  code="parameter_missing")
+            raise invalid_request("Missing required param: enabled_events.", param="enabled_events", code="parameter_missing")
         endpoint = {
-            "id": new_id("we"), "object": "webhook_endpoint", "url": url, "enabled_events": events,
-            "status": "enabled", "created": int(time.time()), "livemode": False,
-            "description": params.get("description"), "metadata": params.get("metadata") or {},
+            "id": new_id("we"),
+            "object": "webhook_endpoint",
+            "url": url,
+            "enabled_events": events,
+            "status": "enabled",
+            "created": int(time.time()),
+            "livemode": False,
+            "description": params.get("description"),
+            "metadata": params.get("metadata") or {},
             "secret": f"whsec_{secrets.token_hex(24)}",
         }
         return self.store.put(endpoint)

@@ -23,12 +23,17 @@ class StripeError(Exception):
         return {"error": self.error}
 
 
-def invalid_request(message: str, *, param: str | None = None, code: str | None = None,
-                    status: int = 400) -> StripeError:
-    return StripeError(status, {
-        "type": "invalid_request_error", "message": message, "param": param, "code": code,
-        "doc_url": DOC_URL + code if code else None,
-    })
+def invalid_request(message: str, *, param: str | None = None, code: str | None = None, status: int = 400) -> StripeError:
+    return StripeError(
+        status,
+        {
+            "type": "invalid_request_error",
+            "message": message,
+            "param": param,
+            "code": code,
+            "doc_url": DOC_URL + code if code else None,
+        },
+    )
 
 
 def missing(kind: str, object_id: str, param: str = "id") -> StripeError:
@@ -43,13 +48,22 @@ def authentication(message: str) -> StripeError:
     return StripeError(401, {"type": "invalid_request_error", "message": message})
 
 
-def card_error(code: str, message: str, *, decline_code: str | None = None, param: str | None = None,
-               **extra: Any) -> StripeError:
+def card_error(
+    code: str, message: str, *, decline_code: str | None = None, param: str | None = None, **extra: Any
+) -> StripeError:
     """A 402 card_error; `extra` carries `charge`, `payment_intent`, `payment_method` like Stripe."""
-    return StripeError(402, {
-        "type": "card_error", "code": code, "decline_code": decline_code, "message": message,
-        "param": param, "doc_url": DOC_URL + code, **extra,
-    })
+    return StripeError(
+        402,
+        {
+            "type": "card_error",
+            "code": code,
+            "decline_code": decline_code,
+            "message": message,
+            "param": param,
+            "doc_url": DOC_URL + code,
+            **extra,
+        },
+    )
 
 
 def idempotency(message: str) -> StripeError:

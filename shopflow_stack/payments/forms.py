@@ -64,8 +64,9 @@ def as_int(params: dict[str, Any], name: str, *, required: bool = False, minimum
         raise invalid_request(f"Invalid integer: {raw}", param=name, code="parameter_invalid_integer")
     value = int(raw)
     if minimum is not None and value < minimum:
-        raise invalid_request(f"This value must be greater than or equal to {minimum}.", param=name,
-                              code="parameter_invalid_integer")
+        raise invalid_request(
+            f"This value must be greater than or equal to {minimum}.", param=name, code="parameter_invalid_integer"
+        )
     return value
 
 

@@ -15,8 +15,10 @@ import hashlib
 from shopflow_stack.payments.errors import authentication
 from shopflow_stack.settings import Settings
 
-NO_KEY = ("You did not provide an API key. You need to provide your API key in the Authorization header, "
-          "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+NO_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization header, "
+    "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+)
 
 
 def publishable_key(settings: Settings) -> str:
@@ -48,7 +50,7 @@ def key_from_header(value: str | None) -> str:
 
 
 def classify(settings: Settings, key: str) -> str:
-    """"secret" or "publishable"; any other key is refused like Stripe does."""
+    """ "secret" or "publishable"; any other key is refused like Stripe does."""
     if key == settings.payments_key:
         return "secret"
     if key == publishable_key(settings):

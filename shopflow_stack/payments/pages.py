@@ -24,19 +24,28 @@ from shopflow_stack.security.headers import policy
 from shopflow_stack.security.origins import origin_of
 from shopflow_stack.settings import Settings
 
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                        autoescape=select_autoescape(["html"]))
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]))
 
 
 def _page(name: str, ancestors: tuple[str, ...], status: int = 200, **context: object) -> HTMLResponse:
     """A page frameable by `ancestors` only; its form may go to this host and back to them."""
     nonce = secrets.token_urlsafe(16)
     shops = " ".join(ancestors)
-    csp = policy("default-src 'none'", f"script-src 'nonce-{nonce}'", f"style-src 'nonce-{nonce}'",
-                 "connect-src 'self'", "img-src 'self' data:", f"form-action 'self' {shops}", "base-uri 'none'",
-                 f"frame-ancestors {shops}")
-    return HTMLResponse(TEMPLATES.get_template(name).render(nonce=nonce, **context), status_code=status,
-                        headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"})
+    csp = policy(
+        "default-src 'none'",
+        f"script-src 'nonce-{nonce}'",
+        f"style-src 'nonce-{nonce}'",
+        "connect-src 'self'",
+        "img-src 'self' data:",
+        f"form-action 'self' {shops}",
+        "base-uri 'none'",
+        f"frame-ancestors {shops}",
+    )
+    return HTMLResponse(
+        TEMPLATES.get_template(name).render(nonce=nonce, **context),
+        status_code=status,
+        headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"},
+    )
 
 
 def _money(amount: int, currency: str) -> str:
@@ -56,12 +65,22 @@ def build_router(settings: Settings, sandbox: Sandbox) -> APIRouter:
     def card_fields(request: Request, parent_origin: str = "") -> HTMLResponse:
         given_pk = request.query_params.get("pk", "")
         if given_pk != pk:
-            return _page("problem.html", shops, 400, title="Card fields unavailable",
-                         message="The publishable key (pk) is missing or not this sandbox's.")
+            return _page(
+                "problem.html",
+                shops,
+                400,
+                title="Card fields unavailable",
+                message="The publishable key (pk) is missing or not this sandbox's.",
+            )
         parent = origin_of(parent_origin)
         if parent is None or parent not in shops:
-            return _page("problem.html", shops, 400, title="Card fields unavailable",
-                         message=f"parent_origin must be the shop's own origin ({', '.join(shops)}).")
+            return _page(
+                "problem.html",
+                shops,
+                400,
+                title="Card fields unavailable",
+                message=f"parent_origin must be the shop's own origin ({', '.join(shops)}).",
+            )
         return _page("card_fields.html", shops, pk=pk, parent_origin=parent)
 
     @router.get("/3ds/{pi_id}", response_class=HTMLResponse)
@@ -69,16 +88,24 @@ def build_router(settings: Settings, sandbox: Sandbox) -> APIRouter:
         try:
             pi = await run_in_threadpool(sandbox.retrieve_payment_intent, pi_id)
         except StripeError:
-            return _page("problem.html", shops, 404, title="Unknown payment",
-                         message="No such payment is awaiting authentication.")
+            return _page(
+                "problem.html", shops, 404, title="Unknown payment", message="No such payment is awaiting authentication."
+            )
         # Where the framed page posts its result: a shop origin, never "*".
         candidates = (origin_of(request.query_params.get("parent_origin")), origin_of(pi.get("_return_url")))
         parent = next((o for o in candidates if o in shops), shops[0])
         card = None
         if pi.get("payment_method"):
             card = (await run_in_threadpool(sandbox.retrieve_payment_method, pi["payment_method"]))["card"]
-        return _page("challenge.html", shops, pi=pi, amount=_money(pi["amount"], pi["currency"]), card=card,
-                     pending=pi["status"] == "requires_action", parent_origin=parent)
+        return _page(
+            "challenge.html",
+            shops,
+            pi=pi,
+            amount=_money(pi["amount"], pi["currency"]),
+            card=card,
+            pending=pi["status"] == "requires_action",
+            parent_origin=parent,
+        )
 
     async def answer(pi_id: str, request: Request, succeeded: bool) -> Response:
         wants_json = "application/json" in request.headers.get("accept", "")
@@ -89,25 +116,33 @@ def build_router(settings: Settings, sandbox: Sandbox) -> APIRouter:
             error = invalid_request("The challenge can only be answered from its own page.", status=403)
             if wants_json:
                 return JSONResponse(error.body(), status_code=403)
-            return _page("problem.html", shops, 403, title="Answer refused",
-                         message="The challenge can only be answered from its own page.")
+            return _page(
+                "problem.html",
+                shops,
+                403,
+                title="Answer refused",
+                message="The challenge can only be answered from its own page.",
+            )
         try:
             pi = await run_in_threadpool(sandbox.authenticate, pi_id, succeeded)
         except StripeError as error:
             if wants_json:
                 return JSONResponse(error.body(), status_code=error.status)
-            return _page("problem.html", shops, error.status, title="Authentication not pending",
-                         message=error.error.get("message", ""))
+            return _page(
+                "problem.html", shops, error.status, title="Authentication not pending", message=error.error.get("message", "")
+            )
         status = _result_status(pi)
         return_url = pi.get("_return_url")
         redirect = None
         if return_url:
-            query = urlencode({"payment_intent": pi["id"], "payment_intent_client_secret": pi["client_secret"],
-                               "redirect_status": status})
+            query = urlencode(
+                {"payment_intent": pi["id"], "payment_intent_client_secret": pi["client_secret"], "redirect_status": status}
+            )
             redirect = f"{return_url}{'&' if '?' in return_url else '?'}{query}"
         if wants_json:
-            return JSONResponse({"payment_intent": pi["id"], "status": status, "payment_intent_status": pi["status"],
-                                 "redirect_url": redirect})
+            return JSONResponse(
+                {"payment_intent": pi["id"], "status": status, "payment_intent_status": pi["status"], "redirect_url": redirect}
+            )
         if redirect:
             return RedirectResponse(redirect, status_code=303)
         return _page("challenge_done.html", shops, result=status, pi=pi)  # `status` would be the HTTP status

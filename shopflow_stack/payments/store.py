@@ -115,8 +115,7 @@ class Store:
     def record(self, scope: str, key: str, fingerprint: str, status: int, body: dict[str, Any]) -> None:
         with self.transaction():
             self._db.execute(
-                "INSERT OR REPLACE INTO idempotency (scope, key, fingerprint, status, body, created)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO idempotency (scope, key, fingerprint, status, body, created) VALUES (?, ?, ?, ?, ?, ?)",
                 (scope, key, fingerprint, status, json.dumps(body), time.time()),
             )
 
@@ -132,7 +131,8 @@ class Store:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, event_id, endpoint, payload, attempts FROM deliveries"
-                " WHERE delivered_at IS NULL AND next_at <= ? ORDER BY id LIMIT ?", (now, limit)
+                " WHERE delivered_at IS NULL AND next_at <= ? ORDER BY id LIMIT ?",
+                (now, limit),
             ).fetchall()
         return [Delivery(*row) for row in rows]
 
@@ -143,8 +143,10 @@ class Store:
 
     def delivered(self, delivery_id: int) -> None:
         with self.transaction():
-            self._db.execute("UPDATE deliveries SET delivered_at = ?, attempts = attempts + 1, last_error = NULL"
-                             " WHERE id = ?", (time.time(), delivery_id))
+            self._db.execute(
+                "UPDATE deliveries SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                (time.time(), delivery_id),
+            )
 
     def failed(self, delivery_id: int, error: str, next_at: float | None) -> None:
         """Record a failed attempt; `next_at=None` gives up (kept, with its error, for diagnosis)."""

@@ -74,9 +74,15 @@ class Webhooks:
     def emit(self, event_type: str, obj: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
         """Record an event about `obj` and queue it for every subscribed endpoint."""
         event = {
-            "id": new_id("evt"), "object": "event", "api_version": API_VERSION, "created": int(time.time()),
-            "data": {"object": obj}, "livemode": False, "pending_webhooks": 0,
-            "request": {"id": new_id("req"), "idempotency_key": idempotency_key}, "type": event_type,
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "data": {"object": obj},
+            "livemode": False,
+            "pending_webhooks": 0,
+            "request": {"id": new_id("req"), "idempotency_key": idempotency_key},
+            "type": event_type,
         }
         subscribers = self._subscribers(event_type)
         event["pending_webhooks"] = len(subscribers)
@@ -123,10 +129,14 @@ class Webhooks:
             return
         url, secret = target
         try:
-            response = client.post(url, content=delivery.payload.encode(), headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "Stripe-Signature": sign(delivery.payload, secret),
-            })
+            response = client.post(
+                url,
+                content=delivery.payload.encode(),
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Stripe-Signature": sign(delivery.payload, secret),
+                },
+            )
             error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -137,5 +147,6 @@ class Webhooks:
         attempts = delivery.attempts + 1
         give_up = attempts >= MAX_ATTEMPTS
         self.store.failed(delivery.id, error, None if give_up else time.time() + backoff(attempts))
-        log.warning("webhook %s → %s failed (attempt %d%s): %s", delivery.event_id, url, attempts,
-                    ", giving up" if give_up else "", error)
+        log.warning(
+            "webhook %s → %s failed (attempt %d%s): %s", delivery.event_id, url, attempts, ", giving up" if give_up else "", error
+        )

@@ -25,9 +25,10 @@ class BodyTooLarge(Exception):
 
 def json_answer(limit: int) -> Response:
     """The API's error shape (docs/api.md): the default answer."""
-    return JSONResponse({"error": {"code": "request_too_large",
-                                   "message": f"The request body is over this service's limit of {limit} bytes."}},
-                        status_code=413)
+    return JSONResponse(
+        {"error": {"code": "request_too_large", "message": f"The request body is over this service's limit of {limit} bytes."}},
+        status_code=413,
+    )
 
 
 def declared_length(scope: Scope) -> int | None:

@@ -36,8 +36,10 @@ HEADER = b"x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 REFUSED_TITLE = "This form has expired"
-REFUSED_MESSAGE = ("We could not confirm that this request came from this site's own page: its security token is "
-                   "missing or out of date. Nothing was changed. Go back, reload the page and try again.")
+REFUSED_MESSAGE = (
+    "We could not confirm that this request came from this site's own page: its security token is "
+    "missing or out of date. Nothing was changed. Go back, reload the page and try again."
+)
 Refusal = Callable[[Request, str], Response | Awaitable[Response]]
 
 
@@ -68,8 +70,9 @@ def csrf_field(context: Any) -> Markup:
 
 
 def plain_refusal(request: Request, reason: str) -> Response:
-    return HTMLResponse(f"<!doctype html><title>{REFUSED_TITLE}</title><h1>{REFUSED_TITLE}</h1><p>{REFUSED_MESSAGE}</p>",
-                        status_code=403)
+    return HTMLResponse(
+        f"<!doctype html><title>{REFUSED_TITLE}</title><h1>{REFUSED_TITLE}</h1><p>{REFUSED_MESSAGE}</p>", status_code=403
+    )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -131,10 +134,10 @@ class CsrfProtect:
         if isinstance(expected, str) and given and hmac.compare_digest(given.encode(), expected.encode()):
             await self.app(scope, receive, send)
             return
-        reason = "no token in the session" if not isinstance(expected, str) else (
-            "no token sent" if not given else "wrong token")
-        log.warning("%s %s refused (CSRF): %s; origin=%s", scope["method"], scope["path"], reason,
-                    _header(scope, b"origin") or "-")
+        reason = "no token in the session" if not isinstance(expected, str) else ("no token sent" if not given else "wrong token")
+        log.warning(
+            "%s %s refused (CSRF): %s; origin=%s", scope["method"], scope["path"], reason, _header(scope, b"origin") or "-"
+        )
         response = self.refuse(Request(scope, receive), reason)
         if inspect.isawaitable(response):
             response = await response

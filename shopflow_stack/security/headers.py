@@ -26,9 +26,18 @@ def policy(*directives: str) -> str:
 
 def site_policy(frame_src: str = "'none'") -> str:
     """Storefront and admin pages: only their own scripts, styles and forms; never framed."""
-    return policy("default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-                  "connect-src 'self'", f"frame-src {frame_src}", "form-action 'self'", "base-uri 'none'",
-                  "object-src 'none'", NOT_FRAMEABLE)
+    return policy(
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        f"frame-src {frame_src}",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+        NOT_FRAMEABLE,
+    )
 
 
 NO_CONTENT_POLICY = policy("default-src 'none'", "base-uri 'none'", "form-action 'none'", NOT_FRAMEABLE)

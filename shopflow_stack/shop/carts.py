@@ -17,8 +17,11 @@ MAX_QUANTITY = 99
 
 def new_cart(connection: Connection, *, customer_id: int | None, tag: str | None) -> str:
     cart_id = "cart_" + secrets.token_hex(12)
-    connection.execute(insert(carts).values(id=cart_id, customer_id=customer_id, shipping_method="standard",
-                                            closed=False, created_at=now(), test_run=tag))
+    connection.execute(
+        insert(carts).values(
+            id=cart_id, customer_id=customer_id, shipping_method="standard", closed=False, created_at=now(), test_run=tag
+        )
+    )
     return cart_id
 
 
@@ -51,15 +54,20 @@ def _product(connection: Connection, product_id: int) -> Row:
 
 def _check_stock(product: Row, quantity: int) -> None:
     if quantity > product.stock:
-        raise ApiError(409, "out_of_stock", f"Only {product.stock} of {product.name} left.",
-                       error_fields={"product_id": product.id, "available": product.stock})
+        raise ApiError(
+            409,
+            "out_of_stock",
+            f"Only {product.stock} of {product.name} left.",
+            error_fields={"product_id": product.id, "available": product.stock},
+        )
 
 
 def add_line(connection: Connection, cart_id: str, product_id: int, quantity: int) -> None:
     check_quantity(quantity)
     product = _product(connection, product_id)
-    line = connection.execute(select(cart_lines).where(cart_lines.c.cart_id == cart_id,
-                                                       cart_lines.c.product_id == product_id)).first()
+    line = connection.execute(
+        select(cart_lines).where(cart_lines.c.cart_id == cart_id, cart_lines.c.product_id == product_id)
+    ).first()
     wanted = quantity + (line.quantity if line else 0)
     check_quantity(wanted)
     _check_stock(product, wanted)
@@ -70,8 +78,7 @@ def add_line(connection: Connection, cart_id: str, product_id: int, quantity: in
 
 
 def _line(connection: Connection, cart_id: str, line_id: int) -> Row:
-    line = connection.execute(select(cart_lines).where(cart_lines.c.id == line_id,
-                                                       cart_lines.c.cart_id == cart_id)).first()
+    line = connection.execute(select(cart_lines).where(cart_lines.c.id == line_id, cart_lines.c.cart_id == cart_id)).first()
     if line is None:
         raise ApiError(404, "line_not_found", f"No line {line_id} in this cart.")
     return line
@@ -97,19 +104,42 @@ def set_shipping(connection: Connection, cart_id: str, method: str) -> None:
 
 def cart_lines_with_products(connection: Connection, cart_id: str) -> list[Row]:
     return connection.execute(
-        select(cart_lines.c.id, cart_lines.c.product_id, cart_lines.c.quantity, products.c.name,
-               products.c.price, products.c.currency)
+        select(
+            cart_lines.c.id,
+            cart_lines.c.product_id,
+            cart_lines.c.quantity,
+            products.c.name,
+            products.c.price,
+            products.c.currency,
+        )
         .select_from(cart_lines.join(products, products.c.id == cart_lines.c.product_id))
-        .where(cart_lines.c.cart_id == cart_id).order_by(cart_lines.c.id)
+        .where(cart_lines.c.cart_id == cart_id)
+        .order_by(cart_lines.c.id)
     ).all()
 
 
 def present_cart(connection: Connection, cart: Row) -> dict[str, Any]:
-    lines = [{"id": r.id, "product_id": r.product_id, "name": r.name, "unit_price": r.price,
-              "quantity": r.quantity, "line_total": r.price * r.quantity}
-             for r in cart_lines_with_products(connection, cart.id)]
-    sums = pricing.totals([line["line_total"] for line in lines], [line["quantity"] for line in lines],
-                          cart.shipping_method)
-    return {"id": cart.id, "lines": lines, "shipping_method": cart.shipping_method, "currency": "USD",
-            "subtotal": sums.subtotal, "shipping": sums.shipping, "tax": sums.tax, "total": sums.total,
-            "item_count": sum(line["quantity"] for line in lines), "closed": bool(cart.closed)}
+    lines = [
+        {
+            "id": r.id,
+            "product_id": r.product_id,
+            "name": r.name,
+            "unit_price": r.price,
+            "quantity": r.quantity,
+            "line_total": r.price * r.quantity,
+        }
+        for r in cart_lines_with_products(connection, cart.id)
+    ]
+    sums = pricing.totals([line["line_total"] for line in lines], [line["quantity"] for line in lines], cart.shipping_method)
+    return {
+        "id": cart.id,
+        "lines": lines,
+        "shipping_method": cart.shipping_method,
+        "currency": "USD",
+        "subtotal": sums.subtotal,
+        "shipping": sums.shipping,
+        "tax": sums.tax,
+        "total": sums.total,
+        "item_count": sum(line["quantity"] for line in lines),
+        "closed": bool(cart.closed),
+    }

@@ -15,25 +15,31 @@ MAX_PER_PAGE = 100
 def present_product(row: Row | dict[str, Any], faults: Faults) -> dict[str, Any]:
     product = dict(row._mapping) if isinstance(row, Row) else dict(row)
     body = {
-        "id": product["id"], "slug": product["slug"], "name": product["name"],
-        "description": product["description"], "category": product["category"],
-        "price": product["price"], "currency": product["currency"], "stock": product["stock"],
-        "in_stock": product["stock"] > 0, "image_url": product["image_url"],
+        "id": product["id"],
+        "slug": product["slug"],
+        "name": product["name"],
+        "description": product["description"],
+        "category": product["category"],
+        "price": product["price"],
+        "currency": product["currency"],
+        "stock": product["stock"],
+        "in_stock": product["stock"] > 0,
+        "image_url": product["image_url"],
     }
     if "schema_drift" in faults:  # a deploy renamed a field the storefront and harness rely on
         body["unit_price"] = body.pop("price")
     return body
 
 
-def list_products(connection: Connection, *, page: int, per_page: int, category: str | None,
-                  text: str | None) -> tuple[list[Row], int]:
+def list_products(
+    connection: Connection, *, page: int, per_page: int, category: str | None, text: str | None
+) -> tuple[list[Row], int]:
     query = select(products)
     if category:
         query = query.where(products.c.category == category)
     if text:
         pattern = f"%{text.lower()}%"
-        query = query.where(or_(func.lower(products.c.name).like(pattern),
-                                func.lower(products.c.description).like(pattern)))
+        query = query.where(or_(func.lower(products.c.name).like(pattern), func.lower(products.c.description).like(pattern)))
     total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = connection.execute(query.order_by(products.c.id).limit(per_page).offset((page - 1) * per_page)).all()
     return rows, total
@@ -45,7 +51,7 @@ def get_product(connection: Connection, *, product_id: int | None = None, slug: 
 
 
 def list_categories(connection: Connection) -> list[dict[str, Any]]:
-    counts = (select(products.c.category, func.count().label("n")).group_by(products.c.category).subquery())
+    counts = select(products.c.category, func.count().label("n")).group_by(products.c.category).subquery()
     rows = connection.execute(
         select(categories.c.slug, categories.c.name, func.coalesce(counts.c.n, 0))
         .select_from(categories.outerjoin(counts, counts.c.category == categories.c.slug))

@@ -38,17 +38,26 @@ def present_customer(row: Row) -> dict[str, Any]:
     return {"id": row.id, "email": row.email, "name": row.name, "created_at": iso(row.created_at)}
 
 
-def create_customer(connection: Connection, *, email: str, password: str, name: str, tag: str | None,
-                    seeded: bool = False) -> Row:
+def create_customer(
+    connection: Connection, *, email: str, password: str, name: str, tag: str | None, seeded: bool = False
+) -> Row:
     email = email.strip().lower()
     if connection.execute(select(customers.c.id).where(customers.c.email == email)).first():
         raise ApiError(409, "email_taken", "An account with this email already exists.")
     try:
         with connection.begin_nested():
-            customer_id = connection.execute(insert(customers).values(
-                email=email, name=name.strip(), password_hash=hash_password(password), seeded=seeded,
-                created_at=now(), test_run=tag,
-            ).returning(customers.c.id)).scalar_one()
+            customer_id = connection.execute(
+                insert(customers)
+                .values(
+                    email=email,
+                    name=name.strip(),
+                    password_hash=hash_password(password),
+                    seeded=seeded,
+                    created_at=now(),
+                    test_run=tag,
+                )
+                .returning(customers.c.id)
+            ).scalar_one()
     except IntegrityError:  # a concurrent sign-up with the same email won
         raise ApiError(409, "email_taken", "An account with this email already exists.") from None
     return connection.execute(select(customers).where(customers.c.id == customer_id)).one()

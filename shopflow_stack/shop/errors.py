@@ -8,8 +8,15 @@ from typing import Any
 class ApiError(Exception):
     """An answer the API gives on purpose: status, snake_case code, words, extra body fields."""
 
-    def __init__(self, status: int, code: str, message: str, *, error_fields: dict[str, Any] | None = None,
-                 body: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        error_fields: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code

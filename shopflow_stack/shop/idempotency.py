@@ -34,17 +34,18 @@ def reserve(connection: Connection, key_scope: str) -> tuple[int, dict[str, Any]
     stored = stored_answer(connection, key_scope)
     if stored is not None:
         return stored
-    connection.execute(insert(idempotency_keys).values(scope=key_scope, status_code=IN_PROGRESS, body={},
-                                                       created_at=now()))
+    connection.execute(insert(idempotency_keys).values(scope=key_scope, status_code=IN_PROGRESS, body={}, created_at=now()))
     return None
 
 
 def complete(connection: Connection, key_scope: str, status_code: int, body: dict[str, Any]) -> None:
-    connection.execute(update(idempotency_keys).where(idempotency_keys.c.scope == key_scope)
-                       .values(status_code=status_code, body=body))
+    connection.execute(
+        update(idempotency_keys).where(idempotency_keys.c.scope == key_scope).values(status_code=status_code, body=body)
+    )
 
 
 def release(connection: Connection, key_scope: str) -> None:
     """The first request failed before acting: let a retry with the same key try again."""
-    connection.execute(delete(idempotency_keys).where(idempotency_keys.c.scope == key_scope,
-                                                      idempotency_keys.c.status_code == IN_PROGRESS))
+    connection.execute(
+        delete(idempotency_keys).where(idempotency_keys.c.scope == key_scope, idempotency_keys.c.status_code == IN_PROGRESS)
+    )

@@ -20,13 +20,13 @@ MAX_ATTEMPTS = 5
 
 def enqueue(connection: Connection, kind: str, payload: dict[str, Any]) -> None:
     moment = now()
-    connection.execute(insert(jobs).values(kind=kind, payload=payload, status="queued", attempts=0,
-                                           run_after=moment, created_at=moment))
+    connection.execute(
+        insert(jobs).values(kind=kind, payload=payload, status="queued", attempts=0, run_after=moment, created_at=moment)
+    )
 
 
 def claim(connection: Connection, postgres: bool) -> Row | None:
-    query = (select(jobs).where(jobs.c.status == "queued", jobs.c.run_after <= now())
-             .order_by(jobs.c.id).limit(1))
+    query = select(jobs).where(jobs.c.status == "queued", jobs.c.run_after <= now()).order_by(jobs.c.id).limit(1)
     if postgres:
         query = query.with_for_update(skip_locked=True)
     job = connection.execute(query).first()
@@ -42,6 +42,10 @@ def finish(connection: Connection, job_id: int) -> None:
 def retry_later(connection: Connection, job: Row, error: str) -> None:
     """Back off 1, 2, 4 … s; after MAX_ATTEMPTS the job is marked failed and left for a person."""
     failed = job.attempts + 1 >= MAX_ATTEMPTS
-    connection.execute(update(jobs).where(jobs.c.id == job.id).values(
-        status="failed" if failed else "queued", last_error=error[:2000],
-        run_after=now() + timedelta(seconds=2 ** job.attempts)))
+    connection.execute(
+        update(jobs)
+        .where(jobs.c.id == job.id)
+        .values(
+            status="failed" if failed else "queued", last_error=error[:2000], run_after=now() + timedelta(seconds=2**job.attempts)
+        )
+    )

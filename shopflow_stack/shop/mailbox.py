@@ -20,11 +20,14 @@ def _money(minor: int) -> str:
 
 
 MESSAGES = {
-    "confirmation": ("Your ShopFlow order {number} is confirmed",
-                     "Thank you for your order {number}. We received your payment of {paid} and will send "
-                     "your items soon."),
-    "refund": ("Refund for your ShopFlow order {number}",
-               "We refunded {refunded} in total for order {number}. It reaches your card in 5–10 days."),
+    "confirmation": (
+        "Your ShopFlow order {number} is confirmed",
+        "Thank you for your order {number}. We received your payment of {paid} and will send your items soon.",
+    ),
+    "refund": (
+        "Refund for your ShopFlow order {number}",
+        "We refunded {refunded} in total for order {number}. It reaches your card in 5–10 days.",
+    ),
 }
 
 
@@ -34,18 +37,30 @@ def send_once(connection: Connection, order: Row, kind: str, key: str) -> bool:
     subject, body = MESSAGES[kind]
     words = {"number": number, "paid": _money(order.paid_amount), "refunded": _money(order.refunded_amount)}
     subject = subject.format(**words) + (f" ({key})" if kind == "refund" else "")
-    already = connection.execute(select(func.count()).select_from(emails)
-                                 .where(emails.c.order_id == order.id, emails.c.subject == subject)).scalar_one()
+    already = connection.execute(
+        select(func.count()).select_from(emails).where(emails.c.order_id == order.id, emails.c.subject == subject)
+    ).scalar_one()
     if already:
         return False
-    connection.execute(insert(emails).values(to=order.email, subject=subject, body=body.format(**words),
-                                             order_id=order.id, order_number=number, sent_at=now(),
-                                             test_run=order.test_run))
+    connection.execute(
+        insert(emails).values(
+            to=order.email,
+            subject=subject,
+            body=body.format(**words),
+            order_id=order.id,
+            order_number=number,
+            sent_at=now(),
+            test_run=order.test_run,
+        )
+    )
     return True
 
 
 def for_recipient(connection: Connection, recipient: str) -> list[dict[str, Any]]:
-    rows = connection.execute(select(emails).where(func.lower(emails.c.to) == recipient.strip().lower())
-                              .order_by(emails.c.id)).all()
-    return [{"id": r.id, "to": r.to, "subject": r.subject, "body": r.body, "order_number": r.order_number,
-             "sent_at": iso(r.sent_at)} for r in rows]
+    rows = connection.execute(
+        select(emails).where(func.lower(emails.c.to) == recipient.strip().lower()).order_by(emails.c.id)
+    ).all()
+    return [
+        {"id": r.id, "to": r.to, "subject": r.subject, "body": r.body, "order_number": r.order_number, "sent_at": iso(r.sent_at)}
+        for r in rows
+    ]

@@ -38,14 +38,32 @@ class Decline:
 
 class PaymentProvider:
     def __init__(self, payments_url: str, secret_key: str) -> None:
-        self.client = stripe.StripeClient(secret_key, base_addresses={"api": payments_url},
-                                          max_network_retries=0, http_client=stripe.HTTPXClient(timeout=TIMEOUT_S, allow_sync_methods=True))
+        self.client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": payments_url},
+            max_network_retries=0,
+            http_client=stripe.HTTPXClient(timeout=TIMEOUT_S, allow_sync_methods=True),
+        )
 
-    def charge(self, *, amount: int, currency: str, payment_method: str, return_url: str | None,
-               metadata: dict[str, str], idempotency_key: str) -> dict[str, Any] | Decline:
+    def charge(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        payment_method: str,
+        return_url: str | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any] | Decline:
         """Create and confirm a PaymentIntent: the intent (succeeded / requires_action) or a Decline."""
-        params: dict[str, Any] = {"amount": amount, "currency": currency.lower(), "payment_method": payment_method,
-                                  "confirm": True, "metadata": metadata, "payment_method_types": ["card"]}
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "payment_method": payment_method,
+            "confirm": True,
+            "metadata": metadata,
+            "payment_method_types": ["card"],
+        }
         if return_url:
             params["return_url"] = return_url
         try:
@@ -53,9 +71,12 @@ class PaymentProvider:
         except stripe.CardError as error:
             body = error.json_body or {}
             details = body.get("error") or {}
-            return Decline(str(details.get("code") or error.code or "card_declined"),
-                           details.get("decline_code"), str(details.get("message") or error.user_message or ""),
-                           dict(details.get("payment_intent") or {}))
+            return Decline(
+                str(details.get("code") or error.code or "card_declined"),
+                details.get("decline_code"),
+                str(details.get("message") or error.user_message or ""),
+                dict(details.get("payment_intent") or {}),
+            )
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
             raise ProviderUnavailable(str(error)) from None
         except stripe.InvalidRequestError as error:
@@ -66,12 +87,12 @@ class PaymentProvider:
             raise ProviderRefused(error.user_message or str(error), error.code) from None
         return intent.to_dict()
 
-    def refund(self, *, payment_intent: str, amount: int, metadata: dict[str, str],
-               idempotency_key: str) -> dict[str, Any]:
+    def refund(self, *, payment_intent: str, amount: int, metadata: dict[str, str], idempotency_key: str) -> dict[str, Any]:
         try:
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": payment_intent, "amount": amount, "metadata": metadata},
-                options={"idempotency_key": idempotency_key})
+                options={"idempotency_key": idempotency_key},
+            )
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
             raise ProviderUnavailable(str(error)) from None
         except stripe.StripeError as error:

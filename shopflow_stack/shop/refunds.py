@@ -28,20 +28,26 @@ class Plan:
 
 def plan(connection: Connection, order_id: int, amount: int | None, faults: Faults) -> Plan:
     order = load_order(connection, order_id)
-    payment = connection.execute(select(payments).where(payments.c.order_id == order.id,
-                                                        payments.c.status == "succeeded")
-                                 .order_by(payments.c.id.desc())).first()
+    payment = connection.execute(
+        select(payments).where(payments.c.order_id == order.id, payments.c.status == "succeeded").order_by(payments.c.id.desc())
+    ).first()
     if order.paid_amount <= 0 or payment is None or not payment.provider_id:
         raise ApiError(409, "order_not_paid", f"Order {order_number(order.id)} has not been paid.")
     left = order.paid_amount - order.refunded_amount
     wanted = left if amount is None else amount
     if wanted <= 0:
-        raise ApiError(422 if amount is not None else 409,
-                       "invalid_request" if amount is not None else "refund_exceeds_captured",
-                       "Nothing is left to refund." if amount is None else "The amount must be positive.")
+        raise ApiError(
+            422 if amount is not None else 409,
+            "invalid_request" if amount is not None else "refund_exceeds_captured",
+            "Nothing is left to refund." if amount is None else "The amount must be positive.",
+        )
     if wanted > left and "refund_overpays" not in faults:
-        raise ApiError(409, "refund_exceeds_captured", f"Only {left} of {order.paid_amount} is left to refund.",
-                       error_fields={"refundable": left})
+        raise ApiError(
+            409,
+            "refund_exceeds_captured",
+            f"Only {left} of {order.paid_amount} is left to refund.",
+            error_fields={"refundable": left},
+        )
     return Plan(order.id, payment.provider_id, wanted, min(wanted, max(left, 0)) or wanted)
 
 
@@ -49,18 +55,33 @@ def record(connection: Connection, refund_plan: Plan, provider_refund: dict, rea
     """Record the provider's refund on the order (unless refund_not_recorded); the refund row."""
     if "refund_not_recorded" in faults:
         return None
-    refund_id = connection.execute(insert(refunds).values(
-        order_id=refund_plan.order_id, provider_id=provider_refund.get("id"), amount=refund_plan.amount,
-        reason=reason, status=provider_refund.get("status") or "succeeded", created_at=now(),
-    ).returning(refunds.c.id)).scalar_one()
+    refund_id = connection.execute(
+        insert(refunds)
+        .values(
+            order_id=refund_plan.order_id,
+            provider_id=provider_refund.get("id"),
+            amount=refund_plan.amount,
+            reason=reason,
+            status=provider_refund.get("status") or "succeeded",
+            created_at=now(),
+        )
+        .returning(refunds.c.id)
+    ).scalar_one()
     order = connection.execute(select(orders).where(orders.c.id == refund_plan.order_id)).one()
-    recorded = connection.execute(select(func.coalesce(func.sum(refunds.c.amount), 0))
-                                  .where(refunds.c.order_id == order.id)).scalar_one()
+    recorded = connection.execute(
+        select(func.coalesce(func.sum(refunds.c.amount), 0)).where(refunds.c.order_id == order.id)
+    ).scalar_one()
     # The provider's charge.refunded webhook may have got here first with its own total:
     # both are the same money, so the order shows the larger, never the sum.
     refunded = max(order.refunded_amount, int(recorded))
-    connection.execute(update(orders).where(orders.c.id == order.id).values(
-        refunded_amount=refunded, status="refunded" if refunded >= order.paid_amount else "partially_refunded",
-        updated_at=now()))
+    connection.execute(
+        update(orders)
+        .where(orders.c.id == order.id)
+        .values(
+            refunded_amount=refunded,
+            status="refunded" if refunded >= order.paid_amount else "partially_refunded",
+            updated_at=now(),
+        )
+    )
     enqueue(connection, "refund_issued", {"order_id": order.id, "refund_id": refund_id})
     return connection.execute(select(refunds).where(refunds.c.id == refund_id)).one()

@@ -34,8 +34,7 @@ class Sessions:
             self.redis.set_json(customer_id, "session", _hash(token), ttl_s=SESSION_TTL_S)
         else:
             with self.db.write() as connection:
-                connection.execute(insert(sessions).values(token_hash=_hash(token), customer_id=customer_id,
-                                                           created_at=now()))
+                connection.execute(insert(sessions).values(token_hash=_hash(token), customer_id=customer_id, created_at=now()))
         return token
 
     def customer_id(self, token: str) -> int | None:

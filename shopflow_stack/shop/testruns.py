@@ -23,21 +23,23 @@ def _delete_orders(connection: Connection, condition: ColumnElement[bool]) -> in
     ids = [row.id for row in connection.execute(select(orders.c.id).where(condition, orders.c.seeded.is_(False)))]
     if not ids:
         return 0
-    taken = connection.execute(select(order_lines.c.product_id, func.sum(order_lines.c.quantity))
-                               .where(order_lines.c.order_id.in_(ids)).group_by(order_lines.c.product_id)).all()
+    taken = connection.execute(
+        select(order_lines.c.product_id, func.sum(order_lines.c.quantity))
+        .where(order_lines.c.order_id.in_(ids))
+        .group_by(order_lines.c.product_id)
+    ).all()
     for product_id, quantity in sorted(taken):  # a fixed order: concurrent purges cannot deadlock
-        connection.execute(update(products).where(products.c.id == product_id)
-                           .values(stock=products.c.stock + quantity))
+        connection.execute(update(products).where(products.c.id == product_id).values(stock=products.c.stock + quantity))
     connection.execute(delete(emails).where(emails.c.order_id.in_(ids)))
     return connection.execute(delete(orders).where(orders.c.id.in_(ids))).rowcount
 
 
 def purge(connection: Connection, tag: str) -> dict[str, int | str]:
     tagged_customers = select(customers.c.id).where(customers.c.test_run == tag)
-    deleted_orders = _delete_orders(connection, or_(orders.c.test_run == tag,
-                                                    orders.c.customer_id.in_(tagged_customers)))
-    deleted_carts = connection.execute(delete(carts).where(or_(carts.c.test_run == tag,
-                                                               carts.c.customer_id.in_(tagged_customers)))).rowcount
+    deleted_orders = _delete_orders(connection, or_(orders.c.test_run == tag, orders.c.customer_id.in_(tagged_customers)))
+    deleted_carts = connection.execute(
+        delete(carts).where(or_(carts.c.test_run == tag, carts.c.customer_id.in_(tagged_customers)))
+    ).rowcount
     connection.execute(delete(emails).where(emails.c.test_run == tag))
     deleted_customers = connection.execute(delete(customers).where(customers.c.test_run == tag)).rowcount
     return {"tag": tag, "customers": deleted_customers, "carts": deleted_carts, "orders": deleted_orders}

@@ -38,8 +38,10 @@ def _payment(connection: Connection, intent: dict[str, Any]):  # type: ignore[no
     order_id = str((intent.get("metadata") or {}).get("order_id") or "")
     condition = payments.c.provider_id == intent.get("id")
     if order_id.isdigit():
-        condition = or_(condition, and_(payments.c.order_id == int(order_id), payments.c.provider_id.is_(None),
-                                        payments.c.status == "processing"))
+        condition = or_(
+            condition,
+            and_(payments.c.order_id == int(order_id), payments.c.provider_id.is_(None), payments.c.status == "processing"),
+        )
     found = connection.execute(select(payments).where(condition).order_by(payments.c.id.desc())).first()
     if found is not None and found.provider_id is None:
         connection.execute(update(payments).where(payments.c.id == found.id).values(provider_id=intent.get("id")))
@@ -51,13 +53,22 @@ def payment_succeeded(connection: Connection, intent: dict[str, Any]) -> None:
     if payment is None:
         log.warning("payment_intent.succeeded %s matches no payment (metadata %s)", intent.get("id"), intent.get("metadata"))
         return  # not one of ours (another shop on the same provider account)
-    connection.execute(update(payments).where(payments.c.id == payment.id).values(
-        status="succeeded", redirect_url=None, decline_code=None, error_code=None))
-    changed = connection.execute(update(orders).where(orders.c.id == payment.order_id, orders.c.status.notin_(SETTLED))
-                                 .values(status="paid", paid_amount=int(intent.get("amount_received") or payment.amount),
-                                         updated_at=now())).rowcount
-    log.info("payment_intent.succeeded %s → order %s (%s)", intent.get("id"), payment.order_id,
-             "paid" if changed else "already settled")
+    connection.execute(
+        update(payments)
+        .where(payments.c.id == payment.id)
+        .values(status="succeeded", redirect_url=None, decline_code=None, error_code=None)
+    )
+    changed = connection.execute(
+        update(orders)
+        .where(orders.c.id == payment.order_id, orders.c.status.notin_(SETTLED))
+        .values(status="paid", paid_amount=int(intent.get("amount_received") or payment.amount), updated_at=now())
+    ).rowcount
+    log.info(
+        "payment_intent.succeeded %s → order %s (%s)",
+        intent.get("id"),
+        payment.order_id,
+        "paid" if changed else "already settled",
+    )
     if changed:
         enqueue(connection, "order_paid", {"order_id": payment.order_id})
 
@@ -69,11 +80,21 @@ def payment_failed(connection: Connection, intent: dict[str, Any], faults: Fault
     error = intent.get("last_payment_error") or {}
     if "decline_ignored" in faults:
         return  # the shop already took the declined card as paid
-    connection.execute(update(payments).where(payments.c.id == payment.id, payments.c.status != "succeeded").values(
-        status="failed", redirect_url=None, decline_code=error.get("decline_code") or error.get("code"),
-        error_code=error.get("code")))
-    connection.execute(update(orders).where(orders.c.id == payment.order_id, orders.c.status.notin_(SETTLED))
-                       .values(status="payment_failed", updated_at=now()))
+    connection.execute(
+        update(payments)
+        .where(payments.c.id == payment.id, payments.c.status != "succeeded")
+        .values(
+            status="failed",
+            redirect_url=None,
+            decline_code=error.get("decline_code") or error.get("code"),
+            error_code=error.get("code"),
+        )
+    )
+    connection.execute(
+        update(orders)
+        .where(orders.c.id == payment.order_id, orders.c.status.notin_(SETTLED))
+        .values(status="payment_failed", updated_at=now())
+    )
 
 
 def charge_refunded(connection: Connection, charge: dict[str, Any], faults: Faults) -> None:
@@ -87,8 +108,9 @@ def charge_refunded(connection: Connection, charge: dict[str, Any], faults: Faul
     order = connection.execute(select(orders).where(orders.c.id == payment.order_id)).one()
     if refunded > order.refunded_amount:
         status = "refunded" if refunded >= order.paid_amount else "partially_refunded"
-        connection.execute(update(orders).where(orders.c.id == order.id)
-                           .values(refunded_amount=refunded, status=status, updated_at=now()))
+        connection.execute(
+            update(orders).where(orders.c.id == order.id).values(refunded_amount=refunded, status=status, updated_at=now())
+        )
 
 
 def handle(connection: Connection, event: dict[str, Any], faults: Faults) -> None:

@@ -26,15 +26,23 @@ async def sign_up_page(request: Request) -> HTMLResponse:
 async def sign_up(request: Request, name: str = Form(""), email: str = Form(""), password: str = Form("")):
     values = {"name": name.strip(), "email": email.strip()}
     if not values["name"] or "@" not in values["email"] or len(password) < 8:
-        return render(request, "sign_up.html", {"values": values,
-                      "error": "Please give your name, a valid email and a password of at least 8 characters."}, 422)
+        return render(
+            request,
+            "sign_up.html",
+            {"values": values, "error": "Please give your name, a valid email and a password of at least 8 characters."},
+            422,
+        )
     guest = state.shop_api(request)
     try:
         result = await guest.call("POST", "/api/customers", json={**values, "password": password})
     except ApiError as error:
         if error.code == "email_taken":
-            return render(request, "sign_up.html", {"values": values,
-                          "error": "An account with this email already exists. Sign in instead."}, 409)
+            return render(
+                request,
+                "sign_up.html",
+                {"values": values, "error": "An account with this email already exists. Sign in instead."},
+                409,
+            )
         if error.status == 422:
             return render(request, "sign_up.html", {"values": values, "error": error.message}, 422)
         raise
@@ -55,8 +63,12 @@ async def sign_in(request: Request, email: str = Form(""), password: str = Form(
         result = await guest.call("POST", "/api/auth/sign-in", json={"email": email.strip(), "password": password})
     except ApiError as error:
         if error.status in (401, 422):
-            return render(request, "sign_in.html", {"values": {"email": email},
-                          "error": "That email and password do not match an account."}, 401)
+            return render(
+                request,
+                "sign_in.html",
+                {"values": {"email": email}, "error": "That email and password do not match an account."},
+                401,
+            )
         raise
     await _become(request, guest, result)
     flash(request, "You are signed in.", "success")
@@ -104,7 +116,8 @@ async def _become(request: Request, guest: ShopApi, result: dict) -> None:
     old = await guest.get(f"/api/carts/{cid}")
     cart = await as_customer.call("POST", "/api/carts")
     for line in old.get("lines", []):
-        cart = await as_customer.call("POST", f"/api/carts/{cart['id']}/lines",
-                                      json={"product_id": line["product_id"], "quantity": line["quantity"]})
+        cart = await as_customer.call(
+            "POST", f"/api/carts/{cart['id']}/lines", json={"product_id": line["product_id"], "quantity": line["quantity"]}
+        )
     state.forget_cart(request)
     state.remember_cart(request, cart)

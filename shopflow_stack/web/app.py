@@ -35,12 +35,24 @@ def create_app(settings: Settings) -> FastAPI:
     middleware = [
         # the card fields come from the payments host, in an iframe (stack/payments/README.md)
         *edge_middleware(settings.max_body_bytes, csp=site_policy(frame_src=str(origin_of(settings.payments_url)))),
-        Middleware(SessionMiddleware, secret_key=session_secret(settings.admin_token, "web"),
-                   session_cookie=f"shopflow_web_{port}", same_site="lax", max_age=14 * 24 * 3600),
+        Middleware(
+            SessionMiddleware,
+            secret_key=session_secret(settings.admin_token, "web"),
+            session_cookie=f"shopflow_web_{port}",
+            same_site="lax",
+            max_age=14 * 24 * 3600,
+        ),
         Middleware(CsrfProtect, refuse=csrf_refused),
     ]
-    app = FastAPI(title="ShopFlow storefront", version=settings.version, lifespan=lifespan, middleware=middleware,
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="ShopFlow storefront",
+        version=settings.version,
+        lifespan=lifespan,
+        middleware=middleware,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.settings = settings
     app.state.templates = make_templates(TEMPLATES_DIR)
     app.state.templates.env.globals.update(site="web", payments_url=settings.payments_url)
@@ -64,7 +76,10 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"outcome": "error", "error": {"code": error.code, "message": error.message}}, status)
         title = "Not found" if status == 404 else "Something went wrong"
         return app.state.templates.TemplateResponse(
-            request, "error.html", {"title": title, "message": error.message, "status": status}, status_code=status,
+            request,
+            "error.html",
+            {"title": title, "message": error.message, "status": status},
+            status_code=status,
         )
 
     return app

@@ -50,8 +50,9 @@ async def open_cart(request: Request, api: ShopApi) -> dict[str, Any]:
         return cart
     fresh = await api.call("POST", "/api/carts")
     for line in (cart or {}).get("lines", []):
-        fresh = await api.call("POST", f"/api/carts/{fresh['id']}/lines",
-                               json={"product_id": line["product_id"], "quantity": line["quantity"]})
+        fresh = await api.call(
+            "POST", f"/api/carts/{fresh['id']}/lines", json={"product_id": line["product_id"], "quantity": line["quantity"]}
+        )
     if cart and cart.get("shipping_method") and cart["shipping_method"] != fresh.get("shipping_method"):
         fresh = await api.call("PATCH", f"/api/carts/{fresh['id']}", json={"shipping_method": cart["shipping_method"]})
     state.forget_cart(request)
@@ -74,14 +75,17 @@ async def show_cart(request: Request) -> HTMLResponse:
 
 
 @router.post("/cart/lines")
-async def add_line(request: Request, product_id: str = Form(...), quantity: int = Form(1),
-                   slug: str = Form("")) -> RedirectResponse:
+async def add_line(
+    request: Request, product_id: str = Form(...), quantity: int = Form(1), slug: str = Form("")
+) -> RedirectResponse:
     api = state.shop_api(request)
     cart = await open_cart(request, api)
     try:
-        cart = await api.call("POST", f"/api/carts/{cart['id']}/lines",
-                              json={"product_id": int(product_id) if product_id.isdigit() else product_id,
-                                    "quantity": quantity})
+        cart = await api.call(
+            "POST",
+            f"/api/carts/{cart['id']}/lines",
+            json={"product_id": int(product_id) if product_id.isdigit() else product_id, "quantity": quantity},
+        )
     except ApiError as error:
         if error.code not in CART_ERRORS:
             raise
@@ -94,16 +98,16 @@ async def add_line(request: Request, product_id: str = Form(...), quantity: int 
 
 
 @router.post("/cart/lines/{line_id}")
-async def change_line(request: Request, line_id: str, quantity: int = Form(...),
-                      product_id: str = Form("")) -> RedirectResponse:
+async def change_line(request: Request, line_id: str, quantity: int = Form(...), product_id: str = Form("")) -> RedirectResponse:
     api = state.shop_api(request)
     cart = await open_cart(request, api)
     try:
         if quantity <= 0:
             cart = await api.call("DELETE", f"/api/carts/{cart['id']}/lines/{_line_for(cart, line_id, product_id)}")
         else:
-            cart = await api.call("PATCH", f"/api/carts/{cart['id']}/lines/{_line_for(cart, line_id, product_id)}",
-                                  json={"quantity": quantity})
+            cart = await api.call(
+                "PATCH", f"/api/carts/{cart['id']}/lines/{_line_for(cart, line_id, product_id)}", json={"quantity": quantity}
+            )
     except ApiError as error:
         if error.code not in CART_ERRORS:
             raise

@@ -19,7 +19,8 @@ PER_PAGE = 12
 async def home(request: Request) -> HTMLResponse:
     api = state.shop_api(request)
     products, categories = await asyncio.gather(
-        api.get("/api/products", page=1, per_page=FEATURED_COUNT), api.get("/api/categories"),
+        api.get("/api/products", page=1, per_page=FEATURED_COUNT),
+        api.get("/api/categories"),
     )
     return render(request, "home.html", {"products": products["items"], "categories": categories["items"]})
 
@@ -33,10 +34,19 @@ async def product_list(request: Request, category: str = "", q: str = "", page: 
         api.get("/api/categories"),
     )
     total = int(products.get("total", 0))
-    return render(request, "products.html", {
-        "products": products["items"], "categories": categories["items"], "category": category, "q": q,
-        "page": page, "total": total, "has_next": page * PER_PAGE < total,
-    })
+    return render(
+        request,
+        "products.html",
+        {
+            "products": products["items"],
+            "categories": categories["items"],
+            "category": category,
+            "q": q,
+            "page": page,
+            "total": total,
+            "has_next": page * PER_PAGE < total,
+        },
+    )
 
 
 @router.get("/products/{slug}", response_class=HTMLResponse)

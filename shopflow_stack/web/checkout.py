@@ -26,8 +26,15 @@ router = APIRouter()
 ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
 SHIPPING_METHODS = ("standard", "express")
 SETTLED = ("paid", "fulfilled", "partially_refunded", "refunded")
-COUNTRIES = (("US", "United States"), ("CA", "Canada"), ("GB", "United Kingdom"), ("DE", "Germany"),
-             ("FR", "France"), ("NL", "Netherlands"), ("AU", "Australia"))
+COUNTRIES = (
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("GB", "United Kingdom"),
+    ("DE", "Germany"),
+    ("FR", "France"),
+    ("NL", "Netherlands"),
+    ("AU", "Australia"),
+)
 ORDER_ERRORS = {
     "out_of_stock": "Sorry, an item in your cart is now out of stock. Please update your cart.",
     "cart_empty": "Your cart is empty.",
@@ -49,11 +56,19 @@ async def checkout_page(request: Request) -> HTMLResponse:
         details = {**details, "email": state.customer(request)["email"], "name": state.customer(request).get("name")}
     parent_origin = str(request.base_url).rstrip("/")
     settings = request.app.state.settings
-    return render(request, "checkout.html", {
-        "cart": cart, "details": details, "countries": COUNTRIES, "order_locked": bool(state.pending_order_id(request)),
-        "elements_url": f"{settings.payments_url}/elements/card?pk={publishable_key(settings)}&parent_origin={parent_origin}",
-        "pay_button_broken": "pay_button_broken" in settings.faults, "auth_failed_message": AUTHENTICATION_FAILED,
-    })
+    return render(
+        request,
+        "checkout.html",
+        {
+            "cart": cart,
+            "details": details,
+            "countries": COUNTRIES,
+            "order_locked": bool(state.pending_order_id(request)),
+            "elements_url": f"{settings.payments_url}/elements/card?pk={publishable_key(settings)}&parent_origin={parent_origin}",
+            "pay_button_broken": "pay_button_broken" in settings.faults,
+            "auth_failed_message": AUTHENTICATION_FAILED,
+        },
+    )
 
 
 @router.post("/checkout/api/shipping")
@@ -89,10 +104,16 @@ async def pay(request: Request) -> JSONResponse:
             return _fail("cart_empty", "Your cart is empty.", 409)
         try:
             await api.call("PATCH", f"/api/carts/{cid}", json={"shipping_method": body["shipping_method"]})
-            order = await api.call("POST", "/api/orders", idempotency_key=f"web-order-{cid}", json={
-                "cart_id": cid, "email": details["email"],
-                "shipping_address": {k: details[k] for k in ADDRESS_FIELDS},
-            })
+            order = await api.call(
+                "POST",
+                "/api/orders",
+                idempotency_key=f"web-order-{cid}",
+                json={
+                    "cart_id": cid,
+                    "email": details["email"],
+                    "shipping_address": {k: details[k] for k in ADDRESS_FIELDS},
+                },
+            )
         except ApiError as error:
             if error.code in ORDER_ERRORS:
                 return _fail(error.code, ORDER_ERRORS[error.code], 409)
@@ -106,9 +127,12 @@ async def _pay_order(request: Request, api: ShopApi, order_id: Any, payment_meth
     confirmation = f"/orders/{order_id}/confirmation"
     return_url = f"{str(request.base_url).rstrip('/')}/checkout/complete?order={order_id}"
     try:
-        result = await api.call("POST", f"/api/orders/{order_id}/pay",
-                                json={"payment_method": payment_method, "return_url": return_url},
-                                idempotency_key=f"web-pay-{order_id}-{payment_method}")
+        result = await api.call(
+            "POST",
+            f"/api/orders/{order_id}/pay",
+            json={"payment_method": payment_method, "return_url": return_url},
+            idempotency_key=f"web-pay-{order_id}-{payment_method}",
+        )
     except ApiError as error:
         if error.status == 402:
             message = decline_message(error.code, error.decline_code, error.message, request.app.state.settings.faults)
@@ -121,13 +145,16 @@ async def _pay_order(request: Request, api: ShopApi, order_id: Any, payment_meth
         if error.status == 422:
             return _fail(error.code, "Please check your card details and try again.")
         if error.code == "payment_provider_unavailable":
-            return _fail(error.code, "The payment service is not answering. Your card was not charged; please try again in a moment.")
+            return _fail(
+                error.code, "The payment service is not answering. Your card was not charged; please try again in a moment."
+            )
         raise
     payment = result.get("payment") or {}
     if payment.get("status") == "requires_action":
         redirect = (payment.get("next_action") or {}).get("redirect_url")
-        return JSONResponse({"outcome": "requires_action", "order_id": order_id, "redirect_url": redirect,
-                             "confirmation_url": confirmation})
+        return JSONResponse(
+            {"outcome": "requires_action", "order_id": order_id, "redirect_url": redirect, "confirmation_url": confirmation}
+        )
     if payment.get("status") in ("succeeded", "processing"):
         return JSONResponse({"outcome": "succeeded", "order_id": order_id, "confirmation_url": confirmation})
     message = decline_message(None, payment.get("decline_code"), None, request.app.state.settings.faults)
@@ -142,8 +169,14 @@ async def order_status(request: Request, order_id: str) -> JSONResponse:
     order = await state.shop_api(request).get(f"/api/orders/{order_id}")
     payments = order.get("payments") or []
     last = payments[-1] if payments else {}
-    return JSONResponse({"status": order["status"], "settled": order["status"] in SETTLED,
-                         "payment_status": last.get("status"), "decline_code": last.get("decline_code")})
+    return JSONResponse(
+        {
+            "status": order["status"],
+            "settled": order["status"] in SETTLED,
+            "payment_status": last.get("status"),
+            "decline_code": last.get("decline_code"),
+        }
+    )
 
 
 @router.get("/checkout/complete")
@@ -160,8 +193,12 @@ async def challenge_returned(request: Request, order: str = "", redirect_status:
 @router.get("/orders/{order_id}/confirmation", response_class=HTMLResponse)
 async def confirmation(request: Request, order_id: str) -> HTMLResponse:
     if not state.placed_here(request, order_id):
-        return render(request, "error.html", {"title": "Order not found", "status": 404,
-                                              "message": "We could not find that order in this browser."}, 404)
+        return render(
+            request,
+            "error.html",
+            {"title": "Order not found", "status": 404, "message": "We could not find that order in this browser."},
+            404,
+        )
     order = await state.shop_api(request).get(f"/api/orders/{order_id}")
     if str(state.pending_order_id(request)) == str(order_id) and order["status"] in SETTLED:
         state.forget_cart(request)
@@ -196,4 +233,5 @@ def _validate(body: dict[str, Any]) -> str | None:
 def _totals(cart: dict[str, Any]) -> dict[str, Any]:
     currency = cart.get("currency", "USD")
     return {key: money(cart.get(key), currency) for key in ("subtotal", "shipping", "tax", "total")} | {
-        "shipping_method": cart.get("shipping_method")}
+        "shipping_method": cart.get("shipping_method")
+    }

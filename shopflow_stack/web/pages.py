@@ -18,5 +18,4 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "flashes": pop_flash(request),
         "faults": request.app.state.settings.faults,
     }
-    return request.app.state.templates.TemplateResponse(request, template, {**base, **(context or {})},
-                                                        status_code=status_code)
+    return request.app.state.templates.TemplateResponse(request, template, {**base, **(context or {})}, status_code=status_code)

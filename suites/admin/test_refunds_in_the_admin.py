@@ -17,13 +17,13 @@ def staff_page(new_context, shopflow_env) -> Page:
     Made through pytest-playwright's `new_context`, so a failure keeps its screenshot and trace
     too; the admin page objects use absolute admin URLs (the context's base URL is the storefront)."""
     page = new_context().new_page()
-    AdminOrders(page, shopflow_env.url("admin")).sign_in(shopflow_env.secret("admin_user"),
-                                                         shopflow_env.secret("admin_password"))
+    AdminOrders(page, shopflow_env.url("admin")).sign_in(shopflow_env.secret("admin_user"), shopflow_env.secret("admin_password"))
     return page
 
 
-def test_staff_refund_an_order_and_the_customer_sees_it(staff_page: Page, signed_in_page: Page, signed_in_customer,
-                                                        checkout_with, cards, api, shopflow_env) -> None:
+def test_staff_refund_an_order_and_the_customer_sees_it(
+    staff_page: Page, signed_in_page: Page, signed_in_customer, checkout_with, cards, api, shopflow_env
+) -> None:
     checkout = checkout_with(signed_in_page, None)
     checkout.pay(cards.success, cards)
     confirmation = checkout.wait_for_confirmation()
@@ -39,11 +39,13 @@ def test_staff_refund_an_order_and_the_customer_sees_it(staff_page: Page, signed
     expect(order_page.success).to_be_visible()
     expect(order_page.refund_rows(), "the refund must show in the order's payment history").to_have_count(1)
     after = api.get_order(paid["id"])
-    assert after["refunded_amount"] == paid["total"], \
+    assert after["refunded_amount"] == paid["total"], (
         f"refunded {after['refunded_amount']} of {paid['total']}: payments {after['payments']}, refunds {after['refunds']}"
+    )
     expect(order_page.refunded).to_have_text(f"${paid['total'] / 100:,.2f}")
 
     account = AccountPage(signed_in_page).open()
-    expect(account.order_status(number), "the customer's account must show the order refunded") \
-        .to_have_attribute("data-status", "refunded")
+    expect(account.order_status(number), "the customer's account must show the order refunded").to_have_attribute(
+        "data-status", "refunded"
+    )
     expect(account.order_refunded(number)).to_have_text(f"${paid['total'] / 100:,.2f}")

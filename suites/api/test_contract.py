@@ -22,8 +22,13 @@ CONTRACT = Path(__file__).resolve().parents[2] / "data" / "contracts" / "shopflo
 schema = schemathesis.openapi.from_path(CONTRACT)
 # No shrinking: a failure already names its operation and case, and shrinking against a slow
 # or failing server costs minutes of requests (on staging too) for no clearer finding.
-EXAMPLES = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck),
-                    phases=[Phase.explicit, Phase.reuse, Phase.generate])
+EXAMPLES = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 
 pytestmark = pytest.mark.contract
 
@@ -35,16 +40,20 @@ NOT_THE_CONSUMERS_CONCERN = [unsupported_method, allow_header_conformance]
 
 @pytest.fixture(scope="module")
 def call_options(shopflow_env, shopflow_run_id: str) -> dict:
-    return {"base_url": shopflow_env.url("api"), "excluded_checks": NOT_THE_CONSUMERS_CONCERN,
-            "headers": {"Authorization": f"Bearer {shopflow_env.secret('token')}",
-                        "X-ShopFlow-Test-Run": shopflow_run_id}}
+    return {
+        "base_url": shopflow_env.url("api"),
+        "excluded_checks": NOT_THE_CONSUMERS_CONCERN,
+        "headers": {"Authorization": f"Bearer {shopflow_env.secret('token')}", "X-ShopFlow-Test-Run": shopflow_run_id},
+    }
 
 
 def _within_budget(response, case, environment) -> None:  # type: ignore[no-untyped-def]
     budget = contract_budget_ms(slo_name(environment.name, environment.stack_name))
     took = float(response.elapsed) * 1000  # schemathesis gives seconds
-    assert took <= budget, (f"{case.method} {case.formatted_path} took {took:.0f} ms, over the {budget} ms "
-                            f"response budget of '{environment.name}' (data/slos.toml)")
+    assert took <= budget, (
+        f"{case.method} {case.formatted_path} took {took:.0f} ms, over the {budget} ms "
+        f"response budget of '{environment.name}' (data/slos.toml)"
+    )
 
 
 @pytest.mark.nondestructive
@@ -77,5 +86,13 @@ def test_stateful_flows_keep_the_contract(call_options, shopflow_env) -> None:
             case.validate_response(response, excluded_checks=NOT_THE_CONSUMERS_CONCERN)
             _within_budget(response, case, shopflow_env)
 
-    Workflow.run(settings=settings(max_examples=8, stateful_step_count=5, deadline=None, derandomize=True,
-                                   phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+    Workflow.run(
+        settings=settings(
+            max_examples=8,
+            stateful_step_count=5,
+            deadline=None,
+            derandomize=True,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )

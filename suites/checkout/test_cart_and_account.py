@@ -35,8 +35,9 @@ def test_an_out_of_stock_product_cannot_be_added(page: Page, catalogue) -> None:
     expect(product_page.add_button).to_be_disabled()
 
 
-def test_a_signed_in_customer_buys_and_sees_the_order_in_the_account(signed_in_page: Page, signed_in_customer,
-                                                                    checkout_with, cards, api) -> None:
+def test_a_signed_in_customer_buys_and_sees_the_order_in_the_account(
+    signed_in_page: Page, signed_in_customer, checkout_with, cards, api
+) -> None:
     checkout = checkout_with(signed_in_page, None)  # the email comes from the account
     checkout.pay(cards.success, cards)
     confirmation = checkout.wait_for_confirmation()

@@ -22,12 +22,14 @@ def test_guest_buys_with_the_success_card(page: Page, checkout_with, cards, api,
     expect(confirmation.number).to_have_text(order["number"])
     expect(confirmation.total).to_have_text(_money(order["total"]))
     settled = api.wait_for_order(order["id"], ("paid", "fulfilled"))
-    assert settled["paid_amount"] == settled["total"], \
+    assert settled["paid_amount"] == settled["total"], (
         f"charged {settled['paid_amount']} for an order of {settled['total']} (the payment's amount is not the order total)"
+    )
 
 
-def test_insufficient_funds_shows_its_message_then_another_card_pays(page: Page, checkout_with, cards, api,
-                                                                     guest_email: str) -> None:
+def test_insufficient_funds_shows_its_message_then_another_card_pays(
+    page: Page, checkout_with, cards, api, guest_email: str
+) -> None:
     declined = cards["insufficient_funds"]
     checkout = checkout_with(page, guest_email)
     checkout.pay(declined, cards)
@@ -56,8 +58,9 @@ def test_3ds_complete_reaches_the_confirmation(page: Page, checkout_with, cards,
     assert api.wait_for_order(confirmation.order_id(), ("paid", "fulfilled"))["status"] in ("paid", "fulfilled")
 
 
-def test_3ds_fail_shows_the_authentication_error_and_keeps_the_cart(page: Page, checkout_with, cards, catalogue,
-                                                                  guest_email: str) -> None:
+def test_3ds_fail_shows_the_authentication_error_and_keeps_the_cart(
+    page: Page, checkout_with, cards, catalogue, guest_email: str
+) -> None:
     checkout = checkout_with(page, guest_email)
     checkout.pay(cards["threeds2_required"], cards)
     expect(checkout.challenge.dialog, "a 3DS card must show the bank's challenge").to_be_visible()

@@ -35,8 +35,10 @@ def test_the_api_answers_within_the_response_budget(api, shopflow_env) -> None:
     so one slow moment of a healthy server does not count."""
     budget = contract_budget_ms(slo_name(shopflow_env.name, shopflow_env.stack_name))
     fastest_ms = min(api.raw_list_products(per_page=5).elapsed.total_seconds() * 1000 for _ in range(3))
-    assert fastest_ms <= budget, (f"GET /api/products took {fastest_ms:.0f} ms at best of 3, over the {budget} ms "
-                                  f"response budget of '{shopflow_env.name}' (data/slos.toml)")
+    assert fastest_ms <= budget, (
+        f"GET /api/products took {fastest_ms:.0f} ms at best of 3, over the {budget} ms "
+        f"response budget of '{shopflow_env.name}' (data/slos.toml)"
+    )
 
 
 def test_storefront_home_and_a_product_page_answer(shopflow_env, api) -> None:

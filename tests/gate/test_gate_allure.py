@@ -45,14 +45,17 @@ def _matches(rule: dict, status: str, message: str = "", trace: str = "") -> boo
     return True
 
 
-@pytest.mark.parametrize(("status", "message", "trace", "expected"), [
-    ("failed", "AssertionError: total: expected 1080, got 1180", "", "Product defect"),
-    ("broken", "KeyError: 'price'", "", "Test defect"),
-    ("broken", "httpx.ConnectError: [Errno 111] Connection refused", "", "Environment problem"),
-    ("failed", "AssertionError: expected 200, got 503 Service Unavailable", "", "Environment problem"),
-    ("broken", "RuntimeError: boom", "...\nhttpx.ReadTimeout: timed out\n", "Environment problem"),
-    ("failed", "playwright TimeoutError: page.goto: net::ERR_CONNECTION_REFUSED", "", "Environment problem"),
-])
+@pytest.mark.parametrize(
+    ("status", "message", "trace", "expected"),
+    [
+        ("failed", "AssertionError: total: expected 1080, got 1180", "", "Product defect"),
+        ("broken", "KeyError: 'price'", "", "Test defect"),
+        ("broken", "httpx.ConnectError: [Errno 111] Connection refused", "", "Environment problem"),
+        ("failed", "AssertionError: expected 200, got 503 Service Unavailable", "", "Environment problem"),
+        ("broken", "RuntimeError: boom", "...\nhttpx.ReadTimeout: timed out\n", "Environment problem"),
+        ("failed", "playwright TimeoutError: page.goto: net::ERR_CONNECTION_REFUSED", "", "Environment problem"),
+    ],
+)
 def test_categories_sort_failures_first_match_wins(status: str, message: str, trace: str, expected: str) -> None:
     # Allure 2 uses a full match, Allure 3 a search: the rules must work as full matches.
     first = next(r for r in allure_report.CATEGORIES if _matches(r, status, message, trace))
@@ -63,11 +66,22 @@ def test_categories_and_environment_files(tmp_path: Path) -> None:
     results = tmp_path / "allure-results"
     allure_report.write_categories(results)
     assert {c["name"] for c in __import__("json").loads((results / "categories.json").read_text())} == {
-        "Product defect", "Environment problem", "Test defect"}
+        "Product defect",
+        "Environment problem",
+        "Test defect",
+    }
     (results / "environment.properties").write_text("from.plugin=kept\nversion=old\n")
     allure_report.write_environment(
-        results, {"env": "staging", "url.api": "https://staging-api.shopflow.io", "version": "abc1234",
-                  "note": "token s3cr3t-value", "empty": ""}, secrets=["s3cr3t-value"])
+        results,
+        {
+            "env": "staging",
+            "url.api": "https://staging-api.shopflow.io",
+            "version": "abc1234",
+            "note": "token s3cr3t-value",
+            "empty": "",
+        },
+        secrets=["s3cr3t-value"],
+    )
     text = (results / "environment.properties").read_text()
     assert "url.api=https://staging-api.shopflow.io\n" in text and "version=abc1234\n" in text
     assert "from.plugin=kept" in text and "s3cr3t" not in text and "empty" not in text
@@ -101,9 +115,16 @@ def test_config_is_a_plain_module_with_single_file_awesome_and_history(tmp_path:
     assert '"name": "Product defect"' in text
 
 
-@pytest.mark.parametrize(("expected", "deployed", "match"), [
-    ("abc1234", "abc1234def5678", True), ("abc1234def5678", "abc1234", True), ("abc1234", "abc1234", True),
-    ("abc12", "abc12ff", False), ("abc1234", "0000000-stale", False), ("", "abc1234", False),
-])
+@pytest.mark.parametrize(
+    ("expected", "deployed", "match"),
+    [
+        ("abc1234", "abc1234def5678", True),
+        ("abc1234def5678", "abc1234", True),
+        ("abc1234", "abc1234", True),
+        ("abc12", "abc12ff", False),
+        ("abc1234", "0000000-stale", False),
+        ("", "abc1234", False),
+    ],
+)
 def test_version_matches_full_sha_or_a_shared_prefix_of_seven(expected: str, deployed: str, match: bool) -> None:
     assert version_matches(expected, deployed) is match

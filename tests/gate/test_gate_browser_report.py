@@ -23,13 +23,13 @@ from shopflow_qa.core.redaction import secret_forms
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-CONFTEST = '''
+CONFTEST = """
 def pytest_configure(config):
     for marker in ("smoke", "contract", "payments", "checkout", "admin"):
         config.addinivalue_line("markers", f"{marker}: gate area")
-'''
+"""
 
-TESTS = '''
+TESTS = """
 import pytest
 
 
@@ -45,7 +45,7 @@ def test_storefront_title_is_what_the_test_expects(page, api, shopflow_env):
     page.get_by_label("Password").fill(shopflow_env.secret("admin_password"))
     page.goto("/")
     assert page.title() == "a title the storefront never has"
-'''
+"""
 
 _ATTACHMENT = re.compile(r'd\("data/attachments/([0-9a-f]+)\.(\w+)","([A-Za-z0-9+/=]*)"\)')
 
@@ -59,7 +59,8 @@ def _embedded_attachments(html: str) -> dict[str, list[bytes]]:
 
 
 def test_failed_browser_tests_artefacts_are_in_the_single_file_report_and_no_secret_anywhere(
-        sqlite_stack, tmp_path: Path) -> None:
+    sqlite_stack, tmp_path: Path
+) -> None:
     suites = tmp_path / "suites"
     suites.mkdir()
     (suites / "conftest.py").write_text(CONFTEST)
@@ -68,9 +69,28 @@ def test_failed_browser_tests_artefacts_are_in_the_single_file_report_and_no_sec
     env = dict(os.environ, SHOPFLOW_REPORTS_DIR=str(reports))
     env.pop("SHOPFLOW_RUN_DIR", None)
     result = subprocess.run(
-        [sys.executable, "-m", "shopflow_qa.cli", "gate", "--env", sqlite_stack.name, "--env-file", str(sqlite_stack.env_file),
-         "--suites-path", str(suites), "--suites", "smoke,checkout", "--no-load", "--quiet"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "shopflow_qa.cli",
+            "gate",
+            "--env",
+            sqlite_stack.name,
+            "--env-file",
+            str(sqlite_stack.env_file),
+            "--suites-path",
+            str(suites),
+            "--suites",
+            "smoke,checkout",
+            "--no-load",
+            "--quiet",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "red in checkout (1 failed)" in result.stdout
     run = (reports / "latest").resolve()

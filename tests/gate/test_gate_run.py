@@ -25,7 +25,7 @@ from shopflow_qa.core import allure_report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-CONFTEST = '''
+CONFTEST = """
 import os
 
 import httpx
@@ -41,9 +41,9 @@ def pytest_configure(config):
 def api():
     with httpx.Client(base_url=os.environ["GATE_TEST_API_URL"], timeout=5) as client:
         yield client
-'''
+"""
 
-TESTS = '''
+TESTS = """
 import os
 import time
 from pathlib import Path
@@ -80,7 +80,7 @@ def test_order_total_is_right(api):
 @pytest.mark.admin
 def test_admin_answers(api):
     assert api.get("/health").status_code == 200
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +94,12 @@ def suites(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _env_file(folder: Path, name: str, urls: dict[str, str]) -> Path:
     """An environment for a stack (web falls back to the API while the stack has no storefront)."""
     api = urls["api"]
-    lines = [f"[environments.{name}]", f'api_url = "{api}"', f'web_url = "{urls.get("web", api)}"',
-             *(f'{role}_url = "{urls[role]}"' for role in ("admin", "payments") if role in urls)]
+    lines = [
+        f"[environments.{name}]",
+        f'api_url = "{api}"',
+        f'web_url = "{urls.get("web", api)}"',
+        *(f'{role}_url = "{urls[role]}"' for role in ("admin", "payments") if role in urls),
+    ]
     path = folder / f"{name}.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -108,8 +112,14 @@ def _environ(tmp_path: Path, reports: Path, **extra: str) -> dict[str, str]:
 
 
 def _gate(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "gate", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "shopflow_qa.cli", "gate", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _latest(reports: Path) -> Path:
@@ -135,15 +145,23 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
     run = _latest(reports)
     gate = json.loads((run / "gate.json").read_text())
     assert [(s["name"], s["status"]) for s in gate["stages"]] == [
-        ("preflight", "passed"), ("wait", "skipped"), ("smoke", "passed"), ("areas", "failed"),
-        ("load", "skipped"), ("reports", "passed")]
+        ("preflight", "passed"),
+        ("wait", "skipped"),
+        ("smoke", "passed"),
+        ("areas", "failed"),
+        ("load", "skipped"),
+        ("reports", "passed"),
+    ]
     areas = {a["name"]: a for a in gate["areas"]}
     assert areas["checkout"]["failed"] == 1 and areas["checkout"]["status"] == "failed"
     assert areas["payments"]["passed"] == 1 and areas["payments"]["rerun"] == 1, "flaky test passed on its re-run"
     [failure] = gate["failures"]
     assert failure["test"].endswith("test_areas.py::test_order_total_is_right")
     assert (failure["area"], failure["outcome"], failure["reason"]) == (
-        "checkout", "failed", "AssertionError: total differs: expected 1080, got 1180")
+        "checkout",
+        "failed",
+        "AssertionError: total differs: expected 1080, got 1180",
+    )
     assert gate["version"]["deployed"] == httpx.get(f"{stack.api_url}/health").json()["version"]
     assert gate["warnings"] == [], "no secret in any form in the run folder (the gate's own scan)"
     summary = (run / "summary.md").read_text()
@@ -173,8 +191,14 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
     assert len((second / allure_report.HISTORY_FILE).read_text().splitlines()) == 2
 
     # `--open` serves the report on 127.0.0.1 only, until Ctrl-C.
-    server = subprocess.Popen([sys.executable, "-m", "shopflow_qa.cli", "report", str(second), "--open"], cwd=REPO_ROOT,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shopflow_qa.cli", "report", str(second), "--open"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = ""
         while not line.startswith("serving"):
@@ -191,8 +215,14 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
     assert len((run / allure_report.HISTORY_FILE).read_text().splitlines()) == 1
 
     # `shopflow-qa report RUN` rebuilds the HTML; history is not appended twice.
-    rebuilt = subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "report", second.name], cwd=REPO_ROOT, env=env,
-                             capture_output=True, text=True, timeout=120)
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "shopflow_qa.cli", "report", second.name],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert len((second / allure_report.HISTORY_FILE).read_text().splitlines()) == 2
 
@@ -211,8 +241,20 @@ def test_red_smoke_stops_the_gate_before_the_other_areas(stack, suites: Path, tm
 def test_expecting_another_version_stops_at_the_wait_with_one_line(stack, suites: Path, tmp_path: Path) -> None:
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
     reports = tmp_path / "reports"
-    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites),
-                    "--expect-version", "deadbeefcafe", "--quiet"], _environ(tmp_path, reports))
+    result = _gate(
+        [
+            "--env",
+            "gatetest",
+            "--env-file",
+            str(env_file),
+            "--suites-path",
+            str(suites),
+            "--expect-version",
+            "deadbeefcafe",
+            "--quiet",
+        ],
+        _environ(tmp_path, reports),
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("shopflow-qa: error: deploy not live")
     assert "expected version deadbeefcafe" in result.stderr and "Traceback" not in result.stderr
@@ -221,16 +263,29 @@ def test_expecting_another_version_stops_at_the_wait_with_one_line(stack, suites
     assert not (_latest(reports) / "junit-smoke.xml").exists(), "no test ran against the wrong build"
 
 
-def test_stale_version_fault_with_expect_version_exits_2_at_the_wait(stack_factory, suites: Path, tmp_path: Path,
-                                                                    request: pytest.FixtureRequest) -> None:
+def test_stale_version_fault_with_expect_version_exits_2_at_the_wait(
+    stack_factory, suites: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     stale = stack_factory("sqlite", faults=("stale_version",), version="feedfacecafe1234", until=request)
     reported = httpx.get(f"{stale.api_url}/health").json()["version"]
     if reported == "feedfacecafe1234":
         pytest.skip("this stack's /health does not implement the stale_version fault yet")
     env_file = _env_file(tmp_path, "stale", stale.urls)
     reports = tmp_path / "reports"
-    result = _gate(["--env", "stale", "--env-file", str(env_file), "--suites-path", str(suites),
-                    "--expect-version", "feedfacecafe1234", "--quiet"], _environ(tmp_path, reports))
+    result = _gate(
+        [
+            "--env",
+            "stale",
+            "--env-file",
+            str(env_file),
+            "--suites-path",
+            str(suites),
+            "--expect-version",
+            "feedfacecafe1234",
+            "--quiet",
+        ],
+        _environ(tmp_path, reports),
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and f"reports {reported}" in result.stderr
     gate = json.loads((_latest(reports) / "gate.json").read_text())
@@ -247,15 +302,16 @@ def test_custom_environment_on_a_closed_port_exits_2_within_10_s(suites: Path, t
         port = probe.getsockname()[1]
     env_file = _env_file(tmp_path, "closed", {"api": f"http://127.0.0.1:{port}"})
     start = time.monotonic()
-    result = _gate(["--env", "closed", "--env-file", str(env_file), "--suites-path", str(suites)],
-                   _environ(tmp_path, tmp_path / "reports"))
+    result = _gate(
+        ["--env", "closed", "--env-file", str(env_file), "--suites-path", str(suites)], _environ(tmp_path, tmp_path / "reports")
+    )
     assert time.monotonic() - start < 10
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "environment 'closed' unreachable" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 
-HANGING_TESTS = '''
+HANGING_TESTS = """
 import os
 import subprocess
 import sys
@@ -287,12 +343,13 @@ def test_signs_up_a_customer_and_hangs(api, shopflow_run_id):
                      start_new_session=True)
     Path(os.environ["GATE_TEST_READY"], "payments").touch()
     time.sleep(120)
-'''
+"""
 
 
 def _tagged_rows(api_url: str, run_id: str) -> int:
-    counts = httpx.get(f"{api_url}/api/admin/test-runs/{run_id}", headers={"Authorization": "Bearer local-admin-token"},
-                       timeout=10).json()
+    counts = httpx.get(
+        f"{api_url}/api/admin/test-runs/{run_id}", headers={"Authorization": "Bearer local-admin-token"}, timeout=10
+    ).json()
     return sum(v for k, v in counts.items() if k != "tag")
 
 
@@ -307,55 +364,90 @@ def production_mirror(tmp_path: Path):
     server.start()
     disguised = f"http://2130706434:{server.port}"
     env_file = tmp_path / "mirror.toml"
-    env_file.write_text(f'[safety]\nproduction_networks = ["127.0.0.2/32"]\n\n[environments.mirror]\n'
-                        f'web_url = "{disguised}"\napi_url = "{disguised}"\npolicy = "read-write"\n')
+    env_file.write_text(
+        f'[safety]\nproduction_networks = ["127.0.0.2/32"]\n\n[environments.mirror]\n'
+        f'web_url = "{disguised}"\napi_url = "{disguised}"\npolicy = "read-write"\n'
+    )
     yield server, env_file
     server.stop()
 
 
-def test_a_gate_whose_every_test_is_refused_sends_nothing_and_ends_refused(production_mirror, suites: Path,
-                                                                             tmp_path: Path) -> None:
+def test_a_gate_whose_every_test_is_refused_sends_nothing_and_ends_refused(
+    production_mirror, suites: Path, tmp_path: Path
+) -> None:
     server, env_file = production_mirror
     reports = tmp_path / "reports"
-    result = _gate(["--env", "mirror", "--env-file", str(env_file), "--suites-path", str(suites),
-                    "--suites", "payments,checkout", "--quiet"], _environ(tmp_path, reports, GATE_TEST_API_URL=server.url))
+    result = _gate(
+        [
+            "--env",
+            "mirror",
+            "--env-file",
+            str(env_file),
+            "--suites-path",
+            str(suites),
+            "--suites",
+            "payments,checkout",
+            "--quiet",
+        ],
+        _environ(tmp_path, reports, GATE_TEST_API_URL=server.url),
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert server.connections == 0, [(s.method, s.path) for s in server.seen]  # not even GET /health
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stdout + result.stderr
     assert result.stderr.startswith(
         f"shopflow-qa: error: environment 'mirror' points at production (web URL http://2130706434:{server.port} "
-        "reaches 127.0.0.2, in production network 127.0.0.2/32; api URL")
+        "reaches 127.0.0.2, in production network 127.0.0.2/32; api URL"
+    )
     assert result.stderr.rstrip().endswith(
-        "every selected test is refused (1 checkout, 1 payments); only tests marked nondestructive run there")
+        "every selected test is refused (1 checkout, 1 payments); only tests marked nondestructive run there"
+    )
     assert result.stdout.startswith("gate REFUSED (exit 2)")
     gate = json.loads((_latest(reports) / "gate.json").read_text())
     assert (gate["verdict"], gate["exit_code"], gate["environment"]["read_only"]) == ("refused", 2, True)
     assert [(s["name"], s["status"]) for s in gate["stages"]] == [("preflight", "refused"), ("reports", "skipped")]
     assert {a["name"]: (a["status"], a["tests"], a["skipped"]) for a in gate["areas"]} == {
-        "payments": ("skipped", 1, 1), "checkout": ("skipped", 1, 1)}
+        "payments": ("skipped", 1, 1),
+        "checkout": ("skipped", 1, 1),
+    }
     assert "**REFUSED**" in (_latest(reports) / "summary.md").read_text()
 
 
 def test_on_a_production_mirror_only_nondestructive_tests_run_and_refused_stages_are_skipped(
-        production_mirror, suites: Path, tmp_path: Path) -> None:
+    production_mirror, suites: Path, tmp_path: Path
+) -> None:
     server, env_file = production_mirror
     reports = tmp_path / "reports"
-    result = _gate(["--env", "mirror", "--env-file", str(env_file), "--suites-path", str(suites),
-                    "--suites", "smoke,payments,admin", "--quiet"], _environ(tmp_path, reports, GATE_TEST_API_URL=server.url))
+    result = _gate(
+        [
+            "--env",
+            "mirror",
+            "--env-file",
+            str(env_file),
+            "--suites-path",
+            str(suites),
+            "--suites",
+            "smoke,payments,admin",
+            "--quiet",
+        ],
+        _environ(tmp_path, reports, GATE_TEST_API_URL=server.url),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert {s.method for s in server.seen} == {"GET"}, "reads only: preflight's /health and the nondestructive smoke test"
     gate = json.loads((_latest(reports) / "gate.json").read_text())
     stages = {s["name"]: s for s in gate["stages"]}
     assert stages["smoke"]["status"] == "passed"
     assert (stages["areas"]["status"], stages["areas"]["detail"]) == (
-        "skipped", "every areas test refused on mirror (1 admin, 1 payments): only nondestructive tests run there")
+        "skipped",
+        "every areas test refused on mirror (1 admin, 1 payments): only nondestructive tests run there",
+    )
     assert (stages["load"]["status"], gate["load"]["detail"]) == ("skipped", "refused on mirror: load")
     assert {a["name"]: a["status"] for a in gate["areas"]} == {"smoke": "passed", "payments": "skipped", "admin": "skipped"}
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_signal_during_the_areas_purges_their_data_leaves_no_process_and_exits_3(
-        stack, tmp_path: Path, sig: signal.Signals) -> None:
+    stack, tmp_path: Path, sig: signal.Signals
+) -> None:
     """Tests of two xdist workers (one with a browser) made tagged data and hang; the signal
     stops them all, the gate purges what they tagged, and nothing it started is left running."""
     from tests.process_tree import leftovers, new_mark
@@ -369,12 +461,30 @@ def test_a_signal_during_the_areas_purges_their_data_leaves_no_process_and_exits
     reports = tmp_path / "reports"
     mark = new_mark()
     run_id = f"gate-signal-{sig.name.lower()}-{os.getpid()}"
-    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_READY=str(ready),
-                   SHOPFLOW_RUN_ID=run_id, **mark)
-    process = subprocess.Popen([sys.executable, "-m", "shopflow_qa.cli", "gate", "--env", stack.name, "--env-file",
-                                str(stack.env_file), "--suites-path", str(suites), "--suites", "payments,checkout",
-                                "--no-load", "--quiet"],
-                               cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_READY=str(ready), SHOPFLOW_RUN_ID=run_id, **mark)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shopflow_qa.cli",
+            "gate",
+            "--env",
+            stack.name,
+            "--env-file",
+            str(stack.env_file),
+            "--suites-path",
+            str(suites),
+            "--suites",
+            "payments,checkout",
+            "--no-load",
+            "--quiet",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120  # generous: a busy 2-core machine starts pytest and Chromium slowly
         while len(list(ready.iterdir())) < 2 and process.poll() is None and time.monotonic() < deadline:
@@ -399,7 +509,7 @@ def test_a_signal_during_the_areas_purges_their_data_leaves_no_process_and_exits
     assert f"run `{run_id}` purged" in (run / "summary.md").read_text(), "partial reports written"
 
 
-CRASHING_TEST = '''
+CRASHING_TEST = """
 import os
 import signal
 
@@ -411,7 +521,7 @@ def test_makes_a_cart_and_its_pytest_dies(api, shopflow_run_id):
     tagged = {"X-ShopFlow-Test-Run": shopflow_run_id, "Authorization": "Bearer local-service-token"}
     assert api.post("/api/carts", headers=tagged).status_code == 201
     os.kill(os.getpid(), signal.SIGKILL)  # pytest crashes: no teardown, no purge of its own
-'''
+"""
 
 
 def test_a_crashed_pytest_still_ends_with_the_run_data_purged(stack, tmp_path: Path) -> None:
@@ -421,9 +531,23 @@ def test_a_crashed_pytest_still_ends_with_the_run_data_purged(stack, tmp_path: P
     (suites / "test_crash.py").write_text(CRASHING_TEST)
     reports = tmp_path / "reports"
     run_id = f"gate-crash-{os.getpid()}"
-    result = _gate(["--env", stack.name, "--env-file", str(stack.env_file), "--suites-path", str(suites),
-                    "--suites", "checkout", "--workers", "1", "--no-load", "--quiet"],
-                   _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, SHOPFLOW_RUN_ID=run_id))
+    result = _gate(
+        [
+            "--env",
+            stack.name,
+            "--env-file",
+            str(stack.env_file),
+            "--suites-path",
+            str(suites),
+            "--suites",
+            "checkout",
+            "--workers",
+            "1",
+            "--no-load",
+            "--quiet",
+        ],
+        _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, SHOPFLOW_RUN_ID=run_id),
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("shopflow-qa: error: pytest could not run the checkout tests (exit -9)")
     gate = json.loads((_latest(reports) / "gate.json").read_text())
@@ -439,15 +563,17 @@ def test_a_target_gone_at_clean_up_leaves_the_run_id_and_the_purge_command_in_bo
 
     closed = f"http://127.0.0.1:{free_port()}"
     env_file = _env_file(tmp_path, "gone", {"api": closed})
-    env_file.write_text(env_file.read_text() + 'allow_default_secrets = true\n'
-                        '[environments.gone.default_secrets]\nadmin_token = "t"\n')
+    env_file.write_text(
+        env_file.read_text() + 'allow_default_secrets = true\n[environments.gone.default_secrets]\nadmin_token = "t"\n'
+    )
     from shopflow_qa.core.environment import resolve_environment
 
     options = GateOptions(env="gone", env_files=[str(env_file)], quiet=True)
     run = tmp_path / "run"
     run.mkdir()
-    state = GateState(run, resolve_environment("gone", [env_file]), datetime.now(UTC), time.monotonic(),
-                      run_id="gate-gone-1", wrote_data=True)
+    state = GateState(
+        run, resolve_environment("gone", [env_file]), datetime.now(UTC), time.monotonic(), run_id="gate-gone-1", wrote_data=True
+    )
     gate = Gate(options)
     gate._clean_up(state)
     record = gate._record(state, 1, "red in checkout (1 failed)")
@@ -467,16 +593,27 @@ def test_a_managed_stack_is_started_once_for_the_gate_and_stopped_after_it(suite
     name = f"gate-auto-{os.getpid()}"
     base = runner.default_port_base(name)
     env_file = tmp_path / "managed.toml"
-    env_file.write_text("\n".join([
-        f"[environments.{name}]",
-        *(f'{role}_url = "http://127.0.0.1:{base + offset}"' for role, offset in (("web", 0), ("admin", 1), ("api", 2), ("payments", 3))),
-        "managed_stack = true", f'stack_name = "{name}"', "allow_default_secrets = true", "",
-    ]))
+    env_file.write_text(
+        "\n".join(
+            [
+                f"[environments.{name}]",
+                *(
+                    f'{role}_url = "http://127.0.0.1:{base + offset}"'
+                    for role, offset in (("web", 0), ("admin", 1), ("api", 2), ("payments", 3))
+                ),
+                "managed_stack = true",
+                f'stack_name = "{name}"',
+                "allow_default_secrets = true",
+                "",
+            ]
+        )
+    )
     reports = tmp_path / "reports"
     env = _environ(tmp_path, reports, GATE_TEST_API_URL=f"http://127.0.0.1:{base + 2}")
     try:
-        result = _gate(["--env", name, "--env-file", str(env_file), "--suites-path", str(suites),
-                        "--suites", "smoke", "--no-load"], env)
+        result = _gate(
+            ["--env", name, "--env-file", str(env_file), "--suites-path", str(suites), "--suites", "smoke", "--no-load"], env
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         gate = json.loads((_latest(reports) / "gate.json").read_text())
         assert f"started local stack '{name}' on port {base}" in gate["stages"][0]["detail"]
@@ -492,8 +629,10 @@ def test_suites_that_cannot_start_are_an_error_not_a_red_gate(stack, tmp_path: P
     (broken / "conftest.py").write_text("raise RuntimeError('conftest blew up')\n")
     (broken / "test_x.py").write_text("import pytest\n\n@pytest.mark.smoke\ndef test_x():\n    pass\n")
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
-    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
-                   _environ(tmp_path, tmp_path / "reports"))
+    result = _gate(
+        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
+        _environ(tmp_path, tmp_path / "reports"),
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("shopflow-qa: error: pytest could not run the smoke tests")
     assert "conftest blew up" in result.stderr
@@ -507,31 +646,42 @@ def test_areas_without_tests_are_a_warning_and_a_gate_without_any_test_is_an_err
     only_smoke.mkdir()
     (only_smoke / "conftest.py").write_text(CONFTEST)
     (only_smoke / "test_smoke.py").write_text(
-        "import pytest\n\n@pytest.mark.smoke\ndef test_health(api):\n    assert api.get('/health').status_code == 200\n")
+        "import pytest\n\n@pytest.mark.smoke\ndef test_health(api):\n    assert api.get('/health').status_code == 200\n"
+    )
     reports = tmp_path / "reports"
     env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url)
 
-    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(only_smoke), "--no-load",
-                    "--quiet"], env)
+    result = _gate(
+        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(only_smoke), "--no-load", "--quiet"], env
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     gate = json.loads((_latest(reports) / "gate.json").read_text())
     assert [(s["name"], s["status"]) for s in gate["stages"]][2:4] == [("smoke", "passed"), ("areas", "skipped")]
     assert f"no contract, payments, checkout, admin tests under {only_smoke}" in gate["stages"][3]["detail"]
     assert any("not verified" in w for w in gate["warnings"])
     assert {a["name"]: a["status"] for a in gate["areas"]} == {
-        "smoke": "passed", "contract": "empty", "payments": "empty", "checkout": "empty", "admin": "empty"}
+        "smoke": "passed",
+        "contract": "empty",
+        "payments": "empty",
+        "checkout": "empty",
+        "admin": "empty",
+    }
     assert "those areas are not verified" in (_latest(reports) / "summary.md").read_text()
 
     missing = tmp_path / "no-suites-here"
-    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(missing), "--no-load",
-                    "--quiet"], env)
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(missing), "--no-load", "--quiet"], env)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("shopflow-qa: error: no tests ran: none found for smoke, contract")
     gate = json.loads((_latest(reports) / "gate.json").read_text())
     assert gate["verdict"] == "error" and [(s["name"], s["status"]) for s in gate["stages"]] == [
-        ("preflight", "passed"), ("wait", "skipped"), ("smoke", "skipped"), ("areas", "skipped"),
-        ("load", "skipped"), ("reports", "skipped")]
+        ("preflight", "passed"),
+        ("wait", "skipped"),
+        ("smoke", "skipped"),
+        ("areas", "skipped"),
+        ("load", "skipped"),
+        ("reports", "skipped"),
+    ]
     assert gate["stages"][2]["detail"] == f"no suites folder at {missing}"
 
 
@@ -541,17 +691,31 @@ def test_tests_marked_only_api_are_gated_with_contract(stack, tmp_path: Path) ->
     (suites / "conftest.py").write_text(CONFTEST.replace('("smoke", "contract"', '("smoke", "api", "contract"'))
     (suites / "test_api.py").write_text(
         "import pytest\n\n@pytest.mark.api\ndef test_unknown_route_is_404(api):\n"
-        "    assert api.get('/api/no-such-thing').status_code == 404\n")
+        "    assert api.get('/api/no-such-thing').status_code == 404\n"
+    )
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
     reports = tmp_path / "reports"
-    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load",
-                    "--suites", "contract", "--quiet"], _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url))
+    result = _gate(
+        [
+            "--env",
+            "gatetest",
+            "--env-file",
+            str(env_file),
+            "--suites-path",
+            str(suites),
+            "--no-load",
+            "--suites",
+            "contract",
+            "--quiet",
+        ],
+        _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     gate = json.loads((_latest(reports) / "gate.json").read_text())
     assert {a["name"]: a["passed"] for a in gate["areas"]} == {"contract": 1}
 
 
-LEAKY_TEST = '''
+LEAKY_TEST = """
 import os
 from pathlib import Path
 
@@ -573,11 +737,12 @@ def test_writes_secrets_past_every_redactor(shopflow_redactor):
 @pytest.mark.smoke
 def test_fine():
     pass
-'''
+"""
 
 
 def test_a_secret_anywhere_in_the_run_folder_fails_the_gate_and_a_leaking_history_does_not_poison_the_next(
-        stack, tmp_path: Path) -> None:
+    stack, tmp_path: Path
+) -> None:
     """The reports stage scans the whole run folder (also inside zip archives) for the
     environment's secrets and for those minted during the run (a customer's password, known
     only to the xdist worker that made it up): a hit fails the gate; gate.json and summary.md
@@ -590,19 +755,30 @@ def test_a_secret_anywhere_in_the_run_folder_fails_the_gate_and_a_leaking_histor
     (suites / "conftest.py").write_text(CONFTEST)
     (suites / "test_leak.py").write_text(LEAKY_TEST)
     env_file = _env_file(tmp_path, "leaky", stack.urls)
-    env_file.write_text(env_file.read_text() + 'allow_default_secrets = true\n'
-                        '[environments.leaky.secrets]\ntoken = "GATE_TEST_TOKEN"\n')
+    env_file.write_text(
+        env_file.read_text() + 'allow_default_secrets = true\n[environments.leaky.secrets]\ntoken = "GATE_TEST_TOKEN"\n'
+    )
     reports, private_tmp = tmp_path / "reports", tmp_path / "tmp"
     private_tmp.mkdir()
-    env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_TOKEN=secret,
-                   GATE_TEST_MINTED=minted.removeprefix("Pw-gate-minted-"), TMPDIR=str(private_tmp))
+    env = _environ(
+        tmp_path,
+        reports,
+        GATE_TEST_API_URL=stack.api_url,
+        GATE_TEST_TOKEN=secret,
+        GATE_TEST_MINTED=minted.removeprefix("Pw-gate-minted-"),
+        TMPDIR=str(private_tmp),
+    )
     common = ["--env", "leaky", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load", "--quiet"]
     result = _gate(common, env)
     assert result.returncode == 1, result.stdout + result.stderr
     run = _latest(reports)
     gate = json.loads((run / "gate.json").read_text())
-    assert gate["stages"][-1] == {**gate["stages"][-1], "name": "reports", "status": "failed",
-                                  "detail": "secret found in the run folder"}
+    assert gate["stages"][-1] == {
+        **gate["stages"][-1],
+        "name": "reports",
+        "status": "failed",
+        "detail": "secret found in the run folder",
+    }
     assert "reports (a secret in " in gate["reason"]
     [warning] = [w for w in gate["warnings"] if w.startswith("a secret value is written in ")]
     assert warning.startswith("a secret value is written in careless-minted.txt, careless-token.txt: "), warning
@@ -615,8 +791,12 @@ def test_a_secret_anywhere_in_the_run_folder_fails_the_gate_and_a_leaking_histor
 
     history = run / allure_report.HISTORY_FILE
     entry = json.loads(history.read_text().splitlines()[-1])
-    entry["testResults"]["planted"] = {"id": "planted", "name": "test_old", "status": "failed",
-                                       "message": f"AssertionError: token {secret}"}
+    entry["testResults"]["planted"] = {
+        "id": "planted",
+        "name": "test_old",
+        "status": "failed",
+        "message": f"AssertionError: token {secret}",
+    }
     history.write_text(history.read_text() + json.dumps(entry) + "\n")
     next_run = _gate([*common, "--suites", "smoke"], env)
     assert next_run.returncode == 0, next_run.stdout + next_run.stderr
@@ -645,29 +825,46 @@ def test_a_test_module_that_cannot_be_imported_is_named_in_the_error(stack, suit
     (broken / "test_areas.py").write_text(TESTS)
     (broken / "test_payments_new.py").write_text("import pytest\nfrom nowhere import thing\n")
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
-    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
-                   _environ(tmp_path, tmp_path / "reports", GATE_TEST_API_URL=stack.api_url))
+    result = _gate(
+        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
+        _environ(tmp_path, tmp_path / "reports", GATE_TEST_API_URL=stack.api_url),
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     # one line naming the module (its path is relative to pytest's rootdir, which depends on
     # where the checkout and the temporary folder live) and its first exception
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith("shopflow-qa: error: pytest could not run the smoke tests (exit 2): collecting ")
-    assert result.stderr.endswith("suites-with-a-broken-module/test_payments_new.py: "
-                                  "ModuleNotFoundError: No module named 'nowhere'\n"), result.stderr
+    assert result.stderr.endswith(
+        "suites-with-a-broken-module/test_payments_new.py: ModuleNotFoundError: No module named 'nowhere'\n"
+    ), result.stderr
 
     # The same under xdist (the areas stage), where pytest says exit 1 and writes a JUnit error.
-    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet",
-                    "--suites", "payments,admin", "--no-load"],
-                   _environ(tmp_path, tmp_path / "reports", GATE_TEST_API_URL=stack.api_url))
+    result = _gate(
+        [
+            "--env",
+            "gatetest",
+            "--env-file",
+            str(env_file),
+            "--suites-path",
+            str(broken),
+            "--quiet",
+            "--suites",
+            "payments,admin",
+            "--no-load",
+        ],
+        _environ(tmp_path, tmp_path / "reports", GATE_TEST_API_URL=stack.api_url),
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr
-    assert result.stderr.startswith("shopflow-qa: error: pytest could not run the payments, admin tests (exit 1): "
-                                    "collecting "), result.stderr
-    assert ("suites-with-a-broken-module/test_payments_new.py: ModuleNotFoundError: No module named 'nowhere'"
-            in result.stderr), result.stderr
+    assert result.stderr.startswith("shopflow-qa: error: pytest could not run the payments, admin tests (exit 1): collecting "), (
+        result.stderr
+    )
+    assert "suites-with-a-broken-module/test_payments_new.py: ModuleNotFoundError: No module named 'nowhere'" in result.stderr, (
+        result.stderr
+    )
 
 
-SCHEMATHESIS_TEST = '''
+SCHEMATHESIS_TEST = """
 import os
 
 import pytest
@@ -689,7 +886,7 @@ schema.config.update(base_url=os.environ["GATE_TEST_API_URL"])
 @settings(max_examples=1)
 def test_reads(case):
     case.call()
-'''
+"""
 
 
 def test_schemathesis_operations_count_as_tests_not_as_reruns(stack, tmp_path: Path) -> None:
@@ -700,8 +897,21 @@ def test_schemathesis_operations_count_as_tests_not_as_reruns(stack, tmp_path: P
     (suites / "test_contract.py").write_text(SCHEMATHESIS_TEST)
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
     reports = tmp_path / "reports"
-    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load",
-                    "--suites", "contract", "--quiet"], _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url))
+    result = _gate(
+        [
+            "--env",
+            "gatetest",
+            "--env-file",
+            str(env_file),
+            "--suites-path",
+            str(suites),
+            "--no-load",
+            "--suites",
+            "contract",
+            "--quiet",
+        ],
+        _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     [contract] = json.loads((_latest(reports) / "gate.json").read_text())["areas"]
     assert (contract["tests"], contract["passed"], contract["rerun"]) == (2, 2, 0), contract
@@ -715,11 +925,28 @@ def test_the_load_step_runs_the_profile_and_its_slos_land_in_gate_json_and_summa
     suites.mkdir()
     (suites / "conftest.py").write_text(CONFTEST)
     (suites / "test_smoke.py").write_text(
-        "import pytest\n\n@pytest.mark.smoke\ndef test_health(api):\n    assert api.get('/health').status_code == 200\n")
+        "import pytest\n\n@pytest.mark.smoke\ndef test_health(api):\n    assert api.get('/health').status_code == 200\n"
+    )
     reports = tmp_path / "reports"
-    result = _gate(["--env", stack.name, "--env-file", str(stack.env_file), "--suites-path", str(suites),
-                    "--suites", "smoke", "--load", "checkout_flow", "--load-duration", "5s", "--quiet"],
-                   _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url), timeout=180)
+    result = _gate(
+        [
+            "--env",
+            stack.name,
+            "--env-file",
+            str(stack.env_file),
+            "--suites-path",
+            str(suites),
+            "--suites",
+            "smoke",
+            "--load",
+            "checkout_flow",
+            "--load-duration",
+            "5s",
+            "--quiet",
+        ],
+        _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url),
+        timeout=180,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     run = _latest(reports)
     gate = json.loads((run / "gate.json").read_text())

@@ -29,7 +29,10 @@ def test_folder_is_named_after_utc_time_env_and_kind_and_latest_points_at_it(env
     assert latest.is_symlink() and latest.resolve() == path.resolve()
     assert not os.path.isabs(os.readlink(latest)), "relative, so the reports folder can be moved"
     assert json.loads((path / "run.json").read_text()) == {
-        "env": "staging", "kind": "gate", "started_at": "2026-11-28T17:00:00+00:00"}
+        "env": "staging",
+        "kind": "gate",
+        "started_at": "2026-11-28T17:00:00+00:00",
+    }
 
 
 def test_two_runs_in_the_same_second_get_two_folders_and_latest_moves(environ: dict[str, str]) -> None:

@@ -60,8 +60,13 @@ def test_reruns_fold_into_one_result_whose_verdict_is_the_last_attempt(junit: Pa
 
 def test_area_comes_from_the_property_else_from_the_path(junit: Path) -> None:
     areas = {o.nodeid.split("::")[-1]: o.area for o in gs.parse_junit(junit)}
-    assert areas == {"test_health_ok": "smoke", "test_decline": "payments", "test_guest_pays": "checkout",
-                     "test_refund": "admin", "test_products[GET /api/products]": "contract"}
+    assert areas == {
+        "test_health_ok": "smoke",
+        "test_decline": "payments",
+        "test_guest_pays": "checkout",
+        "test_refund": "admin",
+        "test_products[GET /api/products]": "contract",
+    }
 
 
 def test_area_of_markers_takes_the_first_gate_area() -> None:
@@ -89,13 +94,32 @@ def test_slo_rows_read_either_naming(tmp_path: Path) -> None:
     ]
     assert gs.slo_rows({"thresholds": {"checks": {"limit": 0.99, "measured": 1.0, "passed": True}}})[0].name == "checks"
     # The shape loadtests/slo.py writes (Verdict.to_dict).
-    load_shape = {"thresholds": [
-        {"threshold": "p95_ms[POST /api/orders]", "metric": "p95_ms", "endpoint": "POST /api/orders",
-         "limit": 800.0, "comparison": "max", "measured": 1234.5, "passed": False},
-        {"threshold": "rps", "metric": "rps", "endpoint": None, "limit": 5.0, "comparison": "min",
-         "measured": None, "passed": False}]}
+    load_shape = {
+        "thresholds": [
+            {
+                "threshold": "p95_ms[POST /api/orders]",
+                "metric": "p95_ms",
+                "endpoint": "POST /api/orders",
+                "limit": 800.0,
+                "comparison": "max",
+                "measured": 1234.5,
+                "passed": False,
+            },
+            {
+                "threshold": "rps",
+                "metric": "rps",
+                "endpoint": None,
+                "limit": 5.0,
+                "comparison": "min",
+                "measured": None,
+                "passed": False,
+            },
+        ]
+    }
     assert [(r.name, r.limit, r.measured, r.passed) for r in gs.slo_rows(load_shape)] == [
-        ("p95_ms[POST /api/orders]", "<= 800", "1234", False), ("rps", ">= 5", "no data", False)]
+        ("p95_ms[POST /api/orders]", "<= 800", "1234", False),
+        ("rps", ">= 5", "no data", False),
+    ]
     assert gs.slo_rows({}) == []
 
 
@@ -112,13 +136,20 @@ def _record(tmp_path: Path, junit: Path) -> gs.GateRecord:
     outcomes = gs.parse_junit(junit)
     (tmp_path / "junit.xml").write_text(JUNIT)
     return gs.GateRecord(
-        verdict="failed", exit_code=1, reason="red in payments (1 failed), checkout (1 failed)",
+        verdict="failed",
+        exit_code=1,
+        reason="red in payments (1 failed), checkout (1 failed)",
         environment={"name": "staging", "urls": {"api": "https://staging-api.shopflow.io"}, "read_only": False},
-        version={"expected": "abc1234", "deployed": "abc1234def"}, started_at="2026-11-28T17:00:00+00:00",
-        finished_at="2026-11-28T17:01:10+00:00", duration_s=70.0, run_dir=str(tmp_path),
-        report="allure-report/index.html", faults=["slow_api"],
+        version={"expected": "abc1234", "deployed": "abc1234def"},
+        started_at="2026-11-28T17:00:00+00:00",
+        finished_at="2026-11-28T17:01:10+00:00",
+        duration_s=70.0,
+        run_dir=str(tmp_path),
+        report="allure-report/index.html",
+        faults=["slow_api"],
         stages=[gs.StageResult("smoke", "passed", 2.0, "1 passed"), gs.StageResult("areas", "failed", 9.0, "2 failed")],
-        areas=gs.count_areas(outcomes), failures=gs.failures_of(outcomes),
+        areas=gs.count_areas(outcomes),
+        failures=gs.failures_of(outcomes),
         load={"profile": "checkout_flow", "status": "failed", "slos": [vars(r) for r in gs.slo_rows(LOAD_SUMMARY)]},
     )
 
@@ -128,10 +159,16 @@ def test_gate_json_is_the_record_as_data(tmp_path: Path, junit: Path) -> None:
     data = json.loads(path.read_text())
     assert data["schema"] == "shopflow-qa/gate/1" and data["verdict"] == "failed" and data["exit_code"] == 1
     assert {a["name"]: a["status"] for a in data["areas"]}["payments"] == "failed"
-    assert [f["test"] for f in data["failures"]] == ["suites/payments/test_pay.py::test_decline",
-                                                     "suites/checkout/test_guest.py::test_guest_pays"]
-    assert data["load"]["slos"][1] == {"name": "POST /api/orders/[id]/pay error_rate", "limit": "0.01",
-                                       "measured": "0.05", "passed": False}
+    assert [f["test"] for f in data["failures"]] == [
+        "suites/payments/test_pay.py::test_decline",
+        "suites/checkout/test_guest.py::test_guest_pays",
+    ]
+    assert data["load"]["slos"][1] == {
+        "name": "POST /api/orders/[id]/pay error_rate",
+        "limit": "0.01",
+        "measured": "0.05",
+        "passed": False,
+    }
     assert data["faults"] == ["slow_api"]
 
 
@@ -140,8 +177,10 @@ def test_summary_md_names_verdict_version_areas_failures_slos_and_report(tmp_pat
     assert text.startswith("## ❌ ShopFlow gate on `staging`: **FAILED** (exit 1)")
     assert "Version: `abc1234def` (expected `abc1234`)" in text
     assert "| ❌ payments | 1 | 0 | 1 | 0 | 0 | 1 | 1.2 s |" in text
-    assert ("- **checkout** `suites/checkout/test_guest.py::test_guest_pays` — failed on setup with "
-            "\"httpx.ConnectError: [Errno 111] Connection refused\"") in text
+    assert (
+        "- **checkout** `suites/checkout/test_guest.py::test_guest_pays` — failed on setup with "
+        '"httpx.ConnectError: [Errno 111] Connection refused"'
+    ) in text
     assert "| POST /api/orders/[id]/pay error_rate | 0.01 | 0.05 | ❌ breached |" in text
     assert "Active fault switches reported by /health: `slow_api`" in text
     assert f"`{tmp_path}/allure-report/index.html`" in text
@@ -155,7 +194,9 @@ def test_one_line_reason_skips_code_and_shortens() -> None:
 
 def test_merge_junit_keeps_every_stage(tmp_path: Path, junit: Path) -> None:
     smoke = tmp_path / "junit-smoke.xml"
-    smoke.write_text('<testsuites><testsuite name="pytest" tests="1"><testcase classname="a" name="b" time="1"/></testsuite></testsuites>')
+    smoke.write_text(
+        '<testsuites><testsuite name="pytest" tests="1"><testcase classname="a" name="b" time="1"/></testsuite></testsuites>'
+    )
     merged = gs.merge_junit([smoke, junit, tmp_path / "missing.xml"], tmp_path / "junit.xml")
     assert merged is not None
     outcomes = gs.parse_junit(merged)
@@ -175,7 +216,9 @@ def test_secret_leaks_names_files_never_values(tmp_path: Path) -> None:
     (tmp_path / "allure-report" / "index.html").write_text(f'd("data/attachments/1.txt","{encoded}")')
     (tmp_path / "junit.xml").write_text("<testsuites/>")
     assert secret_leaks(tmp_path, ["local-service-token"]) == [
-        Path("allure-report/index.html"), Path("allure-results/x-attachment.txt")]
+        Path("allure-report/index.html"),
+        Path("allure-results/x-attachment.txt"),
+    ]
     assert secret_leaks(tmp_path, ["abc", "other-secret-value"]) == []
 
 

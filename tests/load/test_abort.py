@@ -9,8 +9,9 @@ P95 = Threshold("p95_ms", 400, "<=", "GET /api/products")
 
 
 def stats(p95: float, rps: float = 0.1) -> RunStats:
-    return RunStats.from_dict({"endpoints": {"GET /api/products": {"count": 10, "percentiles_ms": {"p95_ms": p95}}},
-                               "total": {"count": 10, "rps": rps}})
+    return RunStats.from_dict(
+        {"endpoints": {"GET /api/products": {"count": 10, "percentiles_ms": {"p95_ms": p95}}}, "total": {"count": 10, "rps": rps}}
+    )
 
 
 def test_a_sustained_breach_after_the_grace_period_aborts_and_says_which_and_when() -> None:

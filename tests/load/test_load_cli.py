@@ -29,15 +29,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CI_SLOS = Path(__file__).with_name("slos-ci.toml")  # same schema, loose limits: no flakes on busy cores
 
 
-def shopflow_load(tmp_path: Path, *args: str, run_id: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def shopflow_load(
+    tmp_path: Path, *args: str, run_id: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV", "SHOPFLOW_RUN_ID")}
     env["SHOPFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
     if run_id:
         env["SHOPFLOW_RUN_ID"] = run_id
     if "--slos" not in args and "production" not in args and "nowhere" not in args:
         args = (*args, "--slos", str(CI_SLOS))
-    return subprocess.run([sys.executable, "-m", "shopflow_qa.cli", "load", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "shopflow_qa.cli", "load", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def on(stack) -> tuple[str, ...]:
@@ -49,18 +57,21 @@ def summary_of(tmp_path: Path) -> dict:
     return json.loads((tmp_path / "reports" / "latest" / "summary.json").read_text())
 
 
-@pytest.mark.parametrize("args, message", [
-    (["shopping"], "unknown load profile 'shopping'"),
-    (["browse", "--duration", "soon"], "--duration: expected e.g. 30s"),
-    (["browse", "--duration", "7h"], "between 1s and 6h"),
-    (["browse", "--slo", "p95_ms=3"], "--slo: unknown threshold"),
-    (["browse", "--shape", "wave"], "--shape: unknown shape 'wave'"),
-    (["browse", "--rate", "5"], "--rate: needs --shape constant_rate"),
-    (["browse", "--workers", "99"], "--workers: must be between 0 and 16"),
-    (["browse", "--env", "production"], "refused on production"),
-    (["browse", "--env", "nowhere"], "unknown environment 'nowhere'"),
-    (["browse", "--slos", "/dev/null"], "no load SLOs for 'local'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["shopping"], "unknown load profile 'shopping'"),
+        (["browse", "--duration", "soon"], "--duration: expected e.g. 30s"),
+        (["browse", "--duration", "7h"], "between 1s and 6h"),
+        (["browse", "--slo", "p95_ms=3"], "--slo: unknown threshold"),
+        (["browse", "--shape", "wave"], "--shape: unknown shape 'wave'"),
+        (["browse", "--rate", "5"], "--rate: needs --shape constant_rate"),
+        (["browse", "--workers", "99"], "--workers: must be between 0 and 16"),
+        (["browse", "--env", "production"], "refused on production"),
+        (["browse", "--env", "nowhere"], "unknown environment 'nowhere'"),
+        (["browse", "--slos", "/dev/null"], "no load SLOs for 'local'"),
+    ],
+)
 def test_bad_input_and_a_read_only_environment_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = shopflow_load(tmp_path, *args)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -98,8 +109,9 @@ def _assert_no_secret(run: Path, result: subprocess.CompletedProcess[str], stack
 
 
 def test_an_impossible_threshold_exits_1_and_names_it(tmp_path: Path, sqlite_stack) -> None:
-    result = shopflow_load(tmp_path, "api_mix", *on(sqlite_stack), "--users", "2",
-                           "--duration", "2s", "-q", "--slo", "min_rps=100000")
+    result = shopflow_load(
+        tmp_path, "api_mix", *on(sqlite_stack), "--users", "2", "--duration", "2s", "-q", "--slo", "min_rps=100000"
+    )
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     assert "SLO breached: min_rps" in result.stdout
     summary = summary_of(tmp_path)
@@ -110,17 +122,18 @@ def test_an_impossible_threshold_exits_1_and_names_it(tmp_path: Path, sqlite_sta
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_checkout_flow_loses_nothing_every_successful_checkout_is_a_tagged_order(
-        tmp_path: Path, backend: str, stack_factory, request) -> None:
+    tmp_path: Path, backend: str, stack_factory, request
+) -> None:
     sqlite_stack = request.getfixturevalue("sqlite_stack") if backend == "sqlite" else stack_factory(backend, until=request)
     run_id = f"load-test-{uuid.uuid4().hex[:8]}"
-    result = shopflow_load(tmp_path, "checkout_flow", *on(sqlite_stack), "--users", "3",
-                           "--duration", "4s", "-q", run_id=run_id)
+    result = shopflow_load(tmp_path, "checkout_flow", *on(sqlite_stack), "--users", "3", "--duration", "4s", "-q", run_id=run_id)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     summary = summary_of(tmp_path)
     assert summary["run_id"] == run_id and summary["successful_checkouts"] > 0
     assert summary["endpoints"]["POST /api/orders/[id]/pay"]["count"] >= summary["successful_checkouts"]
-    counts = httpx.get(f"{sqlite_stack.api_url}/api/admin/test-runs/{run_id}",
-                       headers={"Authorization": "Bearer local-admin-token"}, timeout=10).json()
+    counts = httpx.get(
+        f"{sqlite_stack.api_url}/api/admin/test-runs/{run_id}", headers={"Authorization": "Bearer local-admin-token"}, timeout=10
+    ).json()
     assert summary["checks"]["failed"] == 0
     assert counts["orders"] == summary["successful_checkouts"], (counts, summary["api_url"], sqlite_stack.api_url)
     _assert_no_secret((tmp_path / "reports" / "latest").resolve(), result, sqlite_stack)
@@ -147,8 +160,21 @@ def test_self_test_browse_fails_its_latency_slo_on_a_slow_api_stack(tmp_path: Pa
 
 def test_abort_on_breach_stops_a_slow_api_run_well_before_its_duration(tmp_path: Path, slow_api_stack) -> None:
     started = time.monotonic()
-    result = shopflow_load(tmp_path, "browse", *on(slow_api_stack), "--users", "2", "--duration", "90s", "-q",
-                           "--abort-on-breach", "--abort-grace", "2", "--abort-sustain", "1")
+    result = shopflow_load(
+        tmp_path,
+        "browse",
+        *on(slow_api_stack),
+        "--users",
+        "2",
+        "--duration",
+        "90s",
+        "-q",
+        "--abort-on-breach",
+        "--abort-grace",
+        "2",
+        "--abort-sustain",
+        "1",
+    )
     elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     assert elapsed < 45, elapsed
@@ -158,8 +184,9 @@ def test_abort_on_breach_stops_a_slow_api_run_well_before_its_duration(tmp_path:
 
 
 def test_constant_rate_holds_its_rate_with_no_dropped_iterations(tmp_path: Path, sqlite_stack) -> None:
-    result = shopflow_load(tmp_path, "api_mix", *on(sqlite_stack), "--shape", "constant_rate", "--rate", "5",
-                           "--duration", "4s", "-q")
+    result = shopflow_load(
+        tmp_path, "api_mix", *on(sqlite_stack), "--shape", "constant_rate", "--rate", "5", "--duration", "4s", "-q"
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     arrivals = summary_of(tmp_path)["arrivals"]
     assert arrivals["scheduled"] == 20 and arrivals["dropped"] == 0 and arrivals["started"] >= 18, arrivals
@@ -167,10 +194,12 @@ def test_constant_rate_holds_its_rate_with_no_dropped_iterations(tmp_path: Path,
 
 
 def test_constant_rate_reports_dropped_iterations_and_breaches_latency_on_slow_checkout(
-        tmp_path: Path, stack_factory, request) -> None:
+    tmp_path: Path, stack_factory, request
+) -> None:
     slow = stack_factory("sqlite", faults=("slow_checkout",), until=request)
-    result = shopflow_load(tmp_path, "checkout_flow", *on(slow), "--shape", "constant_rate", "--rate", "4",
-                           "--users", "2", "--duration", "5s", "-q")
+    result = shopflow_load(
+        tmp_path, "checkout_flow", *on(slow), "--shape", "constant_rate", "--rate", "4", "--users", "2", "--duration", "5s", "-q"
+    )
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     summary = summary_of(tmp_path)
     assert summary["arrivals"]["dropped"] > 0, summary["arrivals"]
@@ -188,21 +217,46 @@ def test_two_workers_share_the_load_and_the_summary_counts_both(tmp_path: Path, 
 
 
 def _tagged_rows(stack, run_id: str) -> int:
-    counts = httpx.get(f"{stack.api_url}/api/admin/test-runs/{run_id}", headers={"Authorization": "Bearer local-admin-token"},
-                       timeout=10).json()
+    counts = httpx.get(
+        f"{stack.api_url}/api/admin/test-runs/{run_id}", headers={"Authorization": "Bearer local-admin-token"}, timeout=10
+    ).json()
     return sum(v for k, v in counts.items() if k != "tag")
 
 
-def _interrupt_a_run(tmp_path: Path, stack, signals: int, sig: int = signal.SIGINT,
-                     run_id: str = "", mark: dict[str, str] | None = None) -> tuple[int, str, float]:
+def _interrupt_a_run(
+    tmp_path: Path, stack, signals: int, sig: int = signal.SIGINT, run_id: str = "", mark: dict[str, str] | None = None
+) -> tuple[int, str, float]:
     """Start a 60 s checkout_flow run, wait until it has placed orders, send `sig` `signals`
     times (as Ctrl-C would, 0.3 s apart); (exit code, output, seconds from the first signal to exit)."""
     env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV", "SHOPFLOW_RUN_ID")}
-    env.update(SHOPFLOW_REPORTS_DIR=str(tmp_path / "reports"), SHOPFLOW_RUN_ID=run_id or f"load-int-{uuid.uuid4().hex[:8]}",
-               **(mark or {}))
-    child = subprocess.Popen([sys.executable, "-m", "shopflow_qa.cli", "load", "checkout_flow", *on(stack), "--users", "2",
-                              "--duration", "60s", "-q", "--slos", str(CI_SLOS)], cwd=REPO_ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env.update(
+        SHOPFLOW_REPORTS_DIR=str(tmp_path / "reports"),
+        SHOPFLOW_RUN_ID=run_id or f"load-int-{uuid.uuid4().hex[:8]}",
+        **(mark or {}),
+    )
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shopflow_qa.cli",
+            "load",
+            "checkout_flow",
+            *on(stack),
+            "--users",
+            "2",
+            "--duration",
+            "60s",
+            "-q",
+            "--slos",
+            str(CI_SLOS),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert child.stdout is not None and "load checkout_flow on" in child.stdout.readline()
         deadline = time.monotonic() + 60
@@ -249,9 +303,28 @@ def test_a_locust_that_dies_mid_run_still_purges_and_writes_the_summary(tmp_path
     run_id = f"load-crash-{uuid.uuid4().hex[:8]}"
     env = {k: v for k, v in os.environ.items() if k not in ("SHOPFLOW_RUN_DIR", "SHOPFLOW_ENV")}
     env.update(SHOPFLOW_REPORTS_DIR=str(tmp_path / "reports"), SHOPFLOW_RUN_ID=run_id)
-    child = subprocess.Popen([sys.executable, "-m", "shopflow_qa.cli", "load", "checkout_flow", *on(sqlite_stack), "--users",
-                              "2", "--duration", "60s", "-q", "--slos", str(CI_SLOS)], cwd=REPO_ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shopflow_qa.cli",
+            "load",
+            "checkout_flow",
+            *on(sqlite_stack),
+            "--users",
+            "2",
+            "--duration",
+            "60s",
+            "-q",
+            "--slos",
+            str(CI_SLOS),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while _tagged_rows(sqlite_stack, run_id) < 2 and time.monotonic() < deadline:

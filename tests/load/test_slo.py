@@ -27,8 +27,10 @@ min_rps = 0.5
 
 def stats(**changes: object) -> slo.RunStats:
     data = {
-        "endpoints": {"GET /api/products": {"count": 100, "failures": 0, "percentiles_ms": {"p95_ms": 120, "p99_ms": 300}, "rps": 9.0},
-                      "POST /api/orders": {"count": 10, "failures": 1, "percentiles_ms": {"p95_ms": 900}, "rps": 1.0}},
+        "endpoints": {
+            "GET /api/products": {"count": 100, "failures": 0, "percentiles_ms": {"p95_ms": 120, "p99_ms": 300}, "rps": 9.0},
+            "POST /api/orders": {"count": 10, "failures": 1, "percentiles_ms": {"p95_ms": 900}, "rps": 1.0},
+        },
         "total": {"count": 110, "failures": 1, "percentiles_ms": {"p95_ms": 300}, "rps": 10.0},
         "checks": {"passed": 99, "failed": 1},
     }
@@ -63,15 +65,26 @@ def test_a_breach_names_the_threshold_its_limit_and_the_measured_value(slo_file:
     assert verdicts["error_rate"].passed and verdicts["error_rate"].measured == pytest.approx(1 / 110)
     assert verdicts["checks_pass_rate"].passed and verdicts["min_rps"].passed
     row = verdicts["p95_ms[POST /api/orders]"].as_dict()
-    assert row == {"name": "p95_ms[POST /api/orders]", "metric": "p95_ms", "endpoint": "POST /api/orders", "op": "<=",
-                   "limit": 800, "measured": 900, "passed": False}
+    assert row == {
+        "name": "p95_ms[POST /api/orders]",
+        "metric": "p95_ms",
+        "endpoint": "POST /api/orders",
+        "op": "<=",
+        "limit": 800,
+        "measured": 900,
+        "passed": False,
+    }
     text = slo.table(list(verdicts.values()))
     assert re.search(r"p95_ms\[POST /api/orders\] +<= 800 +900 +BREACHED", text)
 
 
 def test_each_kind_of_threshold_can_fail() -> None:
-    thresholds = [slo.Threshold("error_rate", 0.001, "<="), slo.Threshold("checks_pass_rate", 0.999, ">="),
-                  slo.Threshold("min_rps", 50, ">="), slo.Threshold("p99_ms", 200, "<=", "GET /api/products")]
+    thresholds = [
+        slo.Threshold("error_rate", 0.001, "<="),
+        slo.Threshold("checks_pass_rate", 0.999, ">="),
+        slo.Threshold("min_rps", 50, ">="),
+        slo.Threshold("p99_ms", 200, "<=", "GET /api/products"),
+    ]
     assert [v.passed for v in slo.evaluate(thresholds, stats())] == [False, False, False, False]
 
 
@@ -79,8 +92,10 @@ def test_latency_limits_of_endpoints_never_called_are_left_out_but_an_empty_run_
     thresholds = [slo.Threshold("p95_ms", 10, "<=", "POST /api/orders/[id]/pay"), slo.Threshold("error_rate", 0.01, "<=")]
     assert [v.threshold.name for v in slo.evaluate(thresholds, stats())] == ["error_rate"]
     empty = slo.evaluate(thresholds + [slo.Threshold("checks_pass_rate", 0.9, ">=")], slo.RunStats())
-    assert [(v.threshold.name, v.passed, v.measured) for v in empty] == [("error_rate", False, None),
-                                                                        ("checks_pass_rate", False, 0.0)]
+    assert [(v.threshold.name, v.passed, v.measured) for v in empty] == [
+        ("error_rate", False, None),
+        ("checks_pass_rate", False, 0.0),
+    ]
 
 
 def test_command_line_thresholds_override_the_file() -> None:
@@ -95,12 +110,15 @@ def test_bad_command_line_thresholds_are_one_line_errors(text: str) -> None:
         slo.parse_override(text)
 
 
-@pytest.mark.parametrize("body, message", [
-    ("[local.load]\np95 = 3\n", "unknown SLO key 'p95'"),
-    ("[local.load]\nerror_rate = 'low'\n", "expected a non-negative number"),
-    ("[local.load]\np95_ms = 3\n", "expected a table"),
-    ("[local.load\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("[local.load]\np95 = 3\n", "unknown SLO key 'p95'"),
+        ("[local.load]\nerror_rate = 'low'\n", "expected a non-negative number"),
+        ("[local.load]\np95_ms = 3\n", "expected a table"),
+        ("[local.load\n", "not valid TOML"),
+    ],
+)
 def test_a_broken_slo_file_is_a_config_error(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "slos.toml"
     path.write_text(body)

@@ -38,7 +38,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = CLI_
     """`shopflow-qa ARGS` in a subprocess, as a person runs it."""
     result = subprocess.run(
         [sys.executable, "-m", "shopflow_qa.cli", *args],
-        cwd=REPO_ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     return CliResult(result.returncode, result.stdout, result.stderr)
 
@@ -123,6 +127,7 @@ def aws_env(moto_endpoint: str, tmp_path: Path) -> dict[str, str]:
 
 # --- TLS --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TlsServer:
     port: int
@@ -139,17 +144,22 @@ def _certificate(directory: Path, days: int) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=days))
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = directory / f"cert-{days}.pem", directory / f"key-{days}.pem"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 

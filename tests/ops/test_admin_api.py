@@ -82,8 +82,7 @@ def test_purge_deletes_exactly_what_one_run_tagged_and_gives_the_stock_back(ops_
 
     result = _cli(ops_stack, "purge", "--run", tag)
     assert result.code == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == (f"purged run {tag} on {ops_stack.name}: customers 1, carts {counts['carts']}, "
-                                     f"orders 1")
+    assert result.stdout.strip() == (f"purged run {tag} on {ops_stack.name}: customers 1, carts {counts['carts']}, orders 1")
 
     with AdminClient.for_environment(environment, token_role="admin_token") as admin:
         assert {k: v for k, v in admin.test_run(tag).items() if k != "tag"} == {"customers": 0, "carts": 0, "orders": 0}
@@ -105,10 +104,16 @@ def test_purge_takes_the_run_id_from_the_environment_variable(ops_stack) -> None
 
 
 def test_seed_with_a_refused_admin_token_is_one_line_exit_1(ops_stack, tmp_path: Path) -> None:
-    env_file = write_env_file(tmp_path / "env.toml", "wrong_admin", web_url=ops_stack.urls["web"],
-                              api_url=ops_stack.api_url, secrets={"admin_token": "OPS_TEST_WRONG_ADMIN_TOKEN"})
-    result = run_cli("seed", "--env", "wrong_admin", "--env-file", str(env_file),
-                     env={"OPS_TEST_WRONG_ADMIN_TOKEN": "not-the-admin-token-123"})
+    env_file = write_env_file(
+        tmp_path / "env.toml",
+        "wrong_admin",
+        web_url=ops_stack.urls["web"],
+        api_url=ops_stack.api_url,
+        secrets={"admin_token": "OPS_TEST_WRONG_ADMIN_TOKEN"},
+    )
+    result = run_cli(
+        "seed", "--env", "wrong_admin", "--env-file", str(env_file), env={"OPS_TEST_WRONG_ADMIN_TOKEN": "not-the-admin-token-123"}
+    )
     assert result.code == 1, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and "401" in result.stderr and "Traceback" not in result.stderr
     assert "not-the-admin-token-123" not in result.stdout + result.stderr
@@ -119,13 +124,29 @@ def test_doctor_admin_check_against_the_stack(ops_stack, tmp_path: Path) -> None
     assert good.code == 0, good.stdout + good.stderr
     assert f"✓ admin api: {ops_stack.api_url}/api/admin/* answers with the admin token" in good.lines
 
-    env_file = write_env_file(tmp_path / "env.toml", "wrong_admin", web_url=ops_stack.urls["web"],
-                              api_url=ops_stack.api_url, secrets={"admin_token": "OPS_TEST_WRONG_ADMIN_TOKEN"})
-    bad = run_cli("doctor", "--env", "wrong_admin", "--env-file", str(env_file), "--check", "health", "--check", "admin",
-                  env={"OPS_TEST_WRONG_ADMIN_TOKEN": "not-the-admin-token-123"})
+    env_file = write_env_file(
+        tmp_path / "env.toml",
+        "wrong_admin",
+        web_url=ops_stack.urls["web"],
+        api_url=ops_stack.api_url,
+        secrets={"admin_token": "OPS_TEST_WRONG_ADMIN_TOKEN"},
+    )
+    bad = run_cli(
+        "doctor",
+        "--env",
+        "wrong_admin",
+        "--env-file",
+        str(env_file),
+        "--check",
+        "health",
+        "--check",
+        "admin",
+        env={"OPS_TEST_WRONG_ADMIN_TOKEN": "not-the-admin-token-123"},
+    )
     assert bad.code == 1, bad.stdout + bad.stderr
-    assert bad.marked("✗") == ["✗ admin api: admin token refused (401) — fix: set $OPS_TEST_WRONG_ADMIN_TOKEN to a "
-                               "current admin token"]
+    assert bad.marked("✗") == [
+        "✗ admin api: admin token refused (401) — fix: set $OPS_TEST_WRONG_ADMIN_TOKEN to a current admin token"
+    ]
     assert "not-the-admin-token-123" not in bad.stdout + bad.stderr
 
 
@@ -136,10 +157,18 @@ def test_doctor_starts_a_managed_stack_that_is_down_and_stops_it_after(tmp_path:
     name = f"t-doctor-{uuid.uuid4().hex[:6]}"
     base = runner.default_port_base(name)
     env_file = write_env_file(
-        tmp_path / "env.toml", name, managed_stack=True, stack_name=name, allow_default_secrets=True,
-        **{f"{role}_url": f"http://127.0.0.1:{base + offset}"
-           for role, offset in (("web", 0), ("admin", 1), ("api", 2), ("payments", 3))},
-        secrets={"admin_token": "SHOPFLOW_LOCAL_ADMIN_TOKEN"}, default_secrets={"admin_token": "local-admin-token"})
+        tmp_path / "env.toml",
+        name,
+        managed_stack=True,
+        stack_name=name,
+        allow_default_secrets=True,
+        **{
+            f"{role}_url": f"http://127.0.0.1:{base + offset}"
+            for role, offset in (("web", 0), ("admin", 1), ("api", 2), ("payments", 3))
+        },
+        secrets={"admin_token": "SHOPFLOW_LOCAL_ADMIN_TOKEN"},
+        default_secrets={"admin_token": "local-admin-token"},
+    )
     try:
         result = run_cli("doctor", "--env", name, "--env-file", str(env_file), "--check", "health", "--check", "admin")
         assert result.code == 0, result.stdout + result.stderr

@@ -70,16 +70,21 @@ def nowhere(tmp_path: Path) -> list[str]:
 
 def env_file(folder: Path, body: str, name: str = "e", url: str = "http://127.0.0.1:9") -> Path:
     path = folder / f"{name}.toml"
-    path.write_text(f'[environments.{name}]\nweb_url = "{url}"\napi_url = "{url}"\nallow_default_secrets = true\n'
-                    f'{body}\n[environments.{name}.default_secrets]\ntoken = "t"\nadmin_token = "a"\n')
+    path.write_text(
+        f'[environments.{name}]\nweb_url = "{url}"\napi_url = "{url}"\nallow_default_secrets = true\n'
+        f'{body}\n[environments.{name}.default_secrets]\ntoken = "t"\nadmin_token = "a"\n'
+    )
     return path
 
 
 # ---- environment files: every table, every key ---------------------------------------------
 
 COMMANDS = {
-    "envs": ["envs"], "gate": ["gate", "--env", "e"], "load": ["load", "browse", "--env", "e"],
-    "seed": ["seed", "--env", "e"], "purge": ["purge", "--env", "e", "--run", "r1"],
+    "envs": ["envs"],
+    "gate": ["gate", "--env", "e"],
+    "load": ["load", "browse", "--env", "e"],
+    "seed": ["seed", "--env", "e"],
+    "purge": ["purge", "--env", "e", "--run", "r1"],
 }
 
 
@@ -90,20 +95,26 @@ def test_a_typo_in_the_aws_table_is_one_line_naming_file_table_and_key_in_every_
     assert_one_line(outcome, 2, f"{path}: environments.e.aws.ecs_clustr: unknown key (known: ecs_cluster, ")
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ("[environments.e.capacity]\napi = true", "environments.e.capacity.api: must be an integer, got True"),
-    ("[environments.e.capacity]\napi = 0", "environments.e.capacity.api: must be a positive integer"),
-    ("[environments.e.capacity]\ndatabase = 2", "environments.e.capacity.database: unknown key"),
-    ("[environments.e.aws]\nregion = 5", "environments.e.aws.region: must be a string, got 5"),
-    ('[environments.e.aws]\nregion = "Virginia"', "environments.e.aws.region: must be an AWS region"),
-    ('[environments.e.aws.ecs_services]\napi = 3', "environments.e.aws.ecs_services.api: must be a string"),
-    ('[environments.e.aws.log_groups]\ndatabase = "/ecs/db"', "environments.e.aws.log_groups.database: unknown key"),
-    ('[environments.e.secrets]\ntoken = "MY TOKEN"', "environments.e.secrets.token: must name an environment variable"),
-    ('admin_url = "http://127.0.0.1:99999"', "environments.e.admin_url: bad port"),
-    ('payments_url = "http://"', "environments.e.payments_url: must be an http(s) URL"),
-    ("mailbox = 1", "environments.e.mailbox: must be a boolean, got 1"),
-    ('[safety]\nproduction_host = ["shopflow.io"]', "safety.production_host: unknown key (known: production_domains, production_hosts"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[environments.e.capacity]\napi = true", "environments.e.capacity.api: must be an integer, got True"),
+        ("[environments.e.capacity]\napi = 0", "environments.e.capacity.api: must be a positive integer"),
+        ("[environments.e.capacity]\ndatabase = 2", "environments.e.capacity.database: unknown key"),
+        ("[environments.e.aws]\nregion = 5", "environments.e.aws.region: must be a string, got 5"),
+        ('[environments.e.aws]\nregion = "Virginia"', "environments.e.aws.region: must be an AWS region"),
+        ("[environments.e.aws.ecs_services]\napi = 3", "environments.e.aws.ecs_services.api: must be a string"),
+        ('[environments.e.aws.log_groups]\ndatabase = "/ecs/db"', "environments.e.aws.log_groups.database: unknown key"),
+        ('[environments.e.secrets]\ntoken = "MY TOKEN"', "environments.e.secrets.token: must name an environment variable"),
+        ('admin_url = "http://127.0.0.1:99999"', "environments.e.admin_url: bad port"),
+        ('payments_url = "http://"', "environments.e.payments_url: must be an http(s) URL"),
+        ("mailbox = 1", "environments.e.mailbox: must be a boolean, got 1"),
+        (
+            '[safety]\nproduction_host = ["shopflow.io"]',
+            "safety.production_host: unknown key (known: production_domains, production_hosts",
+        ),
+    ],
+)
 def test_each_table_of_an_environment_file_is_checked(body: str, message: str, tmp_path: Path) -> None:
     if body.startswith("[safety]"):  # a top-level table of its own, beside [environments.e]
         path = tmp_path / "e.toml"
@@ -115,20 +126,32 @@ def test_each_table_of_an_environment_file_is_checked(body: str, message: str, t
 
 # ---- SLO files and --slo: an objective naming nothing is an error, not a silent pass -------
 
-@pytest.mark.parametrize(("slos", "message"), [
-    ('[local.load]\nerror_rate = 0.01\n[local.load.p95_ms]\n"GET /api/product" = 400\n',
-     "local.load.p95_ms: no load profile requests 'GET /api/product'"),
-    ('[local.load]\nerror_rate = 0.01\n[local.load.profiles.checkout_flw]\nmin_rps = 1\n',
-     "local.load.profiles.checkout_flw: unknown load profile"),
-    ('[staging.load.p99_ms]\n"POST /api/order" = 900\n[local.load]\nerror_rate = 0.01\n',
-     "staging.load.p99_ms: no load profile requests 'POST /api/order'"),
-    ('[local.contract]\nresponse_msec = 900\n[local.load]\nerror_rate = 0.01\n',
-     "local.contract.response_msec: unknown key"),
-    ('[local.contract]\nresponse_ms = "fast"\n[local.load]\nerror_rate = 0.01\n',
-     "local.contract.response_ms: must be a positive whole number"),
-])
-def test_an_slo_file_naming_an_unknown_endpoint_profile_or_key_is_a_usage_error(slos: str, message: str, tmp_path: Path,
-                                                                                 nowhere: list[str]) -> None:
+
+@pytest.mark.parametrize(
+    ("slos", "message"),
+    [
+        (
+            '[local.load]\nerror_rate = 0.01\n[local.load.p95_ms]\n"GET /api/product" = 400\n',
+            "local.load.p95_ms: no load profile requests 'GET /api/product'",
+        ),
+        (
+            "[local.load]\nerror_rate = 0.01\n[local.load.profiles.checkout_flw]\nmin_rps = 1\n",
+            "local.load.profiles.checkout_flw: unknown load profile",
+        ),
+        (
+            '[staging.load.p99_ms]\n"POST /api/order" = 900\n[local.load]\nerror_rate = 0.01\n',
+            "staging.load.p99_ms: no load profile requests 'POST /api/order'",
+        ),
+        ("[local.contract]\nresponse_msec = 900\n[local.load]\nerror_rate = 0.01\n", "local.contract.response_msec: unknown key"),
+        (
+            '[local.contract]\nresponse_ms = "fast"\n[local.load]\nerror_rate = 0.01\n',
+            "local.contract.response_ms: must be a positive whole number",
+        ),
+    ],
+)
+def test_an_slo_file_naming_an_unknown_endpoint_profile_or_key_is_a_usage_error(
+    slos: str, message: str, tmp_path: Path, nowhere: list[str]
+) -> None:
     path = tmp_path / "slos.toml"
     path.write_text(slos)
     assert_one_line(cli("load", "browse", *nowhere, "--slos", str(path)), 2, f"{path}: {message}")
@@ -141,9 +164,11 @@ def test_a_misspelled_endpoint_in_slo_is_a_usage_error(nowhere: list[str]) -> No
 
 # ---- --expect-version ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("version", ["zz", "zzzzzzzz", "abc12", "v1.2.3-rc", "0123456789abcdef" * 5])
-def test_an_expected_version_that_is_no_sha_is_a_usage_error_before_anything_runs(version: str, _reports: Path,
-                                                                                   nowhere: list[str]) -> None:
+def test_an_expected_version_that_is_no_sha_is_a_usage_error_before_anything_runs(
+    version: str, _reports: Path, nowhere: list[str]
+) -> None:
     outcome = cli("gate", *nowhere, "--expect-version", version)
     assert_one_line(outcome, 2, "--expect-version needs at least 7 characters of a hex SHA", repr(version))
     assert not _reports.exists(), "no run folder, no stack, no request"
@@ -151,8 +176,12 @@ def test_an_expected_version_that_is_no_sha_is_a_usage_error_before_anything_run
 
 # ---- something other than ShopFlow answers -------------------------------------------------
 
-@pytest.fixture(scope="module", params=[(200, "text/html"), (404, "text/html"), (404, "application/json")],
-                ids=["html-200", "html-404", "json-404"])
+
+@pytest.fixture(
+    scope="module",
+    params=[(200, "text/html"), (404, "text/html"), (404, "application/json")],
+    ids=["html-200", "html-404", "json-404"],
+)
 def foreign_host(request: pytest.FixtureRequest) -> Iterator[str]:
     """A web server that is not ShopFlow: a page (or FastAPI's 404) on every path."""
     status, kind = request.param
@@ -164,14 +193,19 @@ def foreign_host(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.mark.parametrize("command", ["gate", "load", "seed", "purge"])
 def test_a_host_that_is_not_shopflow_is_one_line_exit_2(command: str, foreign_host: str, tmp_path: Path) -> None:
     path = env_file(tmp_path, "", url=foreign_host)
-    args = {"gate": ["gate"], "load": ["load", "browse", "--slo", "error_rate=0.5"],
-            "seed": ["seed"], "purge": ["purge", "--run", "r1"]}[command]
+    args = {
+        "gate": ["gate"],
+        "load": ["load", "browse", "--slo", "error_rate=0.5"],
+        "seed": ["seed"],
+        "purge": ["purge", "--run", "r1"],
+    }[command]
     outcome = cli(*args, "--env", "e", "--env-file", str(path))
     expected = "not the ShopFlow admin API" if command in ("seed", "purge") else "not a ShopFlow health answer"
     assert_one_line(outcome, 2, foreign_host, expected)
 
 
 # ---- the reports folder: not a folder, read-only, full -------------------------------------
+
 
 @pytest.mark.parametrize("command", [["gate", "--no-load"], ["load", "browse", "--slo", "error_rate=0.5"]], ids=["gate", "load"])
 def test_a_reports_folder_that_is_a_file_is_one_line_exit_2(command: list[str], _reports: Path, nowhere: list[str]) -> None:
@@ -213,23 +247,27 @@ def _fill(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["gate", "--no-load"], ["load", "browse", "--slo", "error_rate=0.5"]], ids=["gate", "load"])
-def test_a_read_only_reports_folder_is_one_line_exit_2(command: list[str], tmpfs, monkeypatch: pytest.MonkeyPatch,
-                                                      nowhere: list[str]) -> None:
+def test_a_read_only_reports_folder_is_one_line_exit_2(
+    command: list[str], tmpfs, monkeypatch: pytest.MonkeyPatch, nowhere: list[str]
+) -> None:
     reports = tmpfs("ro,size=64k")
     monkeypatch.setenv("SHOPFLOW_REPORTS_DIR", str(reports))
     assert_one_line(cli(*command, *nowhere), 2, f"cannot create the run folder in {reports}: Read-only file system")
 
 
 @pytest.mark.parametrize("command", [["gate", "--no-load"], ["load", "browse", "--slo", "error_rate=0.5"]], ids=["gate", "load"])
-def test_a_full_reports_folder_is_one_line_exit_2(command: list[str], tmpfs, monkeypatch: pytest.MonkeyPatch,
-                                                  nowhere: list[str]) -> None:
+def test_a_full_reports_folder_is_one_line_exit_2(
+    command: list[str], tmpfs, monkeypatch: pytest.MonkeyPatch, nowhere: list[str]
+) -> None:
     reports = tmpfs("size=64k")
     _fill(reports)
     monkeypatch.setenv("SHOPFLOW_REPORTS_DIR", str(reports))
     assert_one_line(cli(*command, *nowhere), 2, f"cannot create the run folder in {reports}: No space left on device")
 
 
-def test_a_disk_filling_up_during_the_gate_still_prints_its_verdict(tmpfs, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_disk_filling_up_during_the_gate_still_prints_its_verdict(
+    tmpfs, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """The run folder is created, then the disk fills (here: as the health check arrives). The
     gate still says what it knew, then one line on why gate.json and summary.md are missing."""
     reports = tmpfs("size=256k")
@@ -243,15 +281,18 @@ def test_a_disk_filling_up_during_the_gate_still_prints_its_verdict(tmpfs, monke
 
     with _serving(fill_then_answer) as url:
         path = env_file(tmp_path, "", url=url)
-        outcome = cli("gate", "--env", "e", "--env-file", str(path), "--suites-path", str(tmp_path / "none"),
-                      "--no-load", "--quiet")
+        outcome = cli(
+            "gate", "--env", "e", "--env-file", str(path), "--suites-path", str(tmp_path / "none"), "--no-load", "--quiet"
+        )
     assert_one_line(outcome, 2, "cannot write the gate's reports in", "No space left on device")
     assert outcome.stdout.startswith("gate ERROR by its stages, but no reports (exit 2)") and "no tests ran" in outcome.stdout
     run = next(p for p in reports.iterdir() if p.is_dir() and not p.is_symlink())
     assert not (run / "gate.json").exists() and not list(run.glob(".gate.json.*")), "no half-written gate.json"
 
 
-def test_a_report_write_failing_at_the_seam_keeps_the_verdict_and_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_report_write_failing_at_the_seam_keeps_the_verdict_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """The same path without a mount: ENOSPC injected where gate.json is written."""
     from shopflow_qa.core import run_dir
 
@@ -262,13 +303,15 @@ def test_a_report_write_failing_at_the_seam_keeps_the_verdict_and_exits_2(monkey
     health = b'{"status": "ok", "version": "0123456789abcdef", "checks": {}}'
     with _serving(lambda handler: handler.answer(200, "application/json", health)) as url:
         path = env_file(tmp_path, "", url=url)
-        outcome = cli("gate", "--env", "e", "--env-file", str(path), "--suites-path", str(tmp_path / "none"),
-                      "--no-load", "--quiet")
+        outcome = cli(
+            "gate", "--env", "e", "--env-file", str(path), "--suites-path", str(tmp_path / "none"), "--no-load", "--quiet"
+        )
     assert_one_line(outcome, 2, "cannot write the gate's reports in", "No space left on device", "gate.json")
     assert outcome.stdout.startswith("gate ERROR by its stages, but no reports (exit 2)")
 
 
 # ---- a tiny HTTP server whose answers a test decides ---------------------------------------
+
 
 class _Handler(BaseHTTPRequestHandler):
     respond: Callable[[_Handler], None]

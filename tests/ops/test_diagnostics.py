@@ -28,7 +28,9 @@ def test_local_excerpt_picks_lines_by_request_id_with_their_traceback(tmp_path: 
     (tmp_path / "web.log").write_text(f"{_stamp(now - 4)} web INFO stack.web GET / 200 request_id=ccc\n")
     excerpt = diagnostics.local_log_excerpt(tmp_path, ["bbb"], now - 10, now)
     assert excerpt.matched_by == "request ids"
-    assert [line.split(" api ")[-1] for line in excerpt.lines[:1]] == ["ERROR stack.api unhandled KeyError on POST /api/orders request_id=bbb"]
+    assert [line.split(" api ")[-1] for line in excerpt.lines[:1]] == [
+        "ERROR stack.api unhandled KeyError on POST /api/orders request_id=bbb"
+    ]
     assert "[api] KeyError: 'cart'" in excerpt.lines
     assert all("request_id=aaa" not in line and "ccc" not in line for line in excerpt.lines)
 
@@ -36,8 +38,7 @@ def test_local_excerpt_picks_lines_by_request_id_with_their_traceback(tmp_path: 
 def test_local_excerpt_falls_back_to_the_time_window(tmp_path: Path):
     now = time.time()
     (tmp_path / "api.log").write_text(
-        f"{_stamp(now - 3600)} api INFO old line request_id=old\n"
-        f"{_stamp(now - 2)} api WARNING database slow request_id=zzz\n"
+        f"{_stamp(now - 3600)} api INFO old line request_id=old\n{_stamp(now - 2)} api WARNING database slow request_id=zzz\n"
     )
     excerpt = diagnostics.local_log_excerpt(tmp_path, ["not-logged"], now - 5, now)
     assert excerpt.matched_by == "time window"
@@ -49,8 +50,8 @@ def test_request_ids_of_exchanges_in_order_without_repeats():
     assert diagnostics.request_ids_of(headers) == ["a", "b"]
 
 
-
 # --- AWS on moto ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def moto_aws(aws_env: dict[str, str], monkeypatch) -> AwsResources:
@@ -59,7 +60,8 @@ def moto_aws(aws_env: dict[str, str], monkeypatch) -> AwsResources:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     suffix = uuid.uuid4().hex[:8]
     return AwsResources(
-        region="us-east-1", ecs_cluster=f"shopflow-test-{suffix}",
+        region="us-east-1",
+        ecs_cluster=f"shopflow-test-{suffix}",
         ecs_services={"api": f"shopflow-test-api-{suffix}"},
         log_groups={"api": f"/ecs/shopflow-test-api-{suffix}", "worker": f"/ecs/shopflow-test-worker-{suffix}"},
     )
@@ -71,20 +73,32 @@ def _put_events(aws: AwsResources, service: str, messages: list[tuple[float, str
     logs.create_log_group(logGroupName=group)
     logs.create_log_stream(logGroupName=group, logStreamName="ecs/api/1")
     if messages:
-        logs.put_log_events(logGroupName=group, logStreamName="ecs/api/1",
-                            logEvents=[{"timestamp": int(at * 1000), "message": text} for at, text in messages])
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName="ecs/api/1",
+            logEvents=[{"timestamp": int(at * 1000), "message": text} for at, text in messages],
+        )
 
 
 def test_cloudwatch_excerpt_by_request_id(moto_aws: AwsResources):
     now = time.time()
-    _put_events(moto_aws, "api", [(now - 9, "GET /api/products 200 request_id=r-one"),
-                                  (now - 8, "POST /api/orders 500 request_id=r-two"),
-                                  (now - 7, "Traceback for r-two: KeyError")])
+    _put_events(
+        moto_aws,
+        "api",
+        [
+            (now - 9, "GET /api/products 200 request_id=r-one"),
+            (now - 8, "POST /api/orders 500 request_id=r-two"),
+            (now - 7, "Traceback for r-two: KeyError"),
+        ],
+    )
     _put_events(moto_aws, "worker", [(now - 6, "job failed request_id=r-two")])
     excerpt = diagnostics.cloudwatch_log_excerpt(moto_aws, ["r-two"], now - 30, now)
     assert excerpt.matched_by == "request ids"
-    assert excerpt.lines == ["[api] POST /api/orders 500 request_id=r-two", "[api] Traceback for r-two: KeyError",
-                             "[worker] job failed request_id=r-two"]
+    assert excerpt.lines == [
+        "[api] POST /api/orders 500 request_id=r-two",
+        "[api] Traceback for r-two: KeyError",
+        "[worker] job failed request_id=r-two",
+    ]
 
 
 def test_cloudwatch_excerpt_falls_back_to_the_time_window(moto_aws: AwsResources):
@@ -105,10 +119,15 @@ def test_server_log_excerpt_reports_unreadable_cloudwatch_instead_of_raising(mot
 def test_deploy_timeout_report_lists_the_ecs_services_deployments(moto_aws: AwsResources):
     ecs = boto3.client("ecs", region_name=moto_aws.region)
     ecs.create_cluster(clusterName=moto_aws.ecs_cluster)
-    ecs.register_task_definition(family="shopflow-api", containerDefinitions=[
-        {"name": "api", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/shopflow:abc1234", "memory": 512}])
-    ecs.create_service(cluster=moto_aws.ecs_cluster, serviceName=moto_aws.ecs_services["api"],
-                       taskDefinition="shopflow-api", desiredCount=2)
+    ecs.register_task_definition(
+        family="shopflow-api",
+        containerDefinitions=[
+            {"name": "api", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/shopflow:abc1234", "memory": 512}
+        ],
+    )
+    ecs.create_service(
+        cluster=moto_aws.ecs_cluster, serviceName=moto_aws.ecs_services["api"], taskDefinition="shopflow-api", desiredCount=2
+    )
     environment = Environment(name="staging-like", web_url="https://x.invalid", api_url="https://x.invalid", aws=moto_aws)
     report = diagnostics.deploy_timeout_report(environment)
     assert report.startswith(f"# ECS events of cluster {moto_aws.ecs_cluster}")
@@ -126,9 +145,14 @@ def test_cloudwatch_excerpt_looks_again_once_for_late_ingested_lines(moto_aws: A
     _put_events(moto_aws, "api", [(now - 9, "unrelated line")])
     _put_events(moto_aws, "worker", [])
     logs = boto3.client("logs", region_name=moto_aws.region)
-    late = threading.Timer(0.5, lambda: logs.put_log_events(
-        logGroupName=moto_aws.log_groups["worker"], logStreamName="ecs/api/1",
-        logEvents=[{"timestamp": int((now - 2) * 1000), "message": "late line request_id=r-late"}]))
+    late = threading.Timer(
+        0.5,
+        lambda: logs.put_log_events(
+            logGroupName=moto_aws.log_groups["worker"],
+            logStreamName="ecs/api/1",
+            logEvents=[{"timestamp": int((now - 2) * 1000), "message": "late line request_id=r-late"}],
+        ),
+    )
     late.start()
     excerpt = diagnostics.cloudwatch_log_excerpt(moto_aws, ["r-late"], now - 30, now, lag_s=1.5)
     late.join()

@@ -24,10 +24,29 @@ def _statuses(results) -> list[Status]:
 
 # --- against the local stack, through the CLI -------------------------------------------------
 
+
 def test_doctor_passes_stack_checks_against_a_healthy_local_stack(ops_stack):
-    result = run_cli("doctor", "--env", ops_stack.name, "--env-file", str(ops_stack.env_file),
-                     "--check", "secrets", "--check", "dns", "--check", "health",
-                     "--check", "vpn", "--check", "aws", "--check", "browser", "--check", "tools")
+    result = run_cli(
+        "doctor",
+        "--env",
+        ops_stack.name,
+        "--env-file",
+        str(ops_stack.env_file),
+        "--check",
+        "secrets",
+        "--check",
+        "dns",
+        "--check",
+        "health",
+        "--check",
+        "vpn",
+        "--check",
+        "aws",
+        "--check",
+        "browser",
+        "--check",
+        "tools",
+    )
     assert result.code == 0, result.stdout + result.stderr
     assert result.marked("✗") == []
     text = result.stdout
@@ -41,24 +60,51 @@ def test_doctor_passes_stack_checks_against_a_healthy_local_stack(ops_stack):
 
 def test_missing_secret_gives_one_failure_line_with_a_fix_and_exit_1(ops_stack, tmp_path: Path):
     env_file = write_env_file(
-        tmp_path / "env.toml", "ci_like",
-        web_url=ops_stack.urls.get("web", ops_stack.api_url), api_url=ops_stack.api_url,
+        tmp_path / "env.toml",
+        "ci_like",
+        web_url=ops_stack.urls.get("web", ops_stack.api_url),
+        api_url=ops_stack.api_url,
         secrets={"token": "SHOPFLOW_DOCTOR_TEST_TOKEN"},
     )
-    result = run_cli("doctor", "--env", "ci_like", "--env-file", str(env_file),
-                     "--check", "secrets", "--check", "dns", "--check", "health",
-                     env={"SHOPFLOW_DOCTOR_TEST_TOKEN": ""})
+    result = run_cli(
+        "doctor",
+        "--env",
+        "ci_like",
+        "--env-file",
+        str(env_file),
+        "--check",
+        "secrets",
+        "--check",
+        "dns",
+        "--check",
+        "health",
+        env={"SHOPFLOW_DOCTOR_TEST_TOKEN": ""},
+    )
     assert result.code == 1
     failures = result.marked("✗")
-    assert failures == ["✗ secrets: $SHOPFLOW_DOCTOR_TEST_TOKEN not set — fix: export "
-                        "SHOPFLOW_DOCTOR_TEST_TOKEN=… (CI: from GitHub secrets)"]
+    assert failures == [
+        "✗ secrets: $SHOPFLOW_DOCTOR_TEST_TOKEN not set — fix: export SHOPFLOW_DOCTOR_TEST_TOKEN=… (CI: from GitHub secrets)"
+    ]
 
 
 def test_secret_values_are_never_printed(ops_stack, tmp_path: Path):
-    env_file = write_env_file(tmp_path / "env.toml", "ci_like", web_url=ops_stack.urls.get("web", ops_stack.api_url),
-                              api_url=ops_stack.api_url, secrets={"token": "SHOPFLOW_DOCTOR_TEST_TOKEN"})
-    result = run_cli("doctor", "--env", "ci_like", "--env-file", str(env_file), "--check", "secrets",
-                     env={"SHOPFLOW_DOCTOR_TEST_TOKEN": "s3cr3t-value-never-shown"})
+    env_file = write_env_file(
+        tmp_path / "env.toml",
+        "ci_like",
+        web_url=ops_stack.urls.get("web", ops_stack.api_url),
+        api_url=ops_stack.api_url,
+        secrets={"token": "SHOPFLOW_DOCTOR_TEST_TOKEN"},
+    )
+    result = run_cli(
+        "doctor",
+        "--env",
+        "ci_like",
+        "--env-file",
+        str(env_file),
+        "--check",
+        "secrets",
+        env={"SHOPFLOW_DOCTOR_TEST_TOKEN": "s3cr3t-value-never-shown"},
+    )
     assert result.code == 0
     assert "✓ secrets: 1 variables available" in result.stdout
     assert "s3cr3t-value-never-shown" not in result.stdout + result.stderr
@@ -66,11 +112,24 @@ def test_secret_values_are_never_printed(ops_stack, tmp_path: Path):
 
 def test_unreachable_host_gives_one_failure_line_with_a_fix_and_exit_1(tmp_path: Path):
     closed = f"http://127.0.0.1:{free_port()}"
-    env_file = write_env_file(tmp_path / "env.toml", "gone", web_url=closed, api_url=closed,
-                              secrets={"admin_token": "SHOPFLOW_DOCTOR_TEST_ADMIN"})
-    result = run_cli("doctor", "--env", "gone", "--env-file", str(env_file),
-                     "--check", "dns", "--check", "health", "--check", "admin",
-                     env={"SHOPFLOW_DOCTOR_TEST_ADMIN": "x"}, timeout=30)
+    env_file = write_env_file(
+        tmp_path / "env.toml", "gone", web_url=closed, api_url=closed, secrets={"admin_token": "SHOPFLOW_DOCTOR_TEST_ADMIN"}
+    )
+    result = run_cli(
+        "doctor",
+        "--env",
+        "gone",
+        "--env-file",
+        str(env_file),
+        "--check",
+        "dns",
+        "--check",
+        "health",
+        "--check",
+        "admin",
+        env={"SHOPFLOW_DOCTOR_TEST_ADMIN": "x"},
+        timeout=30,
+    )
     assert result.code == 1
     failures = result.marked("✗")
     assert len(failures) == 1, result.stdout
@@ -94,13 +153,13 @@ def test_unknown_environment_or_check_is_a_usage_error():
 
 # --- single checks, in process ----------------------------------------------------------------
 
+
 def test_health_reports_version_and_checks_of_the_api(ops_stack):
     ctx = DoctorContext(_stack_env(ops_stack))
     results = health.check(ctx)
     assert results and _statuses(results) == [Status.OK] * len(results)
     api_line = next(r.line() for r in results if r.name == "health api")
     assert "version " in api_line
-
 
 
 def test_secrets_check_lists_every_missing_variable():
@@ -114,8 +173,12 @@ def test_secrets_check_lists_every_missing_variable():
 def test_tls_certificate_days_to_expiry(tls_server, monkeypatch):
     server = tls_server(days=90)
     monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
-    environment = replace(load_environments()["staging"], web_url=f"https://localhost:{server.port}",
-                          api_url=f"https://localhost:{server.port}", admin_url="")
+    environment = replace(
+        load_environments()["staging"],
+        web_url=f"https://localhost:{server.port}",
+        api_url=f"https://localhost:{server.port}",
+        admin_url="",
+    )
     results = dns_tls.check(DoctorContext(environment))
     assert _statuses(results) == [Status.OK]
     assert "certificate valid for 89 more days" in results[0].detail or "certificate valid for 90 more days" in results[0].detail
@@ -124,8 +187,12 @@ def test_tls_certificate_days_to_expiry(tls_server, monkeypatch):
 def test_tls_certificate_about_to_expire_fails(tls_server, monkeypatch):
     server = tls_server(days=2)
     monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
-    environment = replace(load_environments()["staging"], web_url=f"https://localhost:{server.port}",
-                          api_url=f"https://localhost:{server.port}", admin_url="")
+    environment = replace(
+        load_environments()["staging"],
+        web_url=f"https://localhost:{server.port}",
+        api_url=f"https://localhost:{server.port}",
+        admin_url="",
+    )
     results = dns_tls.check(DoctorContext(environment))
     assert _statuses(results) == [Status.FAIL]
     assert "expires in" in results[0].detail and "renew" in results[0].fix
@@ -136,16 +203,24 @@ def test_untrusted_tls_certificate_fails(tls_server, tmp_path, monkeypatch):
     other_ca = tmp_path / "empty-ca.pem"
     other_ca.write_text("")
     monkeypatch.setenv("SSL_CERT_FILE", str(other_ca))
-    environment = replace(load_environments()["staging"], web_url=f"https://localhost:{server.port}",
-                          api_url=f"https://localhost:{server.port}", admin_url="")
+    environment = replace(
+        load_environments()["staging"],
+        web_url=f"https://localhost:{server.port}",
+        api_url=f"https://localhost:{server.port}",
+        admin_url="",
+    )
     results = dns_tls.check(DoctorContext(environment))
     assert _statuses(results) == [Status.FAIL]
     assert "certificate not trusted" in results[0].detail
 
 
 def test_unresolvable_host_fails_dns_and_is_not_probed_for_health():
-    environment = replace(load_environments()["staging"], web_url="https://shopflow-doctor-test.invalid",
-                          api_url="https://shopflow-doctor-test.invalid", admin_url="")
+    environment = replace(
+        load_environments()["staging"],
+        web_url="https://shopflow-doctor-test.invalid",
+        api_url="https://shopflow-doctor-test.invalid",
+        admin_url="",
+    )
     ctx = DoctorContext(environment, timeout=2.0)
     assert _statuses(dns_tls.check(ctx)) == [Status.FAIL]
     assert _statuses(health.check(ctx)) == [Status.SKIP]
@@ -186,10 +261,13 @@ def test_node_is_found_and_allure_is_looked_up(monkeypatch):
 
 # --- AWS, against moto ------------------------------------------------------------------------
 
+
 def _aws_env_file(tmp_path: Path, cluster: str, service: str, group: str) -> Path:
     return write_env_file(
-        tmp_path / "aws-env.toml", "staging_like",
-        web_url="https://staging.example.invalid", api_url="https://staging-api.example.invalid",
+        tmp_path / "aws-env.toml",
+        "staging_like",
+        web_url="https://staging.example.invalid",
+        api_url="https://staging-api.example.invalid",
         aws={"region": "us-east-1", "ecs_cluster": cluster, "ecs_services": {"api": service}, "log_groups": {"api": group}},
     )
 
@@ -197,7 +275,8 @@ def _aws_env_file(tmp_path: Path, cluster: str, service: str, group: str) -> Pat
 def _profile(aws_env: dict[str, str], name: str) -> dict[str, str]:
     """A named profile in a throwaway credentials file, selected by AWS_PROFILE (no key variables)."""
     Path(aws_env["AWS_SHARED_CREDENTIALS_FILE"]).write_text(
-        f"[{name}]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+        f"[{name}]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
     Path(aws_env["AWS_CONFIG_FILE"]).write_text(f"[profile {name}]\nregion = us-east-1\n")
     env = {**aws_env, "AWS_PROFILE": name}
     env["AWS_ACCESS_KEY_ID"] = env["AWS_SECRET_ACCESS_KEY"] = ""
@@ -220,8 +299,16 @@ def test_aws_credentials_and_resources_through_a_profile(aws_env, tmp_path: Path
     suffix = uuid.uuid4().hex[:8]
     cluster, service, group = f"sf-{suffix}", f"sf-api-{suffix}", f"/ecs/sf-api-{suffix}"
     _create_resources(aws_env, cluster, service, group)
-    result = run_cli("doctor", "--env", "staging_like", "--env-file", str(_aws_env_file(tmp_path, cluster, service, group)),
-                     "--check", "aws", env=_profile(aws_env, "shopflow-staging"))
+    result = run_cli(
+        "doctor",
+        "--env",
+        "staging_like",
+        "--env-file",
+        str(_aws_env_file(tmp_path, cluster, service, group)),
+        "--check",
+        "aws",
+        env=_profile(aws_env, "shopflow-staging"),
+    )
     assert result.code == 0, result.stdout + result.stderr
     assert "✓ aws credentials: profile shopflow-staging, account 123456789012 as arn:aws:sts::123456789012:" in result.stdout
     assert f"✓ aws resources: ECS cluster {cluster}: 1 services, 1 log groups found" in result.stdout
@@ -232,17 +319,28 @@ def test_aws_resources_that_do_not_exist_are_named(aws_env, tmp_path: Path):
     suffix = uuid.uuid4().hex[:8]
     cluster, service = f"sf-{suffix}", f"sf-api-{suffix}"
     _create_resources(aws_env, cluster, service, group=None)
-    result = run_cli("doctor", "--env", "staging_like", "--env-file",
-                     str(_aws_env_file(tmp_path, cluster, service, f"/ecs/renamed-{suffix}")), "--check", "aws", env=aws_env)
+    result = run_cli(
+        "doctor",
+        "--env",
+        "staging_like",
+        "--env-file",
+        str(_aws_env_file(tmp_path, cluster, service, f"/ecs/renamed-{suffix}")),
+        "--check",
+        "aws",
+        env=aws_env,
+    )
     assert result.code == 1
-    assert result.marked("✗") == [f"✗ aws resources: not found: log group /ecs/renamed-{suffix} — fix: fix the names "
-                                  "under [environments.<env>.aws] in the environment file"]
+    assert result.marked("✗") == [
+        f"✗ aws resources: not found: log group /ecs/renamed-{suffix} — fix: fix the names "
+        "under [environments.<env>.aws] in the environment file"
+    ]
 
 
 def test_aws_profile_that_does_not_exist_is_one_failure_with_the_login_fix(aws_env, tmp_path: Path):
     env = {**aws_env, "AWS_PROFILE": "no-such-profile", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
-    result = run_cli("doctor", "--env", "staging_like", "--env-file",
-                     str(_aws_env_file(tmp_path, "c", "s", "g")), "--check", "aws", env=env)
+    result = run_cli(
+        "doctor", "--env", "staging_like", "--env-file", str(_aws_env_file(tmp_path, "c", "s", "g")), "--check", "aws", env=env
+    )
     assert result.code == 1
     failures = result.marked("✗")
     assert len(failures) == 1 and failures[0].startswith("✗ aws credentials: ")

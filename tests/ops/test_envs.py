@@ -23,8 +23,9 @@ def test_envs_lists_every_environment_with_urls_and_policy():
 
 
 def test_envs_marks_an_environment_on_a_production_host_read_only(tmp_path: Path):
-    env_file = write_env_file(tmp_path / "env.toml", "sneaky", web_url="https://www.shopflow.io",
-                              api_url="https://api.shopflow.io", policy="read-write")
+    env_file = write_env_file(
+        tmp_path / "env.toml", "sneaky", web_url="https://www.shopflow.io", api_url="https://api.shopflow.io", policy="read-write"
+    )
     result = run_cli("envs", "--env-file", str(env_file))
     assert result.code == 0
     assert any(line.startswith("sneaky: read-only (production host)") for line in result.lines)

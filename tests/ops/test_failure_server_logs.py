@@ -15,7 +15,7 @@ import pytest
 
 from tests.ops.conftest import allure_attachments
 
-TESTS = '''
+TESTS = """
 import json
 import os
 from pathlib import Path
@@ -43,18 +43,27 @@ def test_b_product_price_is_what_the_test_expects(api):
 
 def test_c_after(api):
     _record("after", api, api.raw_list_products(per_page=1))
-'''
+"""
 
 
-def test_failed_test_gets_the_api_log_lines_of_its_own_request_ids(pytester: pytest.Pytester, ops_stack,
-                                                                  tmp_path: Path, monkeypatch) -> None:
+def test_failed_test_gets_the_api_log_lines_of_its_own_request_ids(
+    pytester: pytest.Pytester, ops_stack, tmp_path: Path, monkeypatch
+) -> None:
     sent_file = tmp_path / "sent.jsonl"
     monkeypatch.setenv("OPS_SENT_FILE", str(sent_file))
     pytester.makepyfile(test_server_logs=TESTS)
     results = tmp_path / "allure-results"
     outcome = pytester.runpytest_subprocess(
-        "--env", ops_stack.name, "--env-file", str(ops_stack.env_file), f"--alluredir={results}",
-        "-p", "no:cacheprovider", "--output", str(tmp_path / "artefacts"))
+        "--env",
+        ops_stack.name,
+        "--env-file",
+        str(ops_stack.env_file),
+        f"--alluredir={results}",
+        "-p",
+        "no:cacheprovider",
+        "--output",
+        str(tmp_path / "artefacts"),
+    )
     outcome.assert_outcomes(passed=2, failed=1)
 
     sent = [json.loads(line) for line in sent_file.read_text().splitlines()]

@@ -9,28 +9,36 @@ import pytest
 
 from tests.ops.conftest import allure_attachments
 
-WINDOW_TEST = '''
+WINDOW_TEST = """
 import httpx
 
 def test_health_is_not_what_it_expected(shopflow_env):
     response = httpx.get(shopflow_env.url("api") + "/health?from=window-test")
     assert response.json()["status"] == "on fire"
-'''
+"""
 
-PASSING_TEST = '''
+PASSING_TEST = """
 import httpx
 
 def test_health(shopflow_env):
     assert httpx.get(shopflow_env.url("api") + "/health").status_code == 200
-'''
+"""
 
 
 def _run(pytester: pytest.Pytester, ops_stack, tmp_path: Path, source: str) -> tuple[pytest.RunResult, Path]:
     pytester.makepyfile(test_window=source)
     results = tmp_path / "allure-results"
     outcome = pytester.runpytest_subprocess(
-        "--env", ops_stack.name, "--env-file", str(ops_stack.env_file), f"--alluredir={results}",
-        "-p", "no:cacheprovider", "--output", str(tmp_path / "artefacts"))
+        "--env",
+        ops_stack.name,
+        "--env-file",
+        str(ops_stack.env_file),
+        f"--alluredir={results}",
+        "-p",
+        "no:cacheprovider",
+        "--output",
+        str(tmp_path / "artefacts"),
+    )
     return outcome, results
 
 

@@ -18,8 +18,16 @@ def _managed_environment(tmp_path: Path):
     name = f"t-ops-managed-{uuid.uuid4().hex[:6]}"
     base = runner.default_port_base(name)
     urls = {role: f"http://127.0.0.1:{base + offset}" for offset, role in enumerate(("web", "admin", "api", "payments"))}
-    env_file = write_env_file(tmp_path / "env.toml", name, web_url=urls["web"], admin_url=urls["admin"],
-                              api_url=urls["api"], payments_url=urls["payments"], managed_stack=True, stack_name=name)
+    env_file = write_env_file(
+        tmp_path / "env.toml",
+        name,
+        web_url=urls["web"],
+        admin_url=urls["admin"],
+        api_url=urls["api"],
+        payments_url=urls["payments"],
+        managed_stack=True,
+        stack_name=name,
+    )
     return load_environments([env_file])[name]
 
 

@@ -43,11 +43,33 @@ from tests.fixtures.disguises import ADDRESSES, NAMES
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = typer.main.get_command(_app)  # built once: typer's runner rebuilds it per call (3x slower)
 # Plugins the guard does not involve, left out of the inline pytest runs (0.5 s → 0.2 s a run).
-UNINVOLVED_PLUGINS = ("locust", "playwright", "cacheprovider", "xdist", "allure_pytest", "rerunfailures",
-                      "schemathesis", "faker", "anyio", "hypothesispytest")
+UNINVOLVED_PLUGINS = (
+    "locust",
+    "playwright",
+    "cacheprovider",
+    "xdist",
+    "allure_pytest",
+    "rerunfailures",
+    "schemathesis",
+    "faker",
+    "anyio",
+    "hypothesispytest",
+)
 # Variables that steer the environment: none of the caller's may leak into these runs.
-STEERING = ("SHOPFLOW_ENV", "SHOPFLOW_ENV_FILE", "E2E_BASE_URL", "PYTEST_BASE_URL", "BASE_URL", "ADMIN_BASE_URL",
-            "PAYMENTS_BASE_URL", "BASE_URL__TARGET", "SHOPFLOW_RUN_ID", "SHOPFLOW_RUN_DIR", "DATABASE_URL", "REDIS_URL")
+STEERING = (
+    "SHOPFLOW_ENV",
+    "SHOPFLOW_ENV_FILE",
+    "E2E_BASE_URL",
+    "PYTEST_BASE_URL",
+    "BASE_URL",
+    "ADMIN_BASE_URL",
+    "PAYMENTS_BASE_URL",
+    "BASE_URL__TARGET",
+    "SHOPFLOW_RUN_ID",
+    "SHOPFLOW_RUN_DIR",
+    "DATABASE_URL",
+    "REDIS_URL",
+)
 SECRETS = {"GUARD_TEST_TOKEN": "guard-token", "GUARD_TEST_ADMIN_TOKEN": "guard-admin-token"}
 ENVIRONMENT = """
 [environments.target]
@@ -61,14 +83,14 @@ admin_token = "GUARD_TEST_ADMIN_TOKEN"
 PRODUCTION_NETWORK = '[safety]\nproduction_networks = ["127.0.0.2/32"]\n'
 # Where a disguised URL can come from (fixtures/environment.py: flag > variable > env file).
 SLOTS = ("BASE_URL", "BASE_URL__TARGET", "env file api_url", "ADMIN_BASE_URL", "E2E_BASE_URL", "PAYMENTS_BASE_URL")
-PAYMENTS_SUITE = '''
+PAYMENTS_SUITE = """
 import pytest
 
 
 @pytest.mark.payments
 def test_a_declined_card_is_refused(api):
     api.post("/api/orders/1/pay", json={"payment_method": "pm_card_chargeDeclined"})
-'''
+"""
 
 
 @dataclass
@@ -76,7 +98,7 @@ class Production:
     """The counting server standing in for production, and the env files of the two cases."""
 
     server: CountingServer
-    names_env: Path      # `target`, no production network: names are refused by name alone
+    names_env: Path  # `target`, no production network: names are refused by name alone
     addresses_env: Path  # `target`, 127.0.0.2 a production network
     folder: Path
 
@@ -155,8 +177,9 @@ def _refused_by_cli(production: Production, command: str, form: str, slot: str) 
     assert code == 2 and stderr.count("\n") == 1, (command, slot, url, code, stderr)
     if _not_a_url(stderr):
         return  # the schema refuses it before the guard: no client would be given it either
-    assert stderr.startswith(f"shopflow-qa: error: refused on target: {command} writes data and environment 'target' "
-                             "points at production ("), (url, stderr)
+    assert stderr.startswith(
+        f"shopflow-qa: error: refused on target: {command} writes data and environment 'target' points at production ("
+    ), (url, stderr)
 
 
 def _not_a_url(line: str) -> bool:
@@ -169,12 +192,14 @@ def _not_a_url(line: str) -> bool:
 
 
 def test_controls_a_name_that_is_not_production_and_the_disguises_unguarded_reach_the_server(
-        production: Production, monkeypatch: pytest.MonkeyPatch) -> None:
+    production: Production, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What makes 0 connections mean something: a harmless name resolves to the counting server
     and seed's POST arrives; with the guard switched off, the disguised forms arrive too (those
     httpx accepts; it refuses the others outright, Chromium would still follow them)."""
-    code, stderr = _cli("seed", "--env", "target", "--env-file", str(production.names_env),
-                        env={"BASE_URL": "http://qa-target.example"})
+    code, stderr = _cli(
+        "seed", "--env", "target", "--env-file", str(production.names_env), env={"BASE_URL": "http://qa-target.example"}
+    )
     assert code == 0, stderr
     assert [(s.method, s.path) for s in production.server.seen][-1:] == [("POST", "/api/admin/seed")]
 
@@ -182,8 +207,15 @@ def test_controls_a_name_that_is_not_production_and_the_disguises_unguarded_reac
     reached = []
     for form in (*NAMES, *ADDRESSES):
         before = production.connections()
-        _cli("seed", "--env", "target", "--env-file", str(production.env_file(form)), env={"BASE_URL": production.url(form)},
-             catch=True)  # httpx raises for the forms it refuses (InvalidURL, UnicodeError)
+        _cli(
+            "seed",
+            "--env",
+            "target",
+            "--env-file",
+            str(production.env_file(form)),
+            env={"BASE_URL": production.url(form)},
+            catch=True,
+        )  # httpx raises for the forms it refuses (InvalidURL, UnicodeError)
         reached += [form] if production.connections() > before else []
     # The rest httpx refuses outright (full-width letters, soft hyphens, `http:api…`, octal parts
     # …); Chromium follows them (tests/fixtures/test_hosts.py), so the guard refuses them too.
@@ -192,8 +224,14 @@ def test_controls_a_name_that_is_not_production_and_the_disguises_unguarded_reac
 
 def test_controls_the_same_address_reaches_the_server_when_it_is_not_listed(production: Production) -> None:
     before = production.connections()
-    code, stderr = _cli("seed", "--env", "target", "--env-file", str(production.names_env),
-                        env={"BASE_URL": f"http://2130706434:{production.server.port}"})
+    code, stderr = _cli(
+        "seed",
+        "--env",
+        "target",
+        "--env-file",
+        str(production.names_env),
+        env={"BASE_URL": f"http://2130706434:{production.server.port}"},
+    )
     assert code == 0, stderr
     assert production.connections() > before
 
@@ -248,8 +286,9 @@ def disguised_addresses(draw: st.DrawFn) -> str:
         for part in parts:
             kind = draw(st.sampled_from(["dec", "hex", "HEX", "oct"]))
             zeros = "0" * draw(st.integers(0, 2))
-            spelt.append({"dec": str(part), "hex": f"0x{zeros}{part:x}", "HEX": f"0X{zeros}{part:X}",
-                          "oct": f"0{zeros}{part:o}"}[kind])
+            spelt.append(
+                {"dec": str(part), "hex": f"0x{zeros}{part:x}", "HEX": f"0X{zeros}{part:X}", "oct": f"0{zeros}{part:o}"}[kind]
+            )
         host = ".".join(spelt) + draw(st.sampled_from(["", "."]))
         if draw(st.integers(0, 4)) == 0:
             host = host.translate({ord(d): chr(ord(d) + 0xFEE0) for d in "0123456789"})  # full-width digits
@@ -261,10 +300,18 @@ def disguised_addresses(draw: st.DrawFn) -> str:
     return f"{draw(st.sampled_from(SCHEMES[:4]))}{userinfo}{host}:{{port}}{draw(st.sampled_from(['', '/', '/health']))}"
 
 
-@settings(max_examples=500, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(form=st.one_of(disguised_names(), disguised_addresses()),
-       command=st.sampled_from(sorted(COMMANDS)), slot=st.sampled_from(SLOTS[:3] * 3 + SLOTS[3:]))
+@settings(
+    max_examples=500,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    form=st.one_of(disguised_names(), disguised_addresses()),
+    command=st.sampled_from(sorted(COMMANDS)),
+    slot=st.sampled_from(SLOTS[:3] * 3 + SLOTS[3:]),
+)
 def test_no_disguise_of_production_reaches_a_socket(production: Production, form: str, command: str, slot: str) -> None:
     """500 generated spellings of every production host (and of a production address), each
     given to seed, purge or load through a URL variable or an env file: all refused in one line,
@@ -283,7 +330,8 @@ def test_every_written_out_disguise_is_refused_by_the_cli_before_a_connection(pr
 
 
 def test_every_written_out_disguise_is_refused_by_plain_pytest_before_a_connection(
-        production: Production, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    production: Production, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytester.makepyfile(test_payments=PAYMENTS_SUITE)
     for index, form in enumerate((*NAMES, *ADDRESSES)):
         url = production.url(form)
@@ -292,9 +340,15 @@ def test_every_written_out_disguise_is_refused_by_plain_pytest_before_a_connecti
         for name, value in ({} if flag else variables).items():
             monkeypatch.setenv(name, value)
         before = production.connections()
-        result = pytester.runpytest(*(a for p in UNINVOLVED_PLUGINS for a in ("-p", f"no:{p}")),
-                                    "-m", "payments", "--env", "target", *(p for f in files for p in ("--env-file", f)),
-                                    *flag)
+        result = pytester.runpytest(
+            *(a for p in UNINVOLVED_PLUGINS for a in ("-p", f"no:{p}")),
+            "-m",
+            "payments",
+            "--env",
+            "target",
+            *(p for f in files for p in ("--env-file", f)),
+            *flag,
+        )
         for name in variables:
             monkeypatch.delenv(name, raising=False)
         assert production.connections() == before, f"pytest -m payments with {url!r} connected to production"
@@ -308,9 +362,11 @@ def test_every_written_out_disguise_is_refused_by_plain_pytest_before_a_connecti
 
 
 def test_a_test_mislabelled_nondestructive_fails_before_its_write_leaves(
-        production: Production, pytester: pytest.Pytester) -> None:
+    production: Production, pytester: pytest.Pytester
+) -> None:
     """Read-only is enforced by the clients too: only GET, HEAD and OPTIONS leave them."""
-    pytester.makepyfile(test_mislabelled="""
+    pytester.makepyfile(
+        test_mislabelled="""
 import pytest
 
 
@@ -318,14 +374,22 @@ import pytest
 def test_reads_then_writes(api):
     assert api.get("/health").status_code == 200
     api.post("/api/carts", json={})
-""")
+"""
+    )
     before = len(production.server.seen)
-    result = pytester.runpytest(*(a for p in UNINVOLVED_PLUGINS for a in ("-p", f"no:{p}")), "--env", "target",
-                                "--env-file", str(production.addresses_env), "--api-url",
-                                f"http://0x7f.2:{production.server.port}")
+    result = pytester.runpytest(
+        *(a for p in UNINVOLVED_PLUGINS for a in ("-p", f"no:{p}")),
+        "--env",
+        "target",
+        "--env-file",
+        str(production.addresses_env),
+        "--api-url",
+        f"http://0x7f.2:{production.server.port}",
+    )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*WriteRefused: refused: POST /api/carts writes and environment 'target' points at "
-                                 "production (api URL http://0x7f.2:*"])
+    result.stdout.fnmatch_lines(
+        ["*WriteRefused: refused: POST /api/carts writes and environment 'target' points at production (api URL http://0x7f.2:*"]
+    )
     assert [(s.method, s.path) for s in production.server.seen[before:]] == [("GET", "/health"), ("GET", "/health")]
 
 
@@ -342,9 +406,22 @@ def test_the_gate_refuses_written_out_disguises_before_a_connection(production: 
         reports = tmp_path / f"reports-{index}"
         before = production.connections()
         result = CliRunner().invoke(
-            CLI, ["gate", "--env", "target", *(p for f in files for p in ("--env-file", f)), "--suites", "payments",
-                  "--no-load", "--quiet", "--suites-path", str(suites)],
-            env={**variables, "SHOPFLOW_REPORTS_DIR": str(reports)}, catch_exceptions=False)
+            CLI,
+            [
+                "gate",
+                "--env",
+                "target",
+                *(p for f in files for p in ("--env-file", f)),
+                "--suites",
+                "payments",
+                "--no-load",
+                "--quiet",
+                "--suites-path",
+                str(suites),
+            ],
+            env={**variables, "SHOPFLOW_REPORTS_DIR": str(reports)},
+            catch_exceptions=False,
+        )
         assert production.connections() == before, f"gate with {url!r} connected to production"
         assert result.exit_code == 2 and result.stderr.count("\n") == 1, (url, result.output)
         assert "points at production" in result.stderr and "every selected test is refused (1 payments)" in result.stderr
@@ -359,29 +436,41 @@ def test_doctor_names_the_guard_and_never_sends_the_admin_token_to_production(pr
     """Doctor only reads (GET /health, as it does for `--env production`); the admin probe,
     which carries the admin token, is not sent to a host that reaches production."""
     before = len(production.server.seen)
-    result = CliRunner().invoke(CLI, ["doctor", "--env", "target", "--env-file", str(production.addresses_env),
-                                      "--check", "health", "--check", "admin"],
-                                env={"BASE_URL": f"http://0x7f.2:{production.server.port}"}, catch_exceptions=False)
+    result = CliRunner().invoke(
+        CLI,
+        ["doctor", "--env", "target", "--env-file", str(production.addresses_env), "--check", "health", "--check", "admin"],
+        env={"BASE_URL": f"http://0x7f.2:{production.server.port}"},
+        catch_exceptions=False,
+    )
     lines = result.stdout.splitlines()
-    assert any(line.startswith("– policy: read-only (environment 'target' points at production (api URL http://0x7f.2:")
-               for line in lines), lines
+    assert any(
+        line.startswith("– policy: read-only (environment 'target' points at production (api URL http://0x7f.2:")
+        for line in lines
+    ), lines
     assert any(line.startswith("– admin api: not probed: the environment is read-only") for line in lines), lines
     sent = production.server.seen[before:]
     assert sent and all(s.method == "GET" and s.path == "/health" for s in sent), [(s.method, s.path) for s in sent]
     assert not any("authorization" in {k.lower() for k in s.headers} for s in sent)
 
 
-@pytest.mark.parametrize(("variable", "url", "why"), [
-    ("DATABASE_URL", "postgresql://shop:pw@db．shopflow．io./shop", "db.shopflow.io, under production domain shopflow.io"),
-    ("DATABASE_URL", "postgresql://shop@/shop?host=eu-db.SHOPFLOW.io", "eu-db.shopflow.io, under production domain"),
-    ("REDIS_URL", "redis://0x7f.2:6379/0", "127.0.0.2, in production network 127.0.0.2/32"),
-])
+@pytest.mark.parametrize(
+    ("variable", "url", "why"),
+    [
+        ("DATABASE_URL", "postgresql://shop:pw@db．shopflow．io./shop", "db.shopflow.io, under production domain shopflow.io"),
+        ("DATABASE_URL", "postgresql://shop@/shop?host=eu-db.SHOPFLOW.io", "eu-db.shopflow.io, under production domain"),
+        ("REDIS_URL", "redis://0x7f.2:6379/0", "127.0.0.2, in production network 127.0.0.2/32"),
+    ],
+)
 def test_a_local_stack_never_starts_on_a_production_database_or_redis(
-        production: Production, variable: str, url: str, why: str) -> None:
+    production: Production, variable: str, url: str, why: str
+) -> None:
     name = f"guard-{uuid.uuid4().hex[:6]}"
-    result = CliRunner().invoke(CLI, ["stack", "up", "--name", name],
-                                env={variable: url, "SHOPFLOW_ENV_FILE": str(production.addresses_env)},
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        CLI,
+        ["stack", "up", "--name", name],
+        env={variable: url, "SHOPFLOW_ENV_FILE": str(production.addresses_env)},
+        catch_exceptions=False,
+    )
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
     assert result.stderr.startswith(f"shopflow-qa: error: refused: stack up writes to its database and Redis, and {variable} ")
     assert why in result.stderr and "pw" not in result.stderr
@@ -393,9 +482,29 @@ def test_a_plain_locust_run_refuses_a_production_host(production: Production) ->
     env = {**os.environ, "SHOPFLOW_ENV_FILE": str(production.addresses_env)}
     before = production.connections()
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "locust", "-f", "loadtests/browse.py", "--headless", "-u", "1",
-                             "-r", "1", "-t", "3s", "-H", f"http://2130706434:{production.server.port}"],
-                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            "loadtests/browse.py",
+            "--headless",
+            "-u",
+            "1",
+            "-r",
+            "1",
+            "-t",
+            "3s",
+            "-H",
+            f"http://2130706434:{production.server.port}",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     assert "shopflow: refused: load writes data and the host http://2130706434:" in result.stderr
     assert production.connections() == before and time.monotonic() - started < 30

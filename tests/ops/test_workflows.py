@@ -23,8 +23,9 @@ def _actionlint() -> str:
 
 
 def _lint(*paths: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([_actionlint(), "-no-color", *map(str, paths)], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [_actionlint(), "-no-color", *map(str, paths)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
 
 
 def _load(name: str) -> dict:
@@ -43,8 +44,9 @@ def test_actionlint_passes_on_every_workflow():
 def test_actionlint_reports_a_broken_workflow(tmp_path: Path):
     broken = tmp_path / ".github" / "workflows" / "broken.yml"
     broken.parent.mkdir(parents=True)
-    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
-                      "      - run: echo ${{ github.no_such_thing }}\n")
+    broken.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n"
+    )
     result = _lint(broken)
     assert result.returncode == 1 and "no_such_thing" in result.stdout
 
@@ -61,7 +63,7 @@ def test_post_deploy_gate_runs_after_the_ecs_update_and_fails_the_deploy_job():
     assert "shopflow-qa gate --env staging" in gate["run"] and '--expect-version "$GITHUB_SHA"' in gate["run"]
     assert "continue-on-error" not in gate and "||" not in gate["run"]  # a red gate fails the job
     summary = next(s for s in deploy["steps"] if s.get("name") == "Job summary")
-    assert summary["if"] == "always()" and "summary.md >> \"$GITHUB_STEP_SUMMARY\"" in summary["run"]
+    assert summary["if"] == "always()" and 'summary.md >> "$GITHUB_STEP_SUMMARY"' in summary["run"]
     upload = next(s for s in deploy["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact"))
     assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
     assert deploy["env"]["STAGING_TOKEN"] == "${{ secrets.STAGING_TOKEN }}"

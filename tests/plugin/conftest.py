@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 # Variables that steer the plugin; each test sets what it means to test and nothing leaks in.
-STEERING = ("SHOPFLOW_ENV", "SHOPFLOW_ENV_FILE", "E2E_BASE_URL", "PYTEST_BASE_URL", "BASE_URL",
-            "ADMIN_BASE_URL", "PAYMENTS_BASE_URL", "PRODUCTION_TOKEN", "STAGING_TOKEN")
+STEERING = (
+    "SHOPFLOW_ENV",
+    "SHOPFLOW_ENV_FILE",
+    "E2E_BASE_URL",
+    "PYTEST_BASE_URL",
+    "BASE_URL",
+    "ADMIN_BASE_URL",
+    "PAYMENTS_BASE_URL",
+    "PRODUCTION_TOKEN",
+    "STAGING_TOKEN",
+)
 
 
 @pytest.fixture(autouse=True)

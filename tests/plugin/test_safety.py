@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from inner_runs import run_inline, run_subprocess
 
-SUITE = '''
+SUITE = """
 import pytest
 
 @pytest.mark.smoke
@@ -32,11 +32,15 @@ def test_unmarked(): pass
 @pytest.mark.nondestructive
 @pytest.mark.checkout
 def test_labelled_safe_but_checks_out(): pass
-'''
+"""
 
 REASONS = {
-    "test_guest_checkout": "checkout", "test_declined_card": "payments", "test_admin_refund": "admin",
-    "test_load_profile": "load", "test_unmarked": "destructive", "test_labelled_safe_but_checks_out": "checkout",
+    "test_guest_checkout": "checkout",
+    "test_declined_card": "payments",
+    "test_admin_refund": "admin",
+    "test_load_profile": "load",
+    "test_unmarked": "destructive",
+    "test_labelled_safe_but_checks_out": "checkout",
 }
 
 
@@ -77,8 +81,12 @@ def test_a_selection_the_policy_empties_is_a_usage_error(pytester: pytest.Pytest
     pytester.makepyfile(SUITE)
     result = run_inline(pytester, "--env", "production", "-m", "checkout or payments")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: shopflow: environment 'production' is read-only: every selected test is "
-                                 "refused (2 checkout, 1 payments); only tests marked nondestructive run there"])
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: shopflow: environment 'production' is read-only: every selected test is "
+            "refused (2 checkout, 1 payments); only tests marked nondestructive run there"
+        ]
+    )
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 

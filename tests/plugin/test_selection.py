@@ -34,8 +34,11 @@ def test_shopflow_env_variable_then_env_flag(pytester: pytest.Pytester, monkeypa
 
 def test_env_file_adds_and_later_files_override(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(PLAIN)
-    first = _env_file(pytester.path / "a.toml", '[environments.review]\nweb_url = "http://127.0.0.1:9391"\n'
-                      'api_url = "http://127.0.0.1:9392"\n[environments.local]\napi_url = "http://127.0.0.1:9399"\n')
+    first = _env_file(
+        pytester.path / "a.toml",
+        '[environments.review]\nweb_url = "http://127.0.0.1:9391"\n'
+        'api_url = "http://127.0.0.1:9392"\n[environments.local]\napi_url = "http://127.0.0.1:9399"\n',
+    )
     second = _env_file(pytester.path / "b.toml", '[environments.review]\napi_url = "http://127.0.0.1:9393"\n')
     result = run_inline(pytester, "--env", "review", "--env-file", str(first), "--env-file", str(second), "-s")
     assert "environment review" in header(result) and "api=http://127.0.0.1:9393" in header(result)
@@ -65,8 +68,9 @@ def test_web_url_precedence(pytester: pytest.Pytester, monkeypatch: pytest.Monke
 def test_api_and_admin_url_precedence(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """--api-url > BASE_URL > --env-file; --admin-url > ADMIN_BASE_URL; NAME__ENV beats NAME."""
     pytester.makepyfile(PLAIN)
-    env_file = _env_file(pytester.path / "e.toml", '[environments.local]\napi_url = "http://127.0.0.1:9371"\n'
-                         'admin_url = "http://127.0.0.1:9372"\n')
+    env_file = _env_file(
+        pytester.path / "e.toml", '[environments.local]\napi_url = "http://127.0.0.1:9371"\nadmin_url = "http://127.0.0.1:9372"\n'
+    )
     assert "admin=http://127.0.0.1:9372 api=http://127.0.0.1:9371" in header(run_inline(pytester, "--env-file", str(env_file)))
     monkeypatch.setenv("BASE_URL", "http://127.0.0.1:9373")
     monkeypatch.setenv("ADMIN_BASE_URL", "http://127.0.0.1:9374")
@@ -101,9 +105,15 @@ def test_bad_toml_and_bad_key_name_the_file_and_key(pytester: pytest.Pytester) -
 def test_options_live_in_one_group_and_markers_are_registered(pytester: pytest.Pytester) -> None:
     result = run_inline(pytester, "--help")
     text = result.stdout.str()
-    group = text[text.index("ShopFlow environment"):]
-    for option in ("--env=NAME", "--env-file=PATH", "--api-url=URL", "--admin-url=URL",
-                   "--wait-for-deploy=SECONDS", "--expect-version=SHA"):
+    group = text[text.index("ShopFlow environment") :]
+    for option in (
+        "--env=NAME",
+        "--env-file=PATH",
+        "--api-url=URL",
+        "--admin-url=URL",
+        "--wait-for-deploy=SECONDS",
+        "--expect-version=SHA",
+    ):
         assert option in group.split("\n\n")[0], option
     markers = run_inline(pytester, "--markers").stdout.str()
     for name in ("smoke", "api", "contract", "checkout", "payments", "admin", "destructive", "load", "nondestructive"):
@@ -117,4 +127,6 @@ def test_an_expect_version_that_is_no_sha_is_refused_at_once(pytester: pytest.Py
     result = run_inline(pytester, "--expect-version", version)
     assert time.monotonic() - started < 2
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"ERROR: shopflow: --expect-version needs at least 7 characters of a hex SHA *, got {version!r}"])
+    result.stderr.fnmatch_lines(
+        [f"ERROR: shopflow: --expect-version needs at least 7 characters of a hex SHA *, got {version!r}"]
+    )

@@ -13,8 +13,7 @@ import httpx
 
 SERVICE = "local-service-token"
 ADMIN = "local-admin-token"
-ADDRESS = {"name": "Ada Tester", "line1": "1 Test Street", "city": "Springfield", "postal_code": "12345",
-           "country": "US"}
+ADDRESS = {"name": "Ada Tester", "line1": "1 Test Street", "city": "Springfield", "postal_code": "12345", "country": "US"}
 
 
 class CoreApi:
@@ -30,8 +29,9 @@ class CoreApi:
         return CoreApi(self.api_url, token, self.tag)
 
     def ok(self, response: httpx.Response, status: int = 200) -> Any:
-        assert response.status_code == status, f"{response.request.method} {response.request.url.path}: " \
-                                               f"{response.status_code} {response.text[:300]}"
+        assert response.status_code == status, (
+            f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text[:300]}"
+        )
         return response.json() if response.content else None
 
     def product_with_stock(self, at_least: int) -> dict[str, Any]:
@@ -40,17 +40,20 @@ class CoreApi:
 
     def cart_with(self, product_id: int, quantity: int = 1) -> dict[str, Any]:
         cart = self.ok(self.http.post("/api/carts"), 201)
-        return self.ok(self.http.post(f"/api/carts/{cart['id']}/lines",
-                                      json={"product_id": product_id, "quantity": quantity}), 201)
+        return self.ok(
+            self.http.post(f"/api/carts/{cart['id']}/lines", json={"product_id": product_id, "quantity": quantity}), 201
+        )
 
     def order(self, cart_id: str, email: str = "shopper@example.test", **headers: str) -> httpx.Response:
-        return self.http.post("/api/orders", json={"cart_id": cart_id, "email": email, "shipping_address": ADDRESS},
-                              headers=headers)
+        return self.http.post(
+            "/api/orders", json={"cart_id": cart_id, "email": email, "shipping_address": ADDRESS}, headers=headers
+        )
 
     def sign_up(self) -> tuple[dict[str, Any], str]:
         email = f"c-{uuid.uuid4().hex[:10]}@example.test"
-        body = self.ok(self.http.post("/api/customers", json={"email": email, "password": "correct-horse-9",
-                                                               "name": "Casey Core"}), 201)
+        body = self.ok(
+            self.http.post("/api/customers", json={"email": email, "password": "correct-horse-9", "name": "Casey Core"}), 201
+        )
         return body["customer"], body["token"]
 
 

@@ -22,8 +22,11 @@ def test_health_names_version_and_checks(healthy_stack, api: CoreApi) -> None:
 def test_products_page_through_the_whole_seed_catalogue(api: CoreApi) -> None:
     first = api.ok(api.http.get("/api/products", params={"per_page": 20}))
     assert first["total"] >= 50 and len(first["items"]) == 20 and first["page"] == 1
-    seen = [p["id"] for page in range(1, 4)
-            for p in api.ok(api.http.get("/api/products", params={"page": page, "per_page": 20}))["items"]]
+    seen = [
+        p["id"]
+        for page in range(1, 4)
+        for p in api.ok(api.http.get("/api/products", params={"page": page, "per_page": 20}))["items"]
+    ]
     assert len(seen) == len(set(seen)) == first["total"]
     product = first["items"][0]
     assert isinstance(product["price"], int) and product["currency"] == "USD"
@@ -61,8 +64,10 @@ def test_catalogue_has_low_and_sold_out_stock(api: CoreApi) -> None:
 
 
 def test_cart_totals_shipping_and_tax(api: CoreApi) -> None:
-    cheap = min((p for p in api.ok(api.http.get("/api/products", params={"per_page": 100}))["items"]
-                 if p["stock"] >= 10), key=lambda p: p["price"])
+    cheap = min(
+        (p for p in api.ok(api.http.get("/api/products", params={"per_page": 100}))["items"] if p["stock"] >= 10),
+        key=lambda p: p["price"],
+    )
     cart = api.cart_with(cheap["id"], 1)
     assert cart["subtotal"] == cheap["price"] and cart["item_count"] == 1
     assert cart["shipping"] == (500 if cheap["price"] < 5000 else 0)

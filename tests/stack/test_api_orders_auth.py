@@ -25,8 +25,12 @@ def test_an_order_takes_stock_and_closes_its_cart(api: CoreApi) -> None:
     order = api.ok(api.order(cart["id"]), 201)
     assert order["status"] == "pending" and order["number"].startswith("SF-")
     assert [(item["product_id"], item["quantity"]) for item in order["lines"]] == [(product["id"], 2)]
-    assert (order["subtotal"], order["shipping"], order["tax"], order["total"]) == \
-        (cart["subtotal"], cart["shipping"], cart["tax"], cart["total"])
+    assert (order["subtotal"], order["shipping"], order["tax"], order["total"]) == (
+        cart["subtotal"],
+        cart["shipping"],
+        cart["tax"],
+        cart["total"],
+    )
     assert api.ok(api.http.get(f"/api/products/{product['id']}"))["stock"] == product["stock"] - 2
     assert error_code(api.order(cart["id"])) == "cart_closed"
     assert api.ok(api.http.get(f"/api/orders/{order['id']}")) == order

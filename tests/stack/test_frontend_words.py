@@ -9,7 +9,9 @@ from shopflow_stack.frontend.rendering import money, parse_money
 from shopflow_stack.web.payment_messages import GENERIC_DECLINE, INSUFFICIENT_FUNDS, decline_message
 
 
-@pytest.mark.parametrize(("minor", "text"), [(0, "$0.00"), (5, "$0.05"), (1999, "$19.99"), (123456, "$1,234.56"), (-100, "-$1.00")])
+@pytest.mark.parametrize(
+    ("minor", "text"), [(0, "$0.00"), (5, "$0.05"), (1999, "$19.99"), (123456, "$1,234.56"), (-100, "-$1.00")]
+)
 def test_money_reads_as_a_price(minor: int, text: str) -> None:
     assert money(minor) == text
 

@@ -54,8 +54,9 @@ def staff_session(urls: dict[str, str]) -> httpx.Client:
     """A member of staff signed in through the real form (token and all)."""
     staff = httpx.Client(base_url=urls["admin"], timeout=15)
     token = form_token(staff.get("/sign-in"))
-    signed_in = staff.post("/sign-in", data={"email": SECRETS["admin_user"], "password": SECRETS["admin_password"],
-                                             "csrf_token": token})
+    signed_in = staff.post(
+        "/sign-in", data={"email": SECRETS["admin_user"], "password": SECRETS["admin_password"], "csrf_token": token}
+    )
     assert signed_in.status_code == 303, signed_in.text[:300]
     return staff
 
@@ -79,8 +80,10 @@ def paid_order(api: CoreApi, admin_api: CoreApi) -> dict[str, Any]:
 
 # --- CSRF ---------------------------------------------------------------------------------------
 
+
 def test_a_refund_posted_without_the_form_token_is_refused_and_refunds_nothing(
-        urls: dict[str, str], api: CoreApi, admin_api: CoreApi) -> None:
+    urls: dict[str, str], api: CoreApi, admin_api: CoreApi
+) -> None:
     order = paid_order(api, admin_api)
     staff = staff_session(urls)
     refund = f"/orders/{order['id']}/refunds"
@@ -134,8 +137,10 @@ def test_storefront_forms_and_the_checkout_script_need_the_session_token(urls: d
 
 # --- the request-body limit ---------------------------------------------------------------------
 
-def raw_post(url: str, path: str, headers: dict[str, str], body_bytes: int, *, chunked: bool,
-             chunk: int = 64 * 1024) -> tuple[int, int, float]:
+
+def raw_post(
+    url: str, path: str, headers: dict[str, str], body_bytes: int, *, chunked: bool, chunk: int = 64 * 1024
+) -> tuple[int, int, float]:
     """POST over a raw socket, sending up to `body_bytes` but stopping as soon as the server
     answers; (status, bytes sent, seconds until the answer). Sends no terminating chunk, so a
     server that waits for the whole body never answers (the socket times out: status 0)."""
@@ -176,12 +181,10 @@ def rss_mib(pid: int) -> float:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def test_a_200_mb_streamed_body_is_cut_off_at_the_limit_and_the_api_stays_small(sqlite_stack,
-                                                                                urls: dict[str, str]) -> None:
+def test_a_200_mb_streamed_body_is_cut_off_at_the_limit_and_the_api_stays_small(sqlite_stack, urls: dict[str, str]) -> None:
     pid = sqlite_stack.state.pids["api"]
     before = rss_mib(pid)
-    headers = {"Authorization": "Bearer local-service-token", "Content-Type": "application/json",
-               "Transfer-Encoding": "chunked"}
+    headers = {"Authorization": "Bearer local-service-token", "Content-Type": "application/json", "Transfer-Encoding": "chunked"}
     status, sent, _ = raw_post(urls["api"], "/api/orders", headers, BIG, chunked=True)
     assert status == 413
     assert sent < 50 * MIB, f"the API kept reading: {sent / MIB:.0f} MiB sent"
@@ -193,20 +196,27 @@ def api_answers(url: str) -> bool:
     return httpx.get(f"{url}/health", timeout=10).status_code == 200
 
 
-@pytest.mark.parametrize(("service", "path"), [("api", "/api/orders"), ("web", "/cart/lines"),
-                                               ("admin", "/sign-in"), ("payments", "/v1/payment_intents")])
-def test_a_declared_body_over_the_limit_is_refused_before_a_byte_is_read(urls: dict[str, str], service: str,
-                                                                          path: str) -> None:
-    headers = {"Content-Length": str(BIG), "Content-Type": "application/x-www-form-urlencoded",
-               "Authorization": "Bearer local-service-token"}
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [("api", "/api/orders"), ("web", "/cart/lines"), ("admin", "/sign-in"), ("payments", "/v1/payment_intents")],
+)
+def test_a_declared_body_over_the_limit_is_refused_before_a_byte_is_read(urls: dict[str, str], service: str, path: str) -> None:
+    headers = {
+        "Content-Length": str(BIG),
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Authorization": "Bearer local-service-token",
+    }
     status, _, took = raw_post(urls[service], path, headers, 0, chunked=False)  # not one byte of it sent
     assert (status, took < 2) == (413, True), (status, took)
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
 def test_a_strangers_body_is_not_read_before_the_401(urls: dict[str, str], authorization: str | None) -> None:
-    headers = {"Content-Type": "application/json", "Transfer-Encoding": "chunked",
-               **({"Authorization": authorization} if authorization else {})}
+    headers = {
+        "Content-Type": "application/json",
+        "Transfer-Encoding": "chunked",
+        **({"Authorization": authorization} if authorization else {}),
+    }
     # One chunk of a body that never ends: only a server that did not wait for it can answer.
     status, sent, took = raw_post(urls["api"], "/api/orders", headers, 1, chunked=True)
     assert (status, took < 2) == (401, True), (status, sent, took)
@@ -225,39 +235,54 @@ FOREIGN_RETURN_URLS = [
 ]
 
 
-def test_pay_refuses_a_return_url_off_the_shop_and_charges_nothing(urls: dict[str, str], api: CoreApi,
-                                                                    admin_api: CoreApi) -> None:
+def test_pay_refuses_a_return_url_off_the_shop_and_charges_nothing(
+    urls: dict[str, str], api: CoreApi, admin_api: CoreApi
+) -> None:
     port = urlsplit(urls["web"]).port
     order = unpaid_order(api)
     for url in FOREIGN_RETURN_URLS:
-        response = api.http.post(f"/api/orders/{order['id']}/pay",
-                                 json={"payment_method": "pm_card_visa", "return_url": url.format(port=port)})
+        response = api.http.post(
+            f"/api/orders/{order['id']}/pay", json={"payment_method": "pm_card_visa", "return_url": url.format(port=port)}
+        )
         assert (response.status_code, error_code(response)) == (400, "invalid_return_url"), url
     assert admin_api.ok(admin_api.http.get(f"/api/admin/orders/{order['id']}"))["payments"] == []
-    own = api.http.post(f"/api/orders/{order['id']}/pay",
-                        json={"payment_method": "pm_card_visa", "return_url": f"{urls['web']}/checkout/complete?order=1"})
+    own = api.http.post(
+        f"/api/orders/{order['id']}/pay",
+        json={"payment_method": "pm_card_visa", "return_url": f"{urls['web']}/checkout/complete?order=1"},
+    )
     assert own.status_code == 200, own.text[:300]
 
 
 def test_the_sandbox_refuses_a_foreign_return_url_and_parent_origin(urls: dict[str, str]) -> None:
-    client = stripe.StripeClient(SECRETS["payments_key"], base_addresses={"api": urls["payments"]},
-                                 max_network_retries=0)
+    client = stripe.StripeClient(SECRETS["payments_key"], base_addresses={"api": urls["payments"]}, max_network_retries=0)
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.payment_intents.create(params={"amount": 500, "currency": "usd", "confirm": True,
-                                                 "payment_method": "pm_card_threeDSecure2Required",
-                                                 "return_url": f"{FOREIGN}/return"})
+        client.v1.payment_intents.create(
+            params={
+                "amount": 500,
+                "currency": "usd",
+                "confirm": True,
+                "payment_method": "pm_card_threeDSecure2Required",
+                "return_url": f"{FOREIGN}/return",
+            }
+        )
     assert (caught.value.http_status, caught.value.param) == (400, "return_url")
-    card = httpx.get(f"{urls['payments']}/elements/card",
-                     params={"pk": publishable_key_for(SECRETS["payments_key"]), "parent_origin": FOREIGN})
+    card = httpx.get(
+        f"{urls['payments']}/elements/card", params={"pk": publishable_key_for(SECRETS["payments_key"]), "parent_origin": FOREIGN}
+    )
     assert card.status_code == 400
 
 
 def test_a_3ds_challenge_cannot_be_answered_from_another_origin(urls: dict[str, str]) -> None:
-    client = stripe.StripeClient(SECRETS["payments_key"], base_addresses={"api": urls["payments"]},
-                                 max_network_retries=0)
-    pi = client.v1.payment_intents.create(params={"amount": 700, "currency": "usd", "confirm": True,
-                                                  "payment_method": "pm_card_threeDSecure2Required",
-                                                  "return_url": f"{urls['web']}/checkout/complete?order=1"})
+    client = stripe.StripeClient(SECRETS["payments_key"], base_addresses={"api": urls["payments"]}, max_network_retries=0)
+    pi = client.v1.payment_intents.create(
+        params={
+            "amount": 700,
+            "currency": "usd",
+            "confirm": True,
+            "payment_method": "pm_card_threeDSecure2Required",
+            "return_url": f"{urls['web']}/checkout/complete?order=1",
+        }
+    )
     answer = f"{urls['payments']}/3ds/{pi.id}/complete"
     refused = httpx.post(answer, headers={"Origin": FOREIGN})
     assert refused.status_code == 403
@@ -266,6 +291,7 @@ def test_a_3ds_challenge_cannot_be_answered_from_another_origin(urls: dict[str, 
 
 
 # --- security headers ---------------------------------------------------------------------------
+
 
 def test_every_html_page_has_its_policy_and_embeddable_pages_only_the_storefront(urls: dict[str, str]) -> None:
     staff = staff_session(urls)
@@ -276,16 +302,21 @@ def test_every_html_page_has_its_policy_and_embeddable_pages_only_the_storefront
         csp = page.headers["content-security-policy"]
         assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, (page.request.url, csp)
         assert page.headers["x-frame-options"] == "DENY"
-    card = httpx.get(f"{urls['payments']}/elements/card",
-                     params={"pk": publishable_key_for(SECRETS["payments_key"]), "parent_origin": urls["web"]})
+    card = httpx.get(
+        f"{urls['payments']}/elements/card",
+        params={"pk": publishable_key_for(SECRETS["payments_key"]), "parent_origin": urls["web"]},
+    )
     port = urlsplit(urls["web"]).port
     assert card.status_code == 200
     assert card.headers["content-security-policy"].endswith(f"frame-ancestors {urls['web']} http://localhost:{port}")
     assert "x-frame-options" not in card.headers  # it would forbid the storefront too
     nonce = re.search(r"script-src 'nonce-([^']+)'", card.headers["content-security-policy"]).group(1)
     assert f'<script nonce="{nonce}">' in card.text
-    for response in [*pages, card, httpx.get(f"{urls['api']}/api/products",
-                                             headers={"Authorization": "Bearer local-service-token"})]:
+    for response in [
+        *pages,
+        card,
+        httpx.get(f"{urls['api']}/api/products", headers={"Authorization": "Bearer local-service-token"}),
+    ]:
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "same-origin"
 

@@ -15,8 +15,9 @@ SETTLED = ("paid", "fulfilled")
 @pytest.fixture(scope="module")
 def broken(stack_factory, request: pytest.FixtureRequest):
     """Faults that do not mask each other, on one stack."""
-    return stack_factory("sqlite", faults=("decline_ignored", "skip_3ds", "wrong_total", "worker_stalled",
-                                           "refund_overpays"), until=request)
+    return stack_factory(
+        "sqlite", faults=("decline_ignored", "skip_3ds", "wrong_total", "worker_stalled", "refund_overpays"), until=request
+    )
 
 
 def _shop(stack) -> tuple[ShopperWithCards, ShopperWithCards]:
@@ -68,8 +69,10 @@ def test_refund_overpays_accepts_more_than_was_captured(broken) -> None:
     order = shop.placed_order(_email())
     shop.ok(shop.pay(order["id"], "pm_card_visa"))
     paid = shop.settles(order["id"], SETTLED)
-    over = admin.ok(admin.http.post(f"/api/admin/orders/{order['id']}/refunds",
-                                    json={"amount": paid["paid_amount"] + 500, "reason": "over"}), 201)
+    over = admin.ok(
+        admin.http.post(f"/api/admin/orders/{order['id']}/refunds", json={"amount": paid["paid_amount"] + 500, "reason": "over"}),
+        201,
+    )
     assert over["order"]["refunded_amount"] > over["order"]["paid_amount"]
 
 

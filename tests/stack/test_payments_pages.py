@@ -84,8 +84,9 @@ def _open_card_fields(page: Page, parent: dict[str, Any], payments_url: str) -> 
     return page.frame_locator("#frame")
 
 
-def test_card_fields_turn_a_typed_card_into_a_payment_method(browser_page: Page, parent: dict[str, Any],
-                                                              payments_url: str) -> None:
+def test_card_fields_turn_a_typed_card_into_a_payment_method(
+    browser_page: Page, parent: dict[str, Any], payments_url: str
+) -> None:
     frame = _open_card_fields(browser_page, parent, payments_url)
     frame.get_by_label("Card number").fill(CARDS["insufficient_funds"]["number"])
     frame.get_by_label("Expiry (MM / YY)").fill(EXPIRY)
@@ -99,8 +100,9 @@ def test_card_fields_turn_a_typed_card_into_a_payment_method(browser_page: Page,
     # The shop then pays with that id through its secret key: the card declines as catalogued.
     client = stripe.StripeClient("sk_test_local_sandbox", base_addresses={"api": payments_url}, max_network_retries=0)
     with pytest.raises(stripe.CardError) as caught:
-        client.v1.payment_intents.create(params={"amount": 1000, "currency": "usd", "confirm": True,
-                                                 "payment_method": result["payment_method"]})
+        client.v1.payment_intents.create(
+            params={"amount": 1000, "currency": "usd", "confirm": True, "payment_method": result["payment_method"]}
+        )
     assert caught.value.error.decline_code == "insufficient_funds"
 
 
@@ -119,14 +121,20 @@ def test_card_fields_report_errors_in_words(browser_page: Page, parent: dict[str
     assert (result["error"]["code"], result["error"]["decline_code"]) == ("card_declined", "test_mode_live_card")
 
 
-@pytest.mark.parametrize(("button", "status"), [("Complete authentication", "succeeded"),
-                                                ("Fail authentication", "failed")])
-def test_framed_3ds_challenge_posts_its_result_to_the_parent(browser_page: Page, parent: dict[str, Any],
-                                                             payments_url: str, button: str, status: str) -> None:
+@pytest.mark.parametrize(("button", "status"), [("Complete authentication", "succeeded"), ("Fail authentication", "failed")])
+def test_framed_3ds_challenge_posts_its_result_to_the_parent(
+    browser_page: Page, parent: dict[str, Any], payments_url: str, button: str, status: str
+) -> None:
     client = stripe.StripeClient("sk_test_local_sandbox", base_addresses={"api": payments_url}, max_network_retries=0)
-    pi = client.v1.payment_intents.create(params={
-        "amount": 5400, "currency": "usd", "confirm": True, "return_url": parent["origin"] + "/return",
-        "payment_method": CARDS["threeds_required"]["payment_method"]})
+    pi = client.v1.payment_intents.create(
+        params={
+            "amount": 5400,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": parent["origin"] + "/return",
+            "payment_method": CARDS["threeds_required"]["payment_method"],
+        }
+    )
     _show_parent(browser_page, parent, "3D Secure", pi.next_action.redirect_to_url.url)
     frame = browser_page.frame_locator("#frame")
     expect(frame.get_by_test_id("3ds-amount")).to_have_text("54.00 USD")
@@ -137,12 +145,17 @@ def test_framed_3ds_challenge_posts_its_result_to_the_parent(browser_page: Page,
     assert after.status == ("succeeded" if status == "succeeded" else "requires_payment_method")
 
 
-def test_top_level_3ds_challenge_returns_to_the_shop(browser_page: Page, parent: dict[str, Any],
-                                                     payments_url: str) -> None:
+def test_top_level_3ds_challenge_returns_to_the_shop(browser_page: Page, parent: dict[str, Any], payments_url: str) -> None:
     client = stripe.StripeClient("sk_test_local_sandbox", base_addresses={"api": payments_url}, max_network_retries=0)
-    pi = client.v1.payment_intents.create(params={
-        "amount": 900, "currency": "usd", "confirm": True, "return_url": parent["origin"] + "/return",
-        "payment_method": CARDS["threeds2_required"]["payment_method"]})
+    pi = client.v1.payment_intents.create(
+        params={
+            "amount": 900,
+            "currency": "usd",
+            "confirm": True,
+            "return_url": parent["origin"] + "/return",
+            "payment_method": CARDS["threeds2_required"]["payment_method"],
+        }
+    )
     browser_page.goto(pi.next_action.redirect_to_url.url)
     browser_page.get_by_role("button", name="Complete authentication").click()
     browser_page.wait_for_url(f"{parent['origin']}/return?payment_intent={pi.id}*redirect_status=succeeded")

@@ -42,8 +42,14 @@ class Sandbox:
     shop: str  # the storefront's origin: the only place return_url may send the shopper
 
     def pay(self, payment_method: str, amount: int = 2500, **extra: Any) -> stripe.PaymentIntent:
-        params = {"amount": amount, "currency": "usd", "payment_method": payment_method, "confirm": True,
-                  "return_url": f"{self.shop}/return", **extra}
+        params = {
+            "amount": amount,
+            "currency": "usd",
+            "payment_method": payment_method,
+            "confirm": True,
+            "return_url": f"{self.shop}/return",
+            **extra,
+        }
         return self.client.v1.payment_intents.create(params=params)
 
     def charges(self, pi_id: str) -> list[Any]:
@@ -67,8 +73,9 @@ def sandbox(sqlite_stack) -> Sandbox:
 
 def _card_payment_method(sandbox: Sandbox, number: str) -> str:
     """What the hosted card fields do: create the PaymentMethod with the publishable key."""
-    pm = sandbox.public.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": EXP_YEAR, "cvc": "123"}})
+    pm = sandbox.public.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": EXP_YEAR, "cvc": "123"}}
+    )
     return pm.id
 
 
@@ -78,8 +85,7 @@ def _assert_outcome(sandbox: Sandbox, card: dict[str, Any], payment_method: str)
             sandbox.pay(payment_method)
         error = caught.value
         assert error.http_status == 402
-        assert (error.code, error.error.decline_code, error.user_message) == (
-            card["code"], card["decline_code"], card["message"])
+        assert (error.code, error.error.decline_code, error.user_message) == (card["code"], card["decline_code"], card["message"])
         pi = error.error.payment_intent
         assert pi.status == "requires_payment_method"
         assert pi.last_payment_error.decline_code == card["decline_code"]
@@ -165,8 +171,7 @@ def test_idempotent_replay_returns_the_first_response_and_charges_once(sandbox: 
     assert again.id == first.id
     assert len(sandbox.charges(first.id)) == 1
     with pytest.raises(stripe.IdempotencyError):
-        sandbox.client.v1.payment_intents.create(params={**params, "amount": 4200},
-                                                 options={"idempotency_key": "idem-a"})
+        sandbox.client.v1.payment_intents.create(params={**params, "amount": 4200}, options={"idempotency_key": "idem-a"})
     # A decline replays as the same 402 with the same PaymentIntent.
     declined = {**params, "payment_method": CARDS["insufficient_funds"]["payment_method"]}
     ids = set()
@@ -181,8 +186,9 @@ def test_concurrent_requests_with_one_key_create_one_payment(sandbox: Sandbox) -
     body = {"amount": "3100", "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"}
     headers = {"Authorization": f"Bearer {SECRET_KEY}", "Idempotency-Key": "idem-race"}
     with httpx.Client() as http, ThreadPoolExecutor(10) as pool:
-        responses = list(pool.map(lambda _: http.post(f"{sandbox.url}/v1/payment_intents", data=body,
-                                                      headers=headers), range(10)))
+        responses = list(
+            pool.map(lambda _: http.post(f"{sandbox.url}/v1/payment_intents", data=body, headers=headers), range(10))
+        )
     assert {r.status_code for r in responses} == {200}
     assert len({r.json()["id"] for r in responses}) == 1
     assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 9
@@ -191,8 +197,7 @@ def test_concurrent_requests_with_one_key_create_one_payment(sandbox: Sandbox) -
 
 def test_refunds_partial_then_full_and_never_more_than_captured(sandbox: Sandbox) -> None:
     pi = sandbox.pay("pm_card_visa", amount=5000)
-    first = sandbox.client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 1500,
-                                                     "reason": "requested_by_customer"})
+    first = sandbox.client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 1500, "reason": "requested_by_customer"})
     assert (first.status, first.amount, first.payment_intent) == ("succeeded", 1500, pi.id)
     with pytest.raises(stripe.InvalidRequestError) as caught:
         sandbox.client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 3501})
@@ -295,8 +300,7 @@ def endpoint_secret(sandbox: Sandbox, receiver: Receiver) -> Iterator[str]:
     sandbox.client.v1.webhook_endpoints.delete(endpoint.id)
 
 
-def test_signed_webhooks_verify_and_tampering_is_detected(sandbox: Sandbox, receiver: Receiver,
-                                                          endpoint_secret: str) -> None:
+def test_signed_webhooks_verify_and_tampering_is_detected(sandbox: Sandbox, receiver: Receiver, endpoint_secret: str) -> None:
     pi = sandbox.pay("pm_card_visa", amount=1999)
     payload, signature = receiver.next_event("payment_intent.succeeded", pi.id)
     assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", signature)
@@ -325,8 +329,7 @@ def test_failure_and_refund_events_are_delivered(sandbox: Sandbox, receiver: Rec
     assert (refunded.data.object.amount_refunded, refunded.data.object.payment_intent) == (1000, paid.id)
 
 
-def test_webhooks_are_retried_until_the_endpoint_accepts(sandbox: Sandbox, receiver: Receiver,
-                                                         endpoint_secret: str) -> None:
+def test_webhooks_are_retried_until_the_endpoint_accepts(sandbox: Sandbox, receiver: Receiver, endpoint_secret: str) -> None:
     receiver.fail_first[0] = 2  # the next two deliveries answer 503
     pi = sandbox.pay("pm_card_visa", amount=2222)
     payload, signature = receiver.next_event("payment_intent.succeeded", pi.id, timeout=20)

@@ -39,8 +39,9 @@ def _email() -> str:
 def _typed_card(payments_url: str, number: str) -> str:
     """What the hosted card fields do with a typed number: a PaymentMethod, by publishable key."""
     client = stripe.StripeClient(PUBLISHABLE, base_addresses={"api": payments_url}, max_network_retries=0)
-    return client.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": time.gmtime().tm_year + 2, "cvc": "123"}}).id
+    return client.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": time.gmtime().tm_year + 2, "cvc": "123"}}
+    ).id
 
 
 @pytest.mark.parametrize("key", sorted(CARDS))
@@ -133,12 +134,25 @@ def test_refunds_partial_full_and_over(shop: ShopperWithCards, admin: ShopperWit
 
 def test_webhooks_are_verified_and_tampering_is_rejected(shop: ShopperWithCards, healthy_stack) -> None:
     order = shop.placed_order(_email())
-    event = {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": "pi_forged", "object": "payment_intent", "amount_received": 1,
-                                 "metadata": {"order_id": str(order["id"])}}}}
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": "pi_forged",
+                "object": "payment_intent",
+                "amount_received": 1,
+                "metadata": {"order_id": str(order["id"])},
+            }
+        },
+    }
     payload = json.dumps(event)
-    forged = httpx.post(f"{healthy_stack.api_url}/webhooks/stripe", content=payload,
-                        headers={"Stripe-Signature": f"t={int(time.time())},v1={'0' * 64}"})
+    forged = httpx.post(
+        f"{healthy_stack.api_url}/webhooks/stripe",
+        content=payload,
+        headers={"Stripe-Signature": f"t={int(time.time())},v1={'0' * 64}"},
+    )
     assert (forged.status_code, error_code(forged)) == (400, "invalid_signature")
     unsigned = httpx.post(f"{healthy_stack.api_url}/webhooks/stripe", content=payload)
     assert unsigned.status_code == 400
@@ -150,12 +164,16 @@ def test_a_correctly_signed_but_altered_payload_is_rejected(shop: ShopperWithCar
 
     secret = "whsec_local_sandbox_secret"  # the local default (data/environments.toml)
     order = shop.placed_order(_email())
-    original = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "type": "payment_intent.succeeded",
-                           "data": {"object": {"id": "pi_x", "metadata": {"order_id": str(order["id"])}}}})
+    original = json.dumps(
+        {
+            "id": f"evt_{uuid.uuid4().hex}",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_x", "metadata": {"order_id": str(order["id"])}}},
+        }
+    )
     signature = sign(original, secret)
     tampered = original.replace("pi_x", "pi_y")
-    response = httpx.post(f"{healthy_stack.api_url}/webhooks/stripe", content=tampered,
-                          headers={"Stripe-Signature": signature})
+    response = httpx.post(f"{healthy_stack.api_url}/webhooks/stripe", content=tampered, headers={"Stripe-Signature": signature})
     assert response.status_code == 400
     assert shop.order_status(order["id"]) == "pending"
 

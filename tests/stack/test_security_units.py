@@ -30,24 +30,27 @@ SHOP = ("http://127.0.0.1:8600", "http://localhost:8600")
 T = TypeVar("T")
 
 
-@pytest.mark.parametrize(("url", "origin"), [
-    ("http://127.0.0.1:8600/checkout/complete?order=1", "http://127.0.0.1:8600"),
-    ("HTTP://LOCALHOST:8600/x", "http://localhost:8600"),
-    ("https://shop.example:443/x", "https://shop.example"),
-    ("http://[::1]:8600/", "http://[::1]:8600"),
-    ("http://evil.example\\@127.0.0.1:8600/", None),  # browsers: host evil.example
-    ("http://127.0.0.1:8600@evil.example/", None),
-    ("http://user:pw@127.0.0.1:8600/", None),
-    ("//127.0.0.1:8600/", None),
-    ("javascript://127.0.0.1:8600/%0aalert(1)", None),
-    ("http://127.0.0.1:8600 /", None),
-    ("http://127.0.0.1:8600\t/", None),
-    ("http://127.0.0.1.:8600/", None),
-    ("http://xn--80ak6aa92e.com/", "http://xn--80ak6aa92e.com"),
-    ("http://аpple.com/", None),  # Cyrillic а: not ASCII
-    ("http://127.0.0.1:99999/", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("http://127.0.0.1:8600/checkout/complete?order=1", "http://127.0.0.1:8600"),
+        ("HTTP://LOCALHOST:8600/x", "http://localhost:8600"),
+        ("https://shop.example:443/x", "https://shop.example"),
+        ("http://[::1]:8600/", "http://[::1]:8600"),
+        ("http://evil.example\\@127.0.0.1:8600/", None),  # browsers: host evil.example
+        ("http://127.0.0.1:8600@evil.example/", None),
+        ("http://user:pw@127.0.0.1:8600/", None),
+        ("//127.0.0.1:8600/", None),
+        ("javascript://127.0.0.1:8600/%0aalert(1)", None),
+        ("http://127.0.0.1:8600 /", None),
+        ("http://127.0.0.1:8600\t/", None),
+        ("http://127.0.0.1.:8600/", None),
+        ("http://xn--80ak6aa92e.com/", "http://xn--80ak6aa92e.com"),
+        ("http://аpple.com/", None),  # Cyrillic а: not ASCII
+        ("http://127.0.0.1:99999/", None),
+        ("", None),
+    ],
+)
 def test_origins_are_read_strictly(url: str, origin: str | None) -> None:
     assert origin_of(url) == origin
     assert is_on(url, SHOP) is (origin in SHOP)
@@ -65,11 +68,14 @@ def _app(**limit: Any) -> Starlette:
         form = await request.form() if request.headers.get("content-type", "").startswith(csrf.FORM_TYPES) else {}
         return JSONResponse({"bytes": len(body), "fields": sorted(form.keys())})
 
-    return Starlette(routes=[Route("/", page), Route("/echo", echo, methods=["POST"])], middleware=[
-        Middleware(BodyLimit, max_bytes=limit.get("max_bytes", 1024 * 1024)),
-        Middleware(SessionMiddleware, secret_key="test"),
-        Middleware(csrf.CsrfProtect),
-    ])
+    return Starlette(
+        routes=[Route("/", page), Route("/echo", echo, methods=["POST"])],
+        middleware=[
+            Middleware(BodyLimit, max_bytes=limit.get("max_bytes", 1024 * 1024)),
+            Middleware(SessionMiddleware, secret_key="test"),
+            Middleware(csrf.CsrfProtect),
+        ],
+    )
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -80,21 +86,26 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def _with_token(app: Starlette, posts: Callable[[str], list[dict[str, Any]]]) -> list[httpx.Response]:
     """Open the page (a session and its token), then make `posts(token)` to /echo."""
+
     async def run() -> list[httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop.test") as client:
             token = (await client.get("/")).text
             return [await client.post("/echo", **options) for options in posts(token)]
+
     return run_async(run())
 
 
 def test_the_token_is_found_in_each_kind_of_body_and_the_app_still_gets_the_whole_body() -> None:
-    urlencoded, multipart, json_body, wrong, missing = _with_token(_app(), lambda token: [
-        {"data": {"csrf_token": token, "note": "x" * 5000}},
-        {"data": {"csrf_token": token}, "files": {"upload": ("a.txt", b"hello")}},
-        {"json": {"a": 1}, "headers": {"X-CSRF-Token": token}},
-        {"data": {"csrf_token": "not-it"}},
-        {"json": {"a": 1}},
-    ])
+    urlencoded, multipart, json_body, wrong, missing = _with_token(
+        _app(),
+        lambda token: [
+            {"data": {"csrf_token": token, "note": "x" * 5000}},
+            {"data": {"csrf_token": token}, "files": {"upload": ("a.txt", b"hello")}},
+            {"json": {"a": 1}, "headers": {"X-CSRF-Token": token}},
+            {"data": {"csrf_token": "not-it"}},
+            {"json": {"a": 1}},
+        ],
+    )
     assert urlencoded.status_code == 200 and urlencoded.json()["fields"] == ["csrf_token", "note"]
     assert urlencoded.json()["bytes"] > 5000  # replayed to the app whole
     assert multipart.status_code == 200
@@ -108,11 +119,14 @@ def test_the_body_limit_is_the_configured_one_and_counts_streamed_bodies() -> No
         for _ in range(size // 100):
             yield b"x" * 100
 
-    small, streamed, declared = _with_token(_app(max_bytes=1000), lambda token: [
-        {"content": stream(1000), "headers": {"X-CSRF-Token": token}},
-        {"content": stream(5000), "headers": {"X-CSRF-Token": token}},
-        {"content": b"x" * 1001, "headers": {"X-CSRF-Token": token}},
-    ])
+    small, streamed, declared = _with_token(
+        _app(max_bytes=1000),
+        lambda token: [
+            {"content": stream(1000), "headers": {"X-CSRF-Token": token}},
+            {"content": stream(5000), "headers": {"X-CSRF-Token": token}},
+            {"content": b"x" * 1001, "headers": {"X-CSRF-Token": token}},
+        ],
+    )
     assert (small.status_code, streamed.status_code, declared.status_code) == (200, 413, 413)
     assert streamed.json()["error"]["code"] == "request_too_large"
 
@@ -122,19 +136,30 @@ def test_settings_read_the_limit_origins_and_proxies(tmp_path: Path) -> None:
     default = Settings.from_environ(base)
     assert (default.max_body_bytes, default.trusted_proxies) == (1024 * 1024, ())
     assert default.shop_origins == ("http://127.0.0.1:9100", "http://localhost:9100")
-    custom = Settings.from_environ({**base, "SHOPFLOW_MAX_BODY_BYTES": "2048", "SHOPFLOW_TRUSTED_PROXIES": "10.0.0.5",
-                                    "SHOPFLOW_SHOP_ORIGINS": "https://shop.example"})
+    custom = Settings.from_environ(
+        {
+            **base,
+            "SHOPFLOW_MAX_BODY_BYTES": "2048",
+            "SHOPFLOW_TRUSTED_PROXIES": "10.0.0.5",
+            "SHOPFLOW_SHOP_ORIGINS": "https://shop.example",
+        }
+    )
     assert (custom.max_body_bytes, custom.trusted_proxies) == (2048, ("10.0.0.5",))
     assert custom.shop_origins[-1] == "https://shop.example"
-    for bad in ({"SHOPFLOW_MAX_BODY_BYTES": "1MB"}, {"SHOPFLOW_MAX_BODY_BYTES": "0"},
-                {"SHOPFLOW_SHOP_ORIGINS": "https://shop.example/path"}, {"SHOPFLOW_SHOP_ORIGINS": "shop.example"}):
+    for bad in (
+        {"SHOPFLOW_MAX_BODY_BYTES": "1MB"},
+        {"SHOPFLOW_MAX_BODY_BYTES": "0"},
+        {"SHOPFLOW_SHOP_ORIGINS": "https://shop.example/path"},
+        {"SHOPFLOW_SHOP_ORIGINS": "shop.example"},
+    ):
         with pytest.raises(SettingsError, match=next(iter(bad))):
             Settings.from_environ({**base, **bad})
 
 
 @pytest.mark.parametrize(("proxies", "trusted"), [("", False), ("10.0.0.5", True)])
-def test_uvicorn_believes_forwarded_headers_only_from_named_proxies(proxies: str, trusted: bool, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_uvicorn_believes_forwarded_headers_only_from_named_proxies(
+    proxies: str, trusted: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import uvicorn
 
     seen: dict[str, Any] = {}

@@ -23,8 +23,11 @@ def shopflow_qa(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _processes_of(state: runner.StackState) -> list[int]:
-    return [pid for pid in state.pids.values() if Path(f"/proc/{pid}").exists()
-            and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"]
+    return [
+        pid
+        for pid in state.pids.values()
+        if Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    ]
 
 
 @pytest.fixture
@@ -90,9 +93,15 @@ def test_reset_restores_the_seeded_shop(name: str) -> None:
     product = httpx.get(f"{api}/api/products/1", headers=service).json()
     cart = httpx.post(f"{api}/api/carts", headers=service).json()
     httpx.post(f"{api}/api/carts/{cart['id']}/lines", json={"product_id": 1, "quantity": 2}, headers=service)
-    order = httpx.post(f"{api}/api/orders", headers=service, json={
-        "cart_id": cart["id"], "email": "r@example.test",
-        "shipping_address": {"name": "R", "line1": "1 St", "city": "C", "postal_code": "1", "country": "US"}})
+    order = httpx.post(
+        f"{api}/api/orders",
+        headers=service,
+        json={
+            "cart_id": cart["id"],
+            "email": "r@example.test",
+            "shipping_address": {"name": "R", "line1": "1 St", "city": "C", "postal_code": "1", "country": "US"},
+        },
+    )
     assert order.status_code == 201
 
     result = shopflow_qa("stack", "reset", "--name", name)

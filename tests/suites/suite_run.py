@@ -27,9 +27,30 @@ class SuiteRun:
 def run_suites(stack, selection: tuple[str, ...], tmp_path: Path, extra: tuple[str, ...] = ()) -> SuiteRun:
     junit = tmp_path / "junit.xml"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *selection, *extra, "--env", stack.name, "--env-file", str(stack.env_file),
-         "-p", "no:cacheprovider", "-p", "no:randomly", "-q", f"--junitxml={junit}", "-o", "junit_family=xunit1"],
-        cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *selection,
+            *extra,
+            "--env",
+            stack.name,
+            "--env-file",
+            str(stack.env_file),
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-q",
+            f"--junitxml={junit}",
+            "-o",
+            "junit_family=xunit1",
+        ],
+        cwd=REPO,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     outcomes: dict[str, list[str]] = {}
     if junit.exists():

@@ -18,9 +18,10 @@ SUITES = ("suites/smoke/", "suites/api/", "suites/payments/")
 
 
 @pytest.mark.parametrize("fault", sorted(CI_SELECTION))
-def test_each_fault_fails_exactly_its_tests(fault: str, stack_factory, request: pytest.FixtureRequest,
-                                            tmp_path: Path) -> None:
-    stack = stack_factory("sqlite", faults=(FAULT_SWITCHES.get(fault, fault),), name=f"api-{fault}-{uuid.uuid4().hex[:6]}", until=request)
+def test_each_fault_fails_exactly_its_tests(fault: str, stack_factory, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    stack = stack_factory(
+        "sqlite", faults=(FAULT_SWITCHES.get(fault, fault),), name=f"api-{fault}-{uuid.uuid4().hex[:6]}", until=request
+    )
     selection = CI_SELECTION[fault]
     run = run_suites(stack, selection, tmp_path, EXTRA_ARGS.get(fault, ()))
     assert set(run.outcomes) == set(selection), run.output
@@ -31,8 +32,9 @@ def test_each_fault_fails_exactly_its_tests(fault: str, stack_factory, request: 
 
 
 @pytest.mark.parametrize("fault", sorted(SESSION_REFUSALS))
-def test_a_run_expecting_the_right_build_refuses_the_fault(fault: str, stack_factory, request: pytest.FixtureRequest,
-                                                          tmp_path: Path) -> None:
+def test_a_run_expecting_the_right_build_refuses_the_fault(
+    fault: str, stack_factory, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     stack = stack_factory("sqlite", faults=(fault,), name=f"api-{fault}-{uuid.uuid4().hex[:6]}", until=request)
     selection, words = SESSION_REFUSALS[fault]
     run = run_suites(stack, selection, tmp_path, ("--expect-version", "1234567"))
@@ -43,8 +45,9 @@ def test_a_run_expecting_the_right_build_refuses_the_fault(fault: str, stack_fac
 def test_the_selections_pass_on_a_healthy_stack(sqlite_stack, tmp_path: Path) -> None:
     selection = tuple(sorted({node for nodes in CI_SELECTION.values() for node in nodes}))
     run = run_suites(sqlite_stack, selection, tmp_path)
-    assert set(run.outcomes) == set(selection) and not run.failed, \
-        {n: [t[:300] for t in ts if t] for n, ts in run.outcomes.items() if any(ts)} or run.output
+    assert set(run.outcomes) == set(selection) and not run.failed, {
+        n: [t[:300] for t in ts if t] for n, ts in run.outcomes.items() if any(ts)
+    } or run.output
 
 
 def test_every_fault_is_proven_and_every_suite_can_go_red() -> None:

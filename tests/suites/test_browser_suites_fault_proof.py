@@ -21,23 +21,43 @@ def run_suites(stack, selection: tuple[str, ...], tmp_path: Path, timeout_ms: in
     junit = tmp_path / "junit.xml"
     env = {**os.environ, "SHOPFLOW_BROWSER_TIMEOUT_MS": str(timeout_ms)}
     subprocess.run(
-        [sys.executable, "-m", "pytest", *selection, "--env", stack.name, "--env-file", str(stack.env_file),
-         "-p", "no:cacheprovider", "-p", "no:randomly", "-q", f"--junitxml={junit}", "-o", "junit_family=xunit1"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *selection,
+            "--env",
+            stack.name,
+            "--env-file",
+            str(stack.env_file),
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-q",
+            f"--junitxml={junit}",
+            "-o",
+            "junit_family=xunit1",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     outcomes: dict[str, str] = {}
     for case in ET.parse(junit).iter("testcase"):
         node = f"{case.get('file')}::{case.get('name', '').split('[')[0]}"
         problem = case.find("failure") if case.find("failure") is not None else case.find("error")
         skipped = case.find("skipped")
-        outcomes[node] = "SKIPPED" if skipped is not None else ("" if problem is None else
-                                                                (problem.get("message", "") + (problem.text or "")))
+        outcomes[node] = (
+            "SKIPPED" if skipped is not None else ("" if problem is None else (problem.get("message", "") + (problem.text or "")))
+        )
     return outcomes
 
 
 @pytest.mark.parametrize("fault", sorted(CI_SELECTION))
-def test_each_fault_fails_exactly_its_journeys(fault: str, stack_factory, request: pytest.FixtureRequest,
-                                               tmp_path: Path) -> None:
+def test_each_fault_fails_exactly_its_journeys(fault: str, stack_factory, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     stack = stack_factory("sqlite", faults=(fault,), until=request)
     selection = CI_SELECTION[fault]
     outcomes = run_suites(stack, selection, tmp_path)

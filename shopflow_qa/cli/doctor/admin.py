@@ -33,6 +33,5 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
         return [ctx.ok(NAME, f"{env.url('api')}/api/admin/* answers with the admin token")]
     if response.status_code in (401, 403):
         variable = env.secret_variables.get("admin_token", "the admin token variable")
-        return [ctx.fail(NAME, f"admin token refused ({response.status_code})",
-                         f"set ${variable} to a current admin token")]
+        return [ctx.fail(NAME, f"admin token refused ({response.status_code})", f"set ${variable} to a current admin token")]
     return [ctx.fail(NAME, f"{url} answered {response.status_code}", "read the API service's logs")]

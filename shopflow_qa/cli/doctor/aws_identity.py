@@ -13,8 +13,11 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
     if aws is None:
         return [ctx.skip(NAME, f"'{ctx.environment.name}' names no AWS resources")]
     profile = ctx.environ.get("AWS_PROFILE")
-    fix = (f"`aws sso login --profile {profile}` or refresh that profile's keys" if profile
-           else "export AWS_PROFILE=<your profile> (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in CI)")
+    fix = (
+        f"`aws sso login --profile {profile}` or refresh that profile's keys"
+        if profile
+        else "export AWS_PROFILE=<your profile> (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in CI)"
+    )
     try:
         identity = aws_clients.client(aws, "sts").get_caller_identity()
     except Exception as error:  # any botocore failure is the finding; describe it in one line

@@ -21,13 +21,20 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
     try:
         missing = _missing_services(aws) + _missing_log_groups(aws)
     except Exception as error:  # credentials or permissions: one line, the identity check says more
-        return [ctx.fail(NAME, aws_clients.describe_error(error),
-                         "grant ecs:DescribeServices and logs:DescribeLogGroups to this identity")]
+        return [
+            ctx.fail(
+                NAME, aws_clients.describe_error(error), "grant ecs:DescribeServices and logs:DescribeLogGroups to this identity"
+            )
+        ]
     if missing:
-        return [ctx.fail(NAME, f"not found: {', '.join(missing)}",
-                         "fix the names under [environments.<env>.aws] in the environment file")]
-    return [ctx.ok(NAME, f"ECS cluster {aws.ecs_cluster}: {len(aws.ecs_services)} services, "
-                         f"{len(aws.log_groups)} log groups found")]
+        return [
+            ctx.fail(
+                NAME, f"not found: {', '.join(missing)}", "fix the names under [environments.<env>.aws] in the environment file"
+            )
+        ]
+    return [
+        ctx.ok(NAME, f"ECS cluster {aws.ecs_cluster}: {len(aws.ecs_services)} services, {len(aws.log_groups)} log groups found")
+    ]
 
 
 def _missing_services(aws) -> list[str]:

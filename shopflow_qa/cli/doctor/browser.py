@@ -20,12 +20,22 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        return [ctx.fail(NAME, f"{executable} did not render about:blank within {LAUNCH_TIMEOUT_S} s",
-                         "run `make setup`, or set $SHOPFLOW_CHROMIUM to a working Chromium")]
+        return [
+            ctx.fail(
+                NAME,
+                f"{executable} did not render about:blank within {LAUNCH_TIMEOUT_S} s",
+                "run `make setup`, or set $SHOPFLOW_CHROMIUM to a working Chromium",
+            )
+        ]
     except OSError as error:
         return [ctx.fail(NAME, f"{executable} cannot start ({error.strerror})", "run `make setup`")]
     if result.returncode != 0 or "<html" not in result.stdout:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1][:160]
-        return [ctx.fail(NAME, f"{executable} exited {result.returncode}: {last}",
-                         "run `make setup` (installs Debian's chromium) or `playwright install chromium`")]
+        return [
+            ctx.fail(
+                NAME,
+                f"{executable} exited {result.returncode}: {last}",
+                "run `make setup` (installs Debian's chromium) or `playwright install chromium`",
+            )
+        ]
     return [ctx.ok(NAME, f"{executable} launches headless")]

@@ -59,8 +59,9 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
             addresses = resolve(host, ctx.timeout)
         except (socket.gaierror, OSError) as error:
             ctx.unresolved_hosts.add(host)
-            results.append(ctx.fail(name, f"does not resolve ({error})",
-                                    "check the host name in the environment file, your DNS, or the VPN"))
+            results.append(
+                ctx.fail(name, f"does not resolve ({error})", "check the host name in the environment file, your DNS, or the VPN")
+            )
             continue
         shown = ", ".join(addresses[:2])
         if scheme != "https":
@@ -69,17 +70,32 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
         try:
             days = certificate_days_left(host, port, ctx.timeout)
         except ssl.SSLCertVerificationError as error:
-            results.append(ctx.fail(name, f"certificate not trusted ({error.verify_message})",
-                                    "renew the certificate or install the issuing CA ($SSL_CERT_FILE)"))
+            results.append(
+                ctx.fail(
+                    name,
+                    f"certificate not trusted ({error.verify_message})",
+                    "renew the certificate or install the issuing CA ($SSL_CERT_FILE)",
+                )
+            )
             continue
         except (OSError, ssl.SSLError) as error:
             ctx.unreachable_urls.add(f"https://{host}:{port}")
-            results.append(ctx.fail(name, f"TLS handshake on port {port} failed ({error})",
-                                    "check that the host serves HTTPS there and that no proxy/firewall blocks it"))
+            results.append(
+                ctx.fail(
+                    name,
+                    f"TLS handshake on port {port} failed ({error})",
+                    "check that the host serves HTTPS there and that no proxy/firewall blocks it",
+                )
+            )
             continue
         if days < MIN_DAYS_LEFT:
-            results.append(ctx.fail(name, f"certificate expires in {days:.0f} days",
-                                    "renew the certificate (ACM/load balancer) before it breaks the gate"))
+            results.append(
+                ctx.fail(
+                    name,
+                    f"certificate expires in {days:.0f} days",
+                    "renew the certificate (ACM/load balancer) before it breaks the gate",
+                )
+            )
         else:
             results.append(ctx.ok(name, f"{shown}, certificate valid for {days:.0f} more days"))
     return results

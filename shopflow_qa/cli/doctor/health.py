@@ -47,16 +47,20 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
                 results.append(ctx.ok(name, f"{url} ok, {_summary(body)}"))
             else:
                 failing = [f"{k}={v}" for k, v in (body.get("checks") or {}).items() if v not in ("ok", "disabled")]
-                results.append(ctx.fail(name, f"{url} answered {response.status_code}"
-                                        f"{' (' + ', '.join(failing) + ')' if failing else ''}",
-                                        "read the service's logs (`shopflow-qa stack logs` locally, CloudWatch on staging)"))
+                results.append(
+                    ctx.fail(
+                        name,
+                        f"{url} answered {response.status_code}{' (' + ', '.join(failing) + ')' if failing else ''}",
+                        "read the service's logs (`shopflow-qa stack logs` locally, CloudWatch on staging)",
+                    )
+                )
     return results
 
 
 def _unreachable_fix(ctx: DoctorContext) -> str:
     env = ctx.environment
     if env.managed_stack:
-        return (f"`shopflow-qa stack up --name {env.stack_name}` (pytest, gate, seed and purge also start it on demand)")
+        return f"`shopflow-qa stack up --name {env.stack_name}` (pytest, gate, seed and purge also start it on demand)"
     if env.stack_name:
         return f"`shopflow-qa stack up --name {env.stack_name}`, or check the URL"
     return "check the URL, the VPN and the security groups; is the service deployed?"

@@ -17,6 +17,9 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
     try:
         addresses = resolve(host, ctx.timeout)
     except (socket.gaierror, OSError):
-        return [ctx.fail(NAME, f"internal host {host} does not resolve",
-                         "connect to the VPN (the internal host resolves only inside it)")]
+        return [
+            ctx.fail(
+                NAME, f"internal host {host} does not resolve", "connect to the VPN (the internal host resolves only inside it)"
+            )
+        ]
     return [ctx.ok(NAME, f"internal host {host} resolves ({addresses[0]})")]

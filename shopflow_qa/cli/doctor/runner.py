@@ -33,8 +33,9 @@ def select(names: Iterable[str] = ()) -> list[Check]:
     return [check for name, checks in CHECKS.items() if not wanted or name in wanted for check in checks]
 
 
-def run_checks(ctx: DoctorContext, checks: Iterable[Check] | None = None,
-               echo: Callable[[str], None] = print) -> list[CheckResult]:
+def run_checks(
+    ctx: DoctorContext, checks: Iterable[Check] | None = None, echo: Callable[[str], None] = print
+) -> list[CheckResult]:
     """Run the checks, echo each result as it comes (a slow check shows progress), return all."""
     results: list[CheckResult] = []
     for check in select() if checks is None else checks:

@@ -19,7 +19,8 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
         return [ctx.skip("secrets", "this environment names no secret variables")]
     if missing:
         names = ", ".join(f"${v}" for v in missing)
-        return [ctx.fail("secrets", f"{names} not set",
-                         f"export {' '.join(f'{v}=…' for v in missing)} (CI: from GitHub secrets)")]
+        return [
+            ctx.fail("secrets", f"{names} not set", f"export {' '.join(f'{v}=…' for v in missing)} (CI: from GitHub secrets)")
+        ]
     note = f" ({len(defaulted)} use the documented local defaults)" if defaulted else ""
     return [ctx.ok("secrets", f"{len(env.secret_variables)} variables available{note}")]

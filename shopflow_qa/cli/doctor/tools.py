@@ -36,8 +36,9 @@ def check(ctx: DoctorContext) -> list[CheckResult]:
     else:
         major = int(version.lstrip("v").split(".")[0] or 0)
         if major < MIN_NODE_MAJOR:
-            results.append(ctx.fail("node.js", f"{version} is too old for Allure 3",
-                                    f"install Node.js {MIN_NODE_MAJOR} or newer"))
+            results.append(
+                ctx.fail("node.js", f"{version} is too old for Allure 3", f"install Node.js {MIN_NODE_MAJOR} or newer")
+            )
         else:
             results.append(ctx.ok("node.js", f"{version} ({node})"))
     allure = allure_executable()

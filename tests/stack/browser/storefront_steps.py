@@ -47,8 +47,7 @@ class Shop:
 
 
 def make_shop(urls: dict[str, str]) -> Shop:
-    client = httpx.Client(base_url=urls["api"], timeout=15,
-                          headers={"Authorization": f"Bearer {ADMIN['admin_token']}"})
+    client = httpx.Client(base_url=urls["api"], timeout=15, headers={"Authorization": f"Bearer {ADMIN['admin_token']}"})
     return Shop(urls["web"], urls["admin"], client)
 
 

@@ -33,8 +33,9 @@ def test_pay_button_broken_leaves_the_shopper_on_checkout_with_no_order_paid(pag
     assert broken_shop.orders_for(email) == []
 
 
-def test_decline_message_wrong_shows_the_generic_decline_for_insufficient_funds(page: Page, stack_factory,
-                                                                               request: pytest.FixtureRequest) -> None:
+def test_decline_message_wrong_shows_the_generic_decline_for_insufficient_funds(
+    page: Page, stack_factory, request: pytest.FixtureRequest
+) -> None:
     shop = _started(stack_factory, "decline_message_wrong", request)
     add_to_cart(page, shop, shop.in_stock_product())
     fill_checkout(page, shop, f"fault-{uuid.uuid4().hex[:8]}@example.com")

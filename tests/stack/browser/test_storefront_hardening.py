@@ -54,10 +54,10 @@ def paid_order(shop: Shop) -> dict[str, Any]:
     """An order paid through the API (card pm_card_visa), once the provider's webhook settled it."""
     cart = shop.api.post("/api/carts").json()
     shop.api.post(f"/api/carts/{cart['id']}/lines", json={"product_id": shop.in_stock_product()["id"], "quantity": 1})
-    address = {"name": "Ada Tester", "line1": "1 Test Street", "city": "Springfield", "postal_code": "12345",
-               "country": "US"}
-    order = shop.api.post("/api/orders", json={"cart_id": cart["id"], "email": "victim@example.test",
-                                               "shipping_address": address})
+    address = {"name": "Ada Tester", "line1": "1 Test Street", "city": "Springfield", "postal_code": "12345", "country": "US"}
+    order = shop.api.post(
+        "/api/orders", json={"cart_id": cart["id"], "email": "victim@example.test", "shipping_address": address}
+    )
     order_id = order.json()["id"]
     shop.api.post(f"/api/orders/{order_id}/pay", json={"payment_method": "pm_card_visa"}).raise_for_status()
     deadline = time.monotonic() + 15
@@ -84,9 +84,9 @@ def test_a_page_on_another_port_cannot_refund_with_the_staffs_cookie(page: Page,
     assert after["status"] in ("paid", "fulfilled")
 
 
-def test_only_the_storefront_may_frame_the_card_fields_and_nobody_the_storefront(page: Page, shop: Shop,
-                                                                                  sqlite_stack, attacker,
-                                                                                  csp_refusals: list[str]) -> None:
+def test_only_the_storefront_may_frame_the_card_fields_and_nobody_the_storefront(
+    page: Page, shop: Shop, sqlite_stack, attacker, csp_refusals: list[str]
+) -> None:
     origin, serve = attacker
     # Before, the card fields let any parent_origin frame them and post it the card's result.
     serve(FRAMES.format(web=shop.web, payments=sqlite_stack.urls["payments"], pk=PK, me=origin))
