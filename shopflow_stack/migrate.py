@@ -5,6 +5,8 @@ Alembic is configured in code (no alembic.ini to keep in step with the stack's s
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect
@@ -13,7 +15,7 @@ from shopflow_stack.paths import PACKAGE_ROOT
 from shopflow_stack.tables import metadata
 
 
-def alembic_config(engine_connection=None) -> Config:  # type: ignore[no-untyped-def]
+def alembic_config(engine_connection: Any = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(PACKAGE_ROOT / "migrations"))
     if engine_connection is not None:

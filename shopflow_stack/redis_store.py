@@ -24,7 +24,7 @@ class RedisStore:
         self.client.ping()
 
     def get_json(self, *parts: str) -> Any:
-        raw = self.client.get(self.key(*parts))
+        raw: Any = self.client.get(self.key(*parts))  # the sync client's answer (its stubs also allow async)
         return None if raw is None else json.loads(raw)
 
     def set_json(self, value: Any, *parts: str, ttl_s: int) -> None:
@@ -37,5 +37,6 @@ class RedisStore:
         """Delete every key of this stack; the number deleted."""
         deleted = 0
         for key in self.client.scan_iter(match=self.prefix + "*", count=500):
-            deleted += int(self.client.delete(key))
+            count: Any = self.client.delete(key)
+            deleted += int(count)
         return deleted

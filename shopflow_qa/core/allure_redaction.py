@@ -42,13 +42,13 @@ class RedactingFileLogger(AllureFileLogger):
 
     def _report_item(self, item: Any) -> None:  # results, containers, globals
         redact_model(item, self.redactor)
-        super()._report_item(item)
+        super()._report_item(item)  # type: ignore[no-untyped-call]  # allure-python-commons is untyped
 
     @hookimpl
     def report_attached_data(self, body: bytes | str, file_name: str) -> None:
         if not is_media(file_name):
             body = redacted_bytes(body.encode("utf-8") if isinstance(body, str) else body, self.redactor)
-        super().report_attached_data(body, file_name)
+        super().report_attached_data(body, file_name)  # type: ignore[no-untyped-call]
 
     @hookimpl
     def report_attached_file(self, source: str, file_name: str) -> None:

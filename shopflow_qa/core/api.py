@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -203,7 +203,7 @@ class ShopFlowClient(Shop):
     @classmethod
     def for_environment(
         cls, environment: Environment, *, role: str = "api", token_role: str = "token", **kwargs: Any
-    ) -> ShopFlowClient:
+    ) -> Self:
         """A client of `environment`'s `role` host with the secret `token_role` (sending only
         reads where the environment is read-only)."""
         kwargs.setdefault("read_only", why_read_only(environment) if environment.read_only else "")
@@ -219,7 +219,7 @@ class ShopFlowClient(Shop):
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> ShopFlowClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -109,9 +109,11 @@ def probe(api_url: str, timeout: float = PROBE_TIMEOUT_S, client: httpx.Client |
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("status"), str) or response.status_code not in (200, 503):
         return Health(url, reachable=True, status_code=response.status_code, shopflow=False, content_type=content_type)
-    checks = body.get("checks") if isinstance(body.get("checks"), dict) else {}
+    checks = body.get("checks")
+    checks = checks if isinstance(checks, dict) else {}
     failing = {k: str(v) for k, v in checks.items() if str(v) not in ("ok", "disabled")}
-    faults = body.get("faults") if isinstance(body.get("faults"), list) else []
+    faults = body.get("faults")
+    faults = faults if isinstance(faults, list) else []
     return Health(
         url,
         reachable=True,

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shopflow_qa.core.environment import AwsResources, Environment
 from shopflow_qa.core.paths import stacks_dir
@@ -105,7 +106,7 @@ def _last(stamped: list[tuple[float, str]]) -> list[str]:
 
 
 def cloudwatch_log_excerpt(
-    aws: AwsResources, request_ids: Sequence[str], start: float, end: float, client=None, lag_s: float = 0.0
+    aws: AwsResources, request_ids: Sequence[str], start: float, end: float, client: Any = None, lag_s: float = 0.0
 ) -> LogExcerpt:
     """Events of the environment's log groups naming a request id; else those in [start, end].
 
@@ -134,7 +135,7 @@ def cloudwatch_log_excerpt(
     return LogExcerpt("CloudWatch", "time window", [line for _, line in sorted(found.values())][-MAX_LINES:])
 
 
-def _events(logs, group: str, **kwargs) -> Iterable[dict]:
+def _events(logs: Any, group: str, **kwargs: Any) -> Iterable[dict[str, Any]]:
     """filter_log_events, following nextToken, bounded by MAX_LINES events."""
     seen = 0
     token = None
@@ -186,7 +187,7 @@ def request_ids_of(headers_per_request: Iterable[Iterable[tuple[str, str]]]) -> 
 # --- ECS: why a deploy did not go live ---------------------------------------------------------
 
 
-def ecs_service_events(aws: AwsResources, limit: int = 20, client=None) -> list[str]:
+def ecs_service_events(aws: AwsResources, limit: int = 20, client: Any = None) -> list[str]:
     """The newest events of the environment's ECS services ("has reached a steady state", "unable to place…")."""
     from shopflow_qa.core import aws as aws_clients
 

@@ -410,7 +410,7 @@ def resolve_environment(
     if chosen not in environments:
         raise ConfigError(f"unknown environment '{chosen}' (known: {', '.join(sorted(environments))})")
     environment = environments[chosen]
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     for role in URL_ROLES:
         value = getattr(overrides, role) or _url_from_variables(role, chosen, environ)
         if value and value.rstrip("/") != environment.url(role):

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from shopflow_qa.core.cards import Card, CardCatalogue, default_catalogue
 
@@ -106,7 +106,7 @@ class Shop:
     def __init__(
         self, transport: Transport | None = None, cards: CardCatalogue | None = None, headers: Mapping[str, str] | None = None
     ) -> None:
-        self._transport = transport if transport is not None else self  # a subclass may be its own transport
+        self._transport: Transport = transport if transport is not None else cast(Transport, self)  # a subclass may be its own transport
         self._cards = cards
         self._headers = dict(headers or {})
 

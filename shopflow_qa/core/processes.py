@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import psutil
 
@@ -33,7 +34,7 @@ def descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
-def stop_tree(process: subprocess.Popen, steps: Sequence[tuple[signal.Signals, float]] = POLITE_STEPS) -> int | None:
+def stop_tree(process: subprocess.Popen[Any], steps: Sequence[tuple[signal.Signals, float]] = POLITE_STEPS) -> int | None:
     """Signal the child's process group step by step until it exits, then kill what is left of
     its family; returns its exit code (None if even SIGKILL did not end it in time). A Ctrl-C
     while waiting skips to the next, harder step."""

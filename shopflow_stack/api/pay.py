@@ -101,9 +101,8 @@ def pay(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: PayRequest, reque
 async def provider_webhook(request: Request, ctx: Ctx) -> JSONResponse:
     payload = (await request.body()).decode("utf-8", errors="replace")
     try:
-        stripe.Webhook.construct_event(  # verifies the signature; the payload is read belowpayload, request.headers.get("stripe-signature", ""),
-            ctx.settings.webhook_secret
-        )
+        # verifies the signature (the event itself is read from the payload below)
+        stripe.Webhook.construct_event(payload, request.headers.get("stripe-signature", ""), ctx.settings.webhook_secret)
     except (stripe.SignatureVerificationError, ValueError):
         raise ApiError(400, "invalid_signature", "The Stripe-Signature header does not match this payload.") from None
     data = json.loads(payload)

@@ -65,12 +65,12 @@ class ShopApi:
         except ValueError:
             body = {}
         if response.status_code >= 400:
-            error = body.get("error") if isinstance(body, dict) else None
-            error = error if isinstance(error, dict) else {}
+            found = body.get("error") if isinstance(body, dict) else None
+            detail = found if isinstance(found, dict) else {}
             raise ApiError(
                 response.status_code,
-                str(error.get("code", "http_error")),
-                str(error.get("message", f"HTTP {response.status_code}")),
+                str(detail.get("code", "http_error")),
+                str(detail.get("message", f"HTTP {response.status_code}")),
                 body if isinstance(body, dict) else {},
             )
         return body

@@ -266,6 +266,7 @@ class Sandbox:
             )
         with self.store.transaction():
             charge = self.store.get("charge", pi["latest_charge"])
+            assert charge is not None, "a capturable PaymentIntent has its charge"
             charge.update(captured=True, amount_captured=amount)
             self.store.put(charge)
             pi.update(status="succeeded", amount_capturable=0, amount_received=amount)
@@ -341,6 +342,7 @@ class Sandbox:
         if reason is not None and reason not in REFUND_REASONS:
             raise invalid_request(f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", param="reason")
         amount = as_int(params, "amount", minimum=1)
+        assert charge_id, "one of payment_intent and charge names it (checked above)"
         with self.store.transaction():
             charge = self.retrieve_charge(charge_id)
             if not charge["captured"]:

@@ -7,7 +7,7 @@ sandbox must read it exactly as Stripe does for the shop's SDK calls to mean the
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import parse_qsl
 
 from shopflow_stack.payments.errors import invalid_request
@@ -53,6 +53,10 @@ def decode(body: str) -> dict[str, Any]:
     return _listify(root)
 
 
+@overload
+def as_int(params: dict[str, Any], name: str, *, required: Literal[True], minimum: int | None = None) -> int: ...
+@overload
+def as_int(params: dict[str, Any], name: str, *, required: bool = False, minimum: int | None = None) -> int | None: ...
 def as_int(params: dict[str, Any], name: str, *, required: bool = False, minimum: int | None = None) -> int | None:
     """An integer parameter, with Stripe's error wording when it is missing or malformed."""
     raw = params.get(name)
@@ -79,6 +83,10 @@ def as_bool(params: dict[str, Any], name: str) -> bool | None:
     return raw == "true"
 
 
+@overload
+def as_str(params: dict[str, Any], name: str, *, required: Literal[True]) -> str: ...
+@overload
+def as_str(params: dict[str, Any], name: str, *, required: bool = False) -> str | None: ...
 def as_str(params: dict[str, Any], name: str, *, required: bool = False) -> str | None:
     raw = params.get(name)
     if raw in (None, ""):

@@ -90,7 +90,7 @@ class Webhooks:
             self.store.put(event, parent=obj.get("id"))
             payload = json.dumps(event, indent=2)
             for endpoint_id in subscribers:
-                self.store.enqueue(event["id"], endpoint_id, payload)
+                self.store.enqueue(str(event["id"]), endpoint_id, payload)
         self._wake.set()
         return event
 

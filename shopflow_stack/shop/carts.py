@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
@@ -102,7 +103,7 @@ def set_shipping(connection: Connection, cart_id: str, method: str) -> None:
     connection.execute(update(carts).where(carts.c.id == cart_id).values(shipping_method=method))
 
 
-def cart_lines_with_products(connection: Connection, cart_id: str) -> list[Row]:
+def cart_lines_with_products(connection: Connection, cart_id: str) -> Sequence[Row]:
     return connection.execute(
         select(
             cart_lines.c.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, or_, select
@@ -33,7 +34,7 @@ def present_product(row: Row | dict[str, Any], faults: Faults) -> dict[str, Any]
 
 def list_products(
     connection: Connection, *, page: int, per_page: int, category: str | None, text: str | None
-) -> tuple[list[Row], int]:
+) -> tuple[Sequence[Row], int]:
     query = select(products)
     if category:
         query = query.where(products.c.category == category)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select
@@ -74,7 +75,7 @@ def get_customer(connection: Connection, customer_id: int) -> Row | None:
     return connection.execute(select(customers).where(customers.c.id == customer_id)).first()
 
 
-def search_customers(connection: Connection, text: str | None, limit: int = 100) -> list[Row]:
+def search_customers(connection: Connection, text: str | None, limit: int = 100) -> Sequence[Row]:
     query = select(customers)
     if text:
         pattern = f"%{text.strip().lower()}%"

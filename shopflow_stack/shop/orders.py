@@ -8,9 +8,10 @@ So stock never goes negative, and a line that no longer fits rolls the whole ord
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, func, insert, or_, select, update
 
 from shopflow_stack.shop import pricing
 from shopflow_stack.shop.carts import cart_lines_with_products, open_cart
@@ -174,7 +175,7 @@ def present_order(connection: Connection, order: Row) -> dict[str, Any]:
     }
 
 
-def customer_orders(connection: Connection, customer_id: int) -> list[Row]:
+def customer_orders(connection: Connection, customer_id: int) -> Sequence[Row]:
     return connection.execute(
         select(orders).where(orders.c.customer_id == customer_id).order_by(orders.c.created_at.desc(), orders.c.id.desc())
     ).all()
@@ -182,12 +183,12 @@ def customer_orders(connection: Connection, customer_id: int) -> list[Row]:
 
 def search_orders(
     connection: Connection, *, text: str | None, status: str | None, page: int, per_page: int
-) -> tuple[list[Row], int]:
+) -> tuple[Sequence[Row], int]:
     """Admin search: by order number or (part of) the email, and by status; newest first."""
     query = select(orders)
     if text:
         number = id_from_number(text)
-        conditions = [func.lower(orders.c.email).like(f"%{text.strip().lower()}%")]
+        conditions: list[ColumnElement[bool]] = [func.lower(orders.c.email).like(f"%{text.strip().lower()}%")]
         if number is not None:
             conditions.append(orders.c.id == number)
         query = query.where(or_(*conditions))

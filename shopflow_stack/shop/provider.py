@@ -56,7 +56,7 @@ class PaymentProvider:
         idempotency_key: str,
     ) -> dict[str, Any] | Decline:
         """Create and confirm a PaymentIntent: the intent (succeeded / requires_action) or a Decline."""
-        params: dict[str, Any] = {
+        params: Any = {  # stripe.params.PaymentIntentCreateParams
             "amount": amount,
             "currency": currency.lower(),
             "payment_method": payment_method,
@@ -69,7 +69,7 @@ class PaymentProvider:
         try:
             intent = self.client.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
         except stripe.CardError as error:
-            body = error.json_body or {}
+            body: Any = error.json_body or {}
             details = body.get("error") or {}
             return Decline(
                 str(details.get("code") or error.code or "card_declined"),

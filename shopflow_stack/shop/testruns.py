@@ -6,13 +6,15 @@ never ship, and a shop that only ever lost stock to its tests would sell out.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, Connection, delete, func, or_, select, update
 
 from shopflow_stack.tables import carts, customers, emails, order_lines, orders, products
 
 
 def counts(connection: Connection, tag: str) -> dict[str, int | str]:
-    def count(table) -> int:  # type: ignore[no-untyped-def]
+    def count(table: Any) -> int:
         return connection.execute(select(func.count()).select_from(table).where(table.c.test_run == tag)).scalar_one()
 
     return {"tag": tag, "customers": count(customers), "carts": count(carts), "orders": count(orders)}

@@ -31,7 +31,7 @@ def first_time(connection: Connection, event_id: str, event_type: str) -> bool:
     return True
 
 
-def _payment(connection: Connection, intent: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _payment(connection: Connection, intent: dict[str, Any]) -> Any:
     """Our payment row for this intent. The webhook may beat the pay route's own record of the
     intent's id, so an attempt still `processing` for the order in its metadata is claimed.
     One statement (one snapshot): two would race the pay route's commit under READ COMMITTED."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from shopflow_stack.frontend.api_client import ApiError, ShopApi
 from shopflow_stack.frontend.rendering import flash, money
@@ -47,13 +47,14 @@ def _fail(code: str, message: str, status: int = 200, **extra: Any) -> JSONRespo
 
 
 @router.get("/checkout", response_class=HTMLResponse)
-async def checkout_page(request: Request) -> HTMLResponse:
+async def checkout_page(request: Request) -> Response:
     cart = await current_cart(request, state.shop_api(request))
     if not cart or not cart.get("lines"):
         return RedirectResponse("/cart", status_code=303)
     details = request.session.get("details") or {}
-    if not details.get("email") and state.customer(request):
-        details = {**details, "email": state.customer(request)["email"], "name": state.customer(request).get("name")}
+    customer = state.customer(request)
+    if not details.get("email") and customer:
+        details = {**details, "email": customer["email"], "name": customer.get("name")}
     parent_origin = str(request.base_url).rstrip("/")
     settings = request.app.state.settings
     return render(
