@@ -33,6 +33,7 @@ from shopflow_qa.cli.pytest_gate import AREAS, marker_expression
 from shopflow_qa.core import admin_data, allure_report, deploy, local_stack, processes, run_dir, safety
 from shopflow_qa.core.api import RUN_ID_VARIABLE
 from shopflow_qa.core.environment import ConfigError, Environment, resolve_environment
+from shopflow_qa.core.load_summary import LoadSummary, LoadSummaryError
 from shopflow_qa.core.paths import PROJECT_ROOT
 from shopflow_qa.core.redaction import Redactor, secret_forms
 from shopflow_qa.core.run_secrets import SECRETS_FILE_VARIABLE, MintedSecrets
@@ -516,9 +517,9 @@ class Gate:
         rows = []
         if summary_path:
             try:
-                rows = gate_summary.slo_rows(json.loads(summary_path.read_text()))
-            except ValueError:
-                state.warnings.append(f"unreadable load summary {summary_path}")
+                rows = gate_summary.slo_rows(LoadSummary.read(summary_path))
+            except LoadSummaryError as error:
+                state.warnings.append(str(error))
         state.load = {
             "profile": profile,
             "duration": self.options.load_duration,

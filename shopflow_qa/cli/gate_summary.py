@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shopflow_qa.cli.pytest_gate import AREA_PROPERTY, AREAS, NODEID_PROPERTY
 from shopflow_qa.core import run_dir
+from shopflow_qa.core.load_summary import LoadSummary
 
 SCHEMA = "shopflow-qa/gate/1"
 REASON_WIDTH = 160
@@ -132,53 +133,9 @@ class SloRow:
     passed: bool
 
 
-def _first(item: Mapping[str, Any], *keys: str) -> Any:
-    return next((item[k] for k in keys if k in item and item[k] is not None), None)
-
-
-def _passed(item: Mapping[str, Any]) -> bool:
-    value = _first(item, "passed", "ok", "met", "verdict", "status", "result")
-    if isinstance(value, str):
-        return value.lower() in ("pass", "passed", "ok", "met", "true")
-    return bool(value)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return "" if value is None else str(value)
-
-
-def slo_rows(load_summary: Mapping[str, Any]) -> list[SloRow]:
-    """The SLO table from the load step's `summary.json` (its `thresholds` list).
-
-    Tolerant of field names (`name`/`metric`+`endpoint`, `limit`/`threshold`,
-    `measured`/`value`/`actual`, `passed`/`ok`/`verdict`), so the table survives small
-    changes in the load command's output; docs/gate-json.md names what it reads.
-    """
-    items = _first(load_summary, "thresholds", "slos", "slo") or []
-    if isinstance(items, Mapping):
-        items = [{"name": k, **v} if isinstance(v, Mapping) else {"name": k, "measured": v} for k, v in items.items()]
-    rows = []
-    for item in items:
-        if not isinstance(item, Mapping):
-            continue
-        name = _first(item, "name", "id", "description")
-        if not name and isinstance(item.get("threshold"), str):
-            name = item["threshold"]  # loadtests/slo.py: "p95_ms[POST /api/orders]"
-        if not name:
-            name = " ".join(str(p) for p in (_first(item, "endpoint", "request"), _first(item, "metric", "stat")) if p)
-        comparator = str(_first(item, "op", "operator", "comparison") or "")
-        comparator = {"max": "<=", "min": ">="}.get(comparator, comparator)
-        limit_value = _first(item, "limit", "max", "min", "expected")
-        if limit_value is None and not isinstance(item.get("threshold"), str):
-            limit_value = item.get("threshold")
-        limit = _text(limit_value)
-        measured = _first(item, "measured", "value", "actual", "observed")
-        rows.append(
-            SloRow(str(name), f"{comparator} {limit}".strip(), "no data" if measured is None else _text(measured), _passed(item))
-        )
-    return rows
+def slo_rows(load_summary: LoadSummary) -> list[SloRow]:
+    """The SLO table of gate.json and summary.md, from the load step's typed summary."""
+    return [SloRow(t.name, t.limit_text, t.measured_text, t.passed) for t in load_summary.thresholds]
 
 
 def find_load_summary(run: Path) -> Path | None:

@@ -28,6 +28,7 @@ from shopflow_qa.core import admin_data, arrivals, deploy, local_stack, processe
 from shopflow_qa.core.abort import BreachWatch
 from shopflow_qa.core.api import purge_command
 from shopflow_qa.core.environment import ConfigError, Environment, resolve_environment
+from shopflow_qa.core.load_summary import EndpointStats, LoadSummary
 from shopflow_qa.core.paths import PACKAGE_ROOT, PROJECT_ROOT
 from shopflow_qa.core.safety import write_refusal
 
@@ -39,7 +40,6 @@ MAX_DURATION_S = 6 * 3600
 STOP_TIMEOUT_S = 15  # drain: users finish the flow they are in (no half-made checkouts)
 KILL_MARGIN_S = 60
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
-SUMMARY_SCHEMA = "shopflow-qa/load/1"
 CONSTANT_RATE = "constant_rate"
 RATE_PER_API_TASK = 5  # flows per second per API task, the default --rate
 MAX_RATE = 1000.0
@@ -337,41 +337,29 @@ def summary(
     verdicts: list[slo.Verdict],
     code: int,
     extra: dict[str, Any],
-) -> dict[str, Any]:
-    def endpoint(item: dict[str, Any]) -> dict[str, Any]:
-        pct = item.get("percentiles_ms") or {}
-        return {
-            "count": item.get("count", 0),
-            "failures": item.get("failures", 0),
-            "p50_ms": pct.get("p50_ms"),
-            "p95_ms": pct.get("p95_ms"),
-            "p99_ms": pct.get("p99_ms"),
-            "rps": round(float(item.get("rps", 0.0)), 3),
-        }
-
-    return {
-        "schema": SUMMARY_SCHEMA,
-        "profile": p.options.profile,
-        "verdict": {EXIT_OK: "passed", EXIT_INTERRUPTED: "interrupted", EXIT_USAGE: "error"}.get(code, "failed"),
-        "exit_code": code,
-        "environment": p.environment.name,
-        "api_url": p.environment.url("api"),
-        "version": health.get("version"),
-        "faults": health.get("faults", []),
-        "run_id": run_id,
-        "users": p.users,
-        "spawn_rate": p.spawn_rate,
-        "duration_s": p.duration_s,
-        "shape": p.options.shape,
-        "max_requests": p.options.max_requests,
-        "endpoints": {name: endpoint(item) for name, item in sorted(stats.get("endpoints", {}).items())},
-        "total": endpoint(stats.get("total", {})),
-        "checks": stats.get("checks", {}),
-        "successful_checkouts": stats.get("checks", {}).get("checkouts", 0),
-        "errors": stats.get("errors", []),
-        "thresholds": slo.as_rows(verdicts),
+) -> LoadSummary:
+    return LoadSummary(
+        profile=p.options.profile,
+        verdict={EXIT_OK: "passed", EXIT_INTERRUPTED: "interrupted", EXIT_USAGE: "error"}.get(code, "failed"),
+        exit_code=code,
+        environment=p.environment.name,
+        api_url=p.environment.url("api"),
+        version=health.get("version"),
+        faults=list(health.get("faults", [])),
+        run_id=run_id,
+        users=p.users,
+        spawn_rate=p.spawn_rate,
+        duration_s=p.duration_s,
+        shape=p.options.shape,
+        max_requests=p.options.max_requests,
+        endpoints={name: EndpointStats.from_stats(item) for name, item in sorted(stats.get("endpoints", {}).items())},
+        total=EndpointStats.from_stats(stats.get("total", {})),
+        checks=stats.get("checks", {}),
+        successful_checkouts=int(stats.get("checks", {}).get("checkouts", 0)),
+        errors=list(stats.get("errors", [])),
+        thresholds=slo.results(verdicts),
         **extra,
-    }
+    )
 
 
 def run_load(options: LoadOptions) -> int:
@@ -480,10 +468,10 @@ def _say_test_data(record: dict[str, Any]) -> None:
         print(f"purged run {record['run_id']}: {counts}")
 
 
-def _write_summary(path: Path, document: dict[str, Any]) -> str:
+def _write_summary(path: Path, document: LoadSummary) -> str:
     """Write summary.json whole; "" or why it could not be written (the verdict is printed anyway)."""
     try:
-        run_dir.write_whole(path, json.dumps(document, indent=2) + "\n")
+        document.write(path, run_dir.write_whole)
     except OSError as error:
         return os_problem(error)
     return ""

@@ -201,9 +201,7 @@ class ShopFlowClient(Shop):
 
     # -- construction helpers --------------------------------------------------------------
     @classmethod
-    def for_environment(
-        cls, environment: Environment, *, role: str = "api", token_role: str = "token", **kwargs: Any
-    ) -> Self:
+    def for_environment(cls, environment: Environment, *, role: str = "api", token_role: str = "token", **kwargs: Any) -> Self:
         """A client of `environment`'s `role` host with the secret `token_role` (sending only
         reads where the environment is read-only)."""
         kwargs.setdefault("read_only", why_read_only(environment) if environment.read_only else "")

@@ -106,7 +106,9 @@ class Shop:
     def __init__(
         self, transport: Transport | None = None, cards: CardCatalogue | None = None, headers: Mapping[str, str] | None = None
     ) -> None:
-        self._transport: Transport = transport if transport is not None else cast(Transport, self)  # a subclass may be its own transport
+        self._transport: Transport = (
+            transport if transport is not None else cast(Transport, self)
+        )  # a subclass may be its own transport
         self._cards = cards
         self._headers = dict(headers or {})
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from shopflow_qa.core.environment import ConfigError
+from shopflow_qa.core.load_summary import ThresholdResult
 from shopflow_qa.core.slos import SLO_FILE, read_slos
 
 PERCENTILE_KEYS = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99}
@@ -114,7 +115,7 @@ class Verdict:
     passed: bool
 
     def as_dict(self) -> dict[str, Any]:
-        """The row summary.json lists under `thresholds` (harness/gate_summary.py reads it)."""
+        """The verdict as plain data (the abort watch hands it to Locust's processes)."""
         t = self.threshold
         return {
             "name": t.name,
@@ -261,5 +262,6 @@ def table(verdicts: list[Verdict]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
-def as_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
-    return [v.as_dict() for v in verdicts]
+def results(verdicts: list[Verdict]) -> list[ThresholdResult]:
+    """The verdicts as the load summary's typed rows."""
+    return [ThresholdResult(**v.as_dict()) for v in verdicts]

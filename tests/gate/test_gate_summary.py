@@ -9,6 +9,7 @@ import pytest
 
 from shopflow_qa.cli import gate_summary as gs
 from shopflow_qa.cli.pytest_gate import area_of
+from shopflow_qa.core.load_summary import EndpointStats, LoadSummary, LoadSummaryError, ThresholdResult
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites name="pytest tests"><testsuite name="pytest" errors="1" failures="1" skipped="1" tests="6" time="3.0">
@@ -34,13 +35,42 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 </testsuite></testsuites>
 """
 
-LOAD_SUMMARY = {
-    "profile": "checkout_flow",
-    "thresholds": [
-        {"name": "POST /api/orders p95", "limit": 800, "op": "<=", "measured": 412.5, "passed": True},
-        {"endpoint": "POST /api/orders/[id]/pay", "metric": "error_rate", "threshold": 0.01, "value": 0.05, "verdict": "fail"},
-    ],
-}
+
+def _load_summary(**changes: object) -> LoadSummary:
+    """A load summary as `shopflow-qa load` writes it: one threshold met, one breached."""
+    values: dict[str, object] = dict(
+        profile="checkout_flow",
+        verdict="failed",
+        exit_code=1,
+        environment="local",
+        api_url="http://127.0.0.1:8602",
+        version="abc1234",
+        faults=[],
+        run_id="r1",
+        users=5,
+        spawn_rate=5.0,
+        duration_s=30.0,
+        shape=None,
+        max_requests=0,
+        endpoints={"POST /api/orders": EndpointStats(count=40, p95_ms=412.5, rps=1.3)},
+        total=EndpointStats(count=40),
+        checks={"checkouts": 10, "failed": 0},
+        successful_checkouts=10,
+        errors=[],
+        thresholds=[
+            ThresholdResult("p95_ms[POST /api/orders]", "p95_ms", "POST /api/orders", "<=", 800.0, 412.5, True),
+            ThresholdResult(
+                "error_rate[POST /api/orders/[id]/pay]", "error_rate", "POST /api/orders/[id]/pay", "<=", 0.01, 0.05, False
+            ),
+            ThresholdResult("p99_ms[POST /api/orders]", "p99_ms", "POST /api/orders", "<=", 1000.0, 1234.5, False),
+            ThresholdResult("min_rps", "min_rps", "", ">=", 5.0, None, False),
+        ],
+    )
+    values.update(changes)
+    return LoadSummary(**values)
+
+
+LOAD_SUMMARY = _load_summary()
 
 
 @pytest.fixture()
@@ -86,41 +116,34 @@ def test_counts_per_area(junit: Path) -> None:
     assert counts["smoke"].status == "passed"
 
 
-def test_slo_rows_read_either_naming(tmp_path: Path) -> None:
-    rows = gs.slo_rows(LOAD_SUMMARY)
-    assert [(r.name, r.limit, r.measured, r.passed) for r in rows] == [
-        ("POST /api/orders p95", "<= 800", "412.5", True),
-        ("POST /api/orders/[id]/pay error_rate", "0.01", "0.05", False),
+def test_slo_rows_come_from_the_typed_load_summary(tmp_path: Path) -> None:
+    path = tmp_path / "summary.json"
+    LOAD_SUMMARY.write(path)
+    read = LoadSummary.read(path)
+    assert read == LOAD_SUMMARY, "what the load step writes is what the gate reads"
+    assert [(r.name, r.limit, r.measured, r.passed) for r in gs.slo_rows(read)] == [
+        ("p95_ms[POST /api/orders]", "<= 800", "412.5", True),
+        ("error_rate[POST /api/orders/[id]/pay]", "<= 0.01", "0.05", False),
+        ("p99_ms[POST /api/orders]", "<= 1000", "1234", False),
+        ("min_rps", ">= 5", "no data", False),
     ]
-    assert gs.slo_rows({"thresholds": {"checks": {"limit": 0.99, "measured": 1.0, "passed": True}}})[0].name == "checks"
-    # The shape loadtests/slo.py writes (Verdict.to_dict).
-    load_shape = {
-        "thresholds": [
-            {
-                "threshold": "p95_ms[POST /api/orders]",
-                "metric": "p95_ms",
-                "endpoint": "POST /api/orders",
-                "limit": 800.0,
-                "comparison": "max",
-                "measured": 1234.5,
-                "passed": False,
-            },
-            {
-                "threshold": "rps",
-                "metric": "rps",
-                "endpoint": None,
-                "limit": 5.0,
-                "comparison": "min",
-                "measured": None,
-                "passed": False,
-            },
-        ]
-    }
-    assert [(r.name, r.limit, r.measured, r.passed) for r in gs.slo_rows(load_shape)] == [
-        ("p95_ms[POST /api/orders]", "<= 800", "1234", False),
-        ("rps", ">= 5", "no data", False),
-    ]
-    assert gs.slo_rows({}) == []
+    assert read.breached == ["error_rate[POST /api/orders/[id]/pay]", "p99_ms[POST /api/orders]", "min_rps"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        {"schema": "shopflow-qa/load/0"},
+        {**LOAD_SUMMARY.to_json(), "verdict": "fail"},
+        {**LOAD_SUMMARY.to_json(), "slos": []},
+        {key: value for key, value in LOAD_SUMMARY.to_json().items() if key != "thresholds"},
+    ],
+    ids=["empty", "other-schema", "unknown-verdict", "unknown-field", "missing-field"],
+)
+def test_a_summary_of_another_shape_is_refused_not_guessed(document: dict[str, object]) -> None:
+    with pytest.raises(LoadSummaryError, match="summary.json"):
+        LoadSummary.from_json(document)
 
 
 def test_find_load_summary_ignores_allures_own(tmp_path: Path) -> None:
@@ -164,8 +187,8 @@ def test_gate_json_is_the_record_as_data(tmp_path: Path, junit: Path) -> None:
         "suites/checkout/test_guest.py::test_guest_pays",
     ]
     assert data["load"]["slos"][1] == {
-        "name": "POST /api/orders/[id]/pay error_rate",
-        "limit": "0.01",
+        "name": "error_rate[POST /api/orders/[id]/pay]",
+        "limit": "<= 0.01",
         "measured": "0.05",
         "passed": False,
     }
@@ -181,7 +204,7 @@ def test_summary_md_names_verdict_version_areas_failures_slos_and_report(tmp_pat
         "- **checkout** `suites/checkout/test_guest.py::test_guest_pays` — failed on setup with "
         '"httpx.ConnectError: [Errno 111] Connection refused"'
     ) in text
-    assert "| POST /api/orders/[id]/pay error_rate | 0.01 | 0.05 | ❌ breached |" in text
+    assert "| error_rate[POST /api/orders/[id]/pay] | <= 0.01 | 0.05 | ❌ breached |" in text
     assert "Active fault switches reported by /health: `slow_api`" in text
     assert f"`{tmp_path}/allure-report/index.html`" in text
     assert "`junit.xml`" in text and "`load/`" not in text

@@ -24,6 +24,7 @@ from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.gate import secret_leaks
 from shopflow_qa.core import slo
 from shopflow_qa.core.environment import resolve_environment
+from shopflow_qa.core.load_summary import LoadSummary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CI_SLOS = Path(__file__).with_name("slos-ci.toml")  # same schema, loose limits: no flakes on busy cores
@@ -91,7 +92,7 @@ def test_browse_meets_its_slos_and_writes_the_run_folder(tmp_path: Path, sqlite_
     assert summary["thresholds"] and all(t["passed"] for t in summary["thresholds"])
     for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "latency.png"):
         assert (run / name).stat().st_size > 0, name
-    rows = gate_summary.slo_rows(summary)  # the gate's reader of this summary
+    rows = gate_summary.slo_rows(LoadSummary.from_json(summary))  # the gate's reader of this summary
     assert rows and all(r.passed for r in rows) and rows[0].name == "error_rate"
     assert "all SLOs met" in result.stdout
     _assert_no_secret(run, result, sqlite_stack)
