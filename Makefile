@@ -4,19 +4,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PYTEST_ARGS ?=
+# The harness's own tests run on both cores, one test file per worker (files share stacks).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: help setup browser allure test gate fault-matrix clean-stacks lint
+.PHONY: help setup browser allure test lint gate fault-matrix clean-stacks
 
 help:
 	@echo "make gate          post-deploy gate against the local stack (sets everything up)"
-	@echo "make test          the harness's own tests (sets everything up)"
+	@echo "make test          lint (ruff, mypy, import contracts, dead code), then the harness's own tests"
+	@echo "make lint          only the static checks"
 	@echo "make fault-matrix  every stack fault x every suite, by hand; writes a table to reports/"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e .
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 setup: $(STAMP) browser allure
@@ -27,7 +29,14 @@ browser: $(STAMP)
 allure: $(STAMP)
 	@$(BIN)/python -m shopflow_qa.cli.setup allure
 
-test: setup
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/vulture
+
+test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 gate: setup

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,13 +11,13 @@ from typing import Annotated
 import typer
 
 from shopflow_qa.cli.errors import one_line_errors
-from shopflow_qa.cli.gate import DEFAULT_LOAD_DURATION, DEFAULT_LOAD_PROFILE, SUITES_DIR, GateOptions, run_gate
+from shopflow_qa.cli.gate import run_gate
+from shopflow_qa.cli.gate_model import DEFAULT_LOAD_DURATION, DEFAULT_LOAD_PROFILE, SUITES_DIR, GateOptions
 from shopflow_qa.cli.pytest_gate import AREAS
 from shopflow_qa.core import allure_report, run_dir
 from shopflow_qa.core.deploy import check_expected_version
+from shopflow_qa.core.durations import parse_duration
 from shopflow_qa.core.environment import ConfigError, resolve_environment
-
-_DURATION = re.compile(r"^\d+(\.\d+)?(ms|s|m|h)?$")
 
 
 def _suites(values: list[str]) -> list[str]:
@@ -60,8 +59,7 @@ def gate(
     ] = SUITES_DIR,
 ) -> None:
     """Post-deploy gate: preflight, deploy wait, smoke, the other areas in parallel, load, reports, verdict."""
-    if not _DURATION.match(load_duration):
-        raise ConfigError(f"--load-duration: expected e.g. 30s or 2m, got {load_duration!r}")
+    parse_duration(load_duration, "--load-duration")
     if expect_version is not None:
         expect_version = check_expected_version(expect_version)
     options = GateOptions(

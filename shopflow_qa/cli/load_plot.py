@@ -13,7 +13,12 @@ def plot(history_csv: Path, out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    times, p50, p95, p99, rps, users = [], [], [], [], [], []
+    times: list[float] = []
+    p50: list[float] = []
+    p95: list[float] = []
+    p99: list[float] = []
+    rps: list[float] = []
+    users: list[float] = []
     with history_csv.open() as handle:
         for row in csv.DictReader(handle):
             if row.get("Name") != "Aggregated":

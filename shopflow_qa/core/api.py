@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json as _json
 import secrets
 import shlex
 import threading
@@ -103,21 +102,6 @@ class Exchange:
                 lines += ["", redactor.body(self.response_body, response_type)]
         return "\n".join(lines) + "\n"
 
-    def as_json(self, redactor: Redactor) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "method": self.method,
-            "url": redactor.text(self.url),
-            "status": self.status,
-            "elapsed_ms": round(self.elapsed_ms, 2),
-            "attempts": self.attempts,
-            "error": redactor.text(self.error),
-            "request_headers": redactor.headers(self.request_headers),
-            "request_body": redactor.body(self.request_body),
-            "response_headers": redactor.headers(self.response_headers),
-            "response_body": redactor.body(self.response_body),
-        }
-
 
 class ExchangeLog:
     """The last `LOG_SIZE` exchanges of one or more clients; `mark()`/`since()` slice per test.
@@ -154,9 +138,6 @@ class ExchangeLog:
 
     def render(self, redactor: Redactor, mark: int = 0) -> str:
         return "\n".join(e.render(redactor) for e in self.since(mark))
-
-    def render_json(self, redactor: Redactor, mark: int = 0) -> str:
-        return _json.dumps([e.as_json(redactor) for e in self.since(mark)], indent=2, ensure_ascii=False)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -295,11 +276,6 @@ class ShopFlowClient(Shop):
 
 class AdminClient(Admin, ShopFlowClient):
     """The admin API client: everything `ShopFlowClient` does, plus refunds, test runs, mailbox."""
-
-
-def redactor_for(environment: Environment, extra: Iterable[str] = ()) -> Redactor:
-    """A redactor that knows every secret value `environment` resolves."""
-    return Redactor([*environment.secret_values(), *extra])
 
 
 def purge_command(environment: str, run_id: str, env_files: Iterable[str | Path] = ()) -> str:

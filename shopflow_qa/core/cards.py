@@ -153,9 +153,6 @@ class CardCatalogue(Mapping[str, Card]):
         """A card that asks for 3DS and pays once the challenge is completed."""
         return self._first("3DS", lambda c: c.three_d_secure and c.after_authentication == "succeeded")
 
-    def by_outcome(self, outcome: str) -> list[Card]:
-        return [c for c in self._cards.values() if c.outcome == outcome]
-
     def by_payment_method(self, payment_method: str) -> Card:
         for card in self._cards.values():
             if payment_method == card.payment_method or payment_method in card.aliases:

@@ -134,11 +134,6 @@ class Environment:
         return tuple(ProductionMatch(role, url, why) for role, url, why in found if why)
 
     @property
-    def production_urls(self) -> list[str]:
-        """Configured URLs that reach production."""
-        return [match.url for match in self.production_matches]
-
-    @property
     def read_only(self) -> bool:
         """True on a read-only policy or when any URL reaches production."""
         return self.policy == "read-only" or bool(self.production_matches)

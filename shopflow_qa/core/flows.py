@@ -267,6 +267,17 @@ class Shop:
         return next(key for key, c in self.cards.items() if c.number == digits)
 
     # -- whole journeys -------------------------------------------------------------------
+    def all_products(self, per_page: int = 100) -> list[dict[str, Any]]:
+        """Every product of the catalogue, page by page (the one place that pages through it)."""
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            data = self.list_products(page=page, per_page=per_page)
+            found += data["items"]
+            if len(found) >= data.get("total", 0) or not data["items"]:
+                return found
+            page += 1
+
     def browse(self, per_page: int = 20) -> list[dict[str, Any]]:
         """What a visitor does first: the product list and one product page."""
         items = self.list_products(per_page=per_page)["items"]
@@ -366,14 +377,7 @@ class StockShapes:
 
 def find_stock_shapes(shop: Shop, per_page: int = 100) -> StockShapes:
     """Read the catalogue once and pick one product of each stock shape (FlowError if missing)."""
-    products: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        data = shop.list_products(page=page, per_page=per_page)
-        products += data["items"]
-        if len(products) >= data.get("total", 0) or not data["items"]:
-            break
-        page += 1
+    products = shop.all_products(per_page)
     usable = [p for p in products if p.get("slug") not in RESERVED_SLUGS]
 
     def pick(description: str, candidates: list[dict[str, Any]]) -> dict[str, Any]:

@@ -54,6 +54,12 @@ def stop_tree(process: subprocess.Popen[Any], steps: Sequence[tuple[signal.Signa
     return process.poll()
 
 
+def kill_group(pid: int) -> None:
+    """SIGKILL a child's whole process group (it was started in a session of its own); gone already is fine."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 def reap(processes: Iterable[psutil.Process], grace: float = 3.0) -> list[int]:
     """SIGTERM, then SIGKILL, the given processes that still run; returns the pids it had to stop."""
     alive = [p for p in processes if _running(p)]

@@ -188,15 +188,6 @@ def thresholds_for(environment: str, profile: str, path: Path = SLO_FILE, profil
     return list(merged.values())
 
 
-def slo_environment(name: str, is_local_stack: bool, path: Path = SLO_FILE) -> str:
-    """Whose thresholds apply: the environment's own, else `local`'s for any local stack
-    (`shopflow-qa stack up --name N` names its environment N)."""
-    document = read_slo_file(path)
-    if name in document or not is_local_stack:
-        return name
-    return "local"
-
-
 def _measure(threshold: Threshold, stats: RunStats) -> float | None:
     if threshold.metric == "error_rate":
         return stats.total.failures / stats.total.count if stats.total.count else None

@@ -57,17 +57,20 @@ def load_slos(path: Path = SLO_FILE) -> dict[str, Any]:
     return read_slos(path)
 
 
+def slo_environment(name: str, is_local_stack: bool, path: Path = SLO_FILE) -> str:
+    """Whose objectives apply (the one rule, for the contract budget and the load thresholds):
+    the environment's own when the file has them; else, for any local stack (a fault proof's,
+    `stack up --name N`), `local`'s; else its own (none: the defaults)."""
+    if name in load_slos(Path(path)) or not is_local_stack:
+        return name
+    return "local"
+
+
 def slo_name(environment: str, stack_name: str = "") -> str:
-    """Whose objectives apply: any local stack (a fault proof's, `stack up --name N`) is held to
-    `local`'s, whatever its environment is called; other environments to their own."""
-    return "local" if stack_name else environment
+    """`slo_environment` for an environment whose `stack_name` says whether it is a local stack."""
+    return slo_environment(environment, bool(stack_name))
 
 
 def contract_budget_ms(environment: str, path: Path = SLO_FILE) -> int:
     """The contract suite's per-request budget on `environment` (the default when unset)."""
     return int(load_slos(path).get(environment, {}).get("contract", {}).get("response_ms", DEFAULT_CONTRACT_MS))
-
-
-def load_thresholds(environment: str, path: Path = SLO_FILE) -> dict[str, Any]:
-    """`{"error_rate": float, "p95_ms": {request name: ms}}` for `environment` ({} when unset)."""
-    return dict(load_slos(path).get(environment, {}).get("load", {}))

@@ -12,14 +12,7 @@ MIN_STOCK_TO_BUY = 40  # leave the low-stock products to the functional suites
 
 def products(shop: Shop) -> list[dict[str, Any]]:
     """Every product of the catalogue (one or two list calls)."""
-    found: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        data = shop.list_products(page=page, per_page=100)
-        found += data["items"]
-        if len(found) >= data.get("total", 0) or not data["items"]:
-            return found
-        page += 1
+    return shop.all_products(per_page=100)
 
 
 def buyable(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

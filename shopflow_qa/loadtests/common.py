@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import gevent
 from locust import FastHttpUser, events
@@ -26,7 +26,7 @@ from shopflow_qa.core.abort import BreachWatch
 from shopflow_qa.core.arrivals import ArrivalSchedule
 from shopflow_qa.core.customers import CustomerFactory
 from shopflow_qa.core.environment import ConfigError, load_production_targets
-from shopflow_qa.core.flows import FlowError, Shop
+from shopflow_qa.core.flows import FlowError, Shop, Transport
 from shopflow_qa.core.hosts import display
 
 RUN_ID = os.environ.get("SHOPFLOW_RUN_ID", "load-local")
@@ -52,11 +52,13 @@ class ShopFlowUser(FastHttpUser):
 
     def on_start(self) -> None:
         headers = {"Authorization": f"Bearer {os.environ.get('SHOPFLOW_LOAD_TOKEN', '')}", "X-ShopFlow-Test-Run": RUN_ID}
-        self.shop = Shop(self.client, headers=headers)
+        self.shop = Shop(
+            cast(Transport, self.client), headers=headers
+        )  # FastHttpSession.request(method, path, json=, headers=, name=)
         worker = os.environ.get("SHOPFLOW_LOAD_WORKER", "w0")
         self.customers = CustomerFactory(RUN_ID, worker_id=f"{worker}u{id(self) % 100000}")
         if ARRIVALS is not None:  # the open model: every task waits for its arrival slot
-            self.wait_time = self._arrival_wait
+            self.wait_time = self._arrival_wait  # type: ignore[method-assign]  # Locust's documented per-user override
             gevent.sleep(self._arrival_wait())
 
     def _arrival_wait(self) -> float:

@@ -117,7 +117,7 @@ def test_failed_browser_tests_artefacts_are_in_the_single_file_report_and_no_sec
     assert any(text.startswith(f"# local stack '{sqlite_stack.name}'") for text in texts), "server logs"
 
     # No secret of the environment in any form, in any file, also inside zip archives.
-    from shopflow_qa.cli.gate import secret_leaks
+    from shopflow_qa.cli.secret_scan import secret_leaks
 
     secrets = load_environments([sqlite_stack.env_file])[sqlite_stack.name].secret_values()
     assert "local-service-token" in secrets

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from shopflow_qa.cli import gate_summary
-from shopflow_qa.cli.gate import secret_leaks
+from shopflow_qa.cli.secret_scan import secret_leaks
 from shopflow_qa.core import allure_report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -558,7 +558,8 @@ def test_a_crashed_pytest_still_ends_with_the_run_data_purged(stack, tmp_path: P
 def test_a_target_gone_at_clean_up_leaves_the_run_id_and_the_purge_command_in_both_reports(tmp_path: Path) -> None:
     """The API died mid-run (kill -9): the purge cannot reach it, so gate.json, summary.md and
     the screen carry the run id and the exact command that purges it later."""
-    from shopflow_qa.cli.gate import Gate, GateOptions, GateState
+    from shopflow_qa.cli.gate import Gate
+    from shopflow_qa.cli.gate_model import GateOptions, GateState
     from tests.ops.conftest import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"

@@ -230,7 +230,7 @@ def test_merge_junit_keeps_every_stage(tmp_path: Path, junit: Path) -> None:
 def test_secret_leaks_names_files_never_values(tmp_path: Path) -> None:
     import base64
 
-    from shopflow_qa.cli.gate import secret_leaks
+    from shopflow_qa.cli.secret_scan import secret_leaks
 
     (tmp_path / "allure-results").mkdir()
     (tmp_path / "allure-results" / "x-attachment.txt").write_text("Authorization: Bearer local-service-token")
@@ -250,7 +250,7 @@ def test_the_payment_sandbox_publishable_key_in_a_report_is_not_taken_for_its_se
     (public by design). It must share nothing with the secret key, or the scan reds a good gate."""
     import base64
 
-    from shopflow_qa.cli.gate import secret_leaks
+    from shopflow_qa.cli.secret_scan import secret_leaks
     from shopflow_qa.core.environment import load_environments
     from shopflow_stack.payments.keys import publishable_key_for
 

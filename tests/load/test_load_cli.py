@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from shopflow_qa.cli import gate_summary
-from shopflow_qa.cli.gate import secret_leaks
+from shopflow_qa.cli.secret_scan import secret_leaks
 from shopflow_qa.core import slo
 from shopflow_qa.core.environment import resolve_environment
 from shopflow_qa.core.load_summary import LoadSummary

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shopflow_qa.core import slo
+from shopflow_qa.core import slo, slos
 from shopflow_qa.core.environment import ConfigError
 
 SLOS = """
@@ -134,6 +134,6 @@ def test_the_shipped_slo_file_reads_for_every_profile_and_environment() -> None:
 
 
 def test_a_local_stack_named_otherwise_is_judged_by_locals_slos(slo_file: Path) -> None:
-    assert slo.slo_environment("t-shared-1234", True, slo_file) == "local"
-    assert slo.slo_environment("staging", False, slo_file) == "staging"
-    assert slo.slo_environment("local", True, slo_file) == "local"
+    assert slos.slo_environment("t-shared-1234", True, slo_file) == "local"
+    assert slos.slo_environment("staging", False, slo_file) == "staging"
+    assert slos.slo_environment("local", True, slo_file) == "local"

@@ -37,7 +37,7 @@ def certificate_days_left(host: str, port: int, timeout: float) -> float:
     with socket.create_connection((host, port), timeout=timeout) as raw:
         with context.wrap_socket(raw, server_hostname=host) as tls:
             certificate = tls.getpeercert()
-    not_after = ssl.cert_time_to_seconds(certificate["notAfter"])
+    not_after = ssl.cert_time_to_seconds(str((certificate or {})["notAfter"]))
     return (not_after - time.time()) / 86400
 
 

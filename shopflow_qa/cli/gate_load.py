@@ -1,0 +1,64 @@
+"""The gate's load step: `shopflow-qa load` as a child, its typed summary read back."""
+
+from __future__ import annotations
+
+import sys
+
+from shopflow_qa.cli import gate_summary
+from shopflow_qa.cli.errors import EXIT_USAGE
+from shopflow_qa.cli.gate_model import PYTEST_TIMEOUT_S, GateState, StageFailed
+from shopflow_qa.cli.gate_pytest import PytestStep
+from shopflow_qa.core.load_summary import LoadSummary, LoadSummaryError
+
+
+class LoadStep(PytestStep):
+    """Runs the load profile against the environment and reads its SLO verdicts."""
+
+    def _load(self, state: GateState) -> tuple[str, str]:
+        env = state.environment
+        profile = self.options.load_profile
+        if profile is None:
+            return "skipped", "--no-load"
+        if env.read_only:
+            state.load = {"profile": profile, "status": "skipped", "detail": f"refused on {env.name}: load"}
+            return "skipped", f"refused on {env.name}: load"
+        load_dir = state.run / "load"
+        command = [
+            sys.executable,
+            "-m",
+            "shopflow_qa.cli",
+            "load",
+            profile,
+            "--env",
+            env.name,
+            *self._env_file_args(),
+            "--duration",
+            self.options.load_duration,
+            "--purge",
+            "--quiet",
+        ]  # the load step leaves no tagged orders behind
+        child_env = self._child_env(state, load_dir)
+        load_dir.mkdir(parents=True, exist_ok=True)
+        state.wrote_data = True
+        code = self._run(f"load {profile}", command, state.run / "logs" / "load.log", child_env, PYTEST_TIMEOUT_S)
+        summary_path = gate_summary.find_load_summary(load_dir) or gate_summary.find_load_summary(state.run)
+        rows = []
+        if summary_path:
+            try:
+                rows = gate_summary.slo_rows(LoadSummary.read(summary_path))
+            except LoadSummaryError as error:
+                state.warnings.append(str(error))
+        state.load = {
+            "profile": profile,
+            "duration": self.options.load_duration,
+            "exit_code": code,
+            "status": {0: "passed", 1: "failed"}.get(code, "error"),
+            "summary": str(summary_path.relative_to(state.run)) if summary_path else None,
+            "slos": [vars(r) for r in rows],
+        }
+        breached = [r.name for r in rows if not r.passed]
+        if code == 0:
+            return "passed", f"{profile} {self.options.load_duration}: {len(rows)} SLOs met"
+        if code == 1:
+            return "failed", f"{profile}: SLO breached: {', '.join(breached) or 'see load/summary.json'}"
+        raise StageFailed(f"load {profile} could not run (exit {code}); see logs/load.log", EXIT_USAGE)

@@ -1,0 +1,138 @@
+"""The load plan: which profile, how many users for how long at what rate, against which
+environment and SLO thresholds — checked before anything starts."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shopflow_qa.core import arrivals, deploy, slo, slos
+from shopflow_qa.core.durations import parse_duration
+from shopflow_qa.core.environment import ConfigError, Environment, resolve_environment
+from shopflow_qa.core.paths import PACKAGE_ROOT
+from shopflow_qa.core.safety import write_refusal
+
+LOADTESTS = PACKAGE_ROOT / "loadtests"
+
+
+PROFILES = {"browse": "browse.py", "checkout_flow": "checkout_flow.py", "api_mix": "api_mix.py"}
+
+
+USERS_PER_API_TASK = {"browse": 10, "checkout_flow": 5, "api_mix": 8}  # sized from capacity.api
+
+
+MAX_USERS = 500
+
+
+STOP_TIMEOUT_S = 15  # drain: users finish the flow they are in (no half-made checkouts)
+
+
+KILL_MARGIN_S = 60
+
+
+CONSTANT_RATE = "constant_rate"
+
+
+RATE_PER_API_TASK = 5  # flows per second per API task, the default --rate
+
+
+MAX_RATE = 1000.0
+
+
+MAX_WORKERS = 16
+
+
+def size_users(profile: str, environment: Environment, users: int | None) -> int:
+    """Users from the environment's API capacity (staging 2 tasks, production 6), or `--users`."""
+    if users is not None:
+        if not 1 <= users <= MAX_USERS:
+            raise ConfigError(f"--users: must be between 1 and {MAX_USERS}, got {users}")
+        return users
+    return max(1, environment.capacity.api) * USERS_PER_API_TASK[profile]
+
+
+@dataclass
+class LoadOptions:
+    profile: str
+    env: str | None = None
+    env_files: list[str] = field(default_factory=list)
+    users: int | None = None
+    spawn_rate: float | None = None
+    duration: str = "60s"
+    slos_path: Path = slos.SLO_FILE
+    slo_overrides: list[str] = field(default_factory=list)
+    max_requests: int = 100_000
+    purge: bool = False
+    shape: str | None = None
+    rate: float | None = None
+    abort_on_breach: bool = False
+    abort_grace_s: float = 10.0
+    abort_sustain_s: float = 5.0
+    workers: int = 0
+    quiet: bool = False
+
+
+@dataclass
+class Plan:
+    """Everything decided before Locust starts (validated: a bad option never starts a stack)."""
+
+    options: LoadOptions
+    environment: Environment
+    users: int
+    spawn_rate: float
+    duration_s: float
+    thresholds: list[slo.Threshold]
+
+
+def plan(options: LoadOptions) -> Plan:
+    if options.profile not in PROFILES:
+        raise ConfigError(f"unknown load profile '{options.profile}' (known: {', '.join(PROFILES)})")
+    duration_s = parse_duration(options.duration)
+    if options.max_requests < 1:
+        raise ConfigError(f"--max-requests: must be at least 1, got {options.max_requests}")
+    if options.shape is not None:
+        from shopflow_qa.core import shapes
+
+        if options.shape not in (*shapes.SHAPES, CONSTANT_RATE):
+            raise ConfigError(f"--shape: unknown shape '{options.shape}' (known: {', '.join((*shapes.SHAPES, CONSTANT_RATE))})")
+    if options.rate is not None and (options.shape != CONSTANT_RATE or not 0 < options.rate <= MAX_RATE):
+        raise ConfigError(f"--rate: needs --shape constant_rate and 0 < R <= {MAX_RATE}, got {options.rate:g}")
+    if not 0 <= options.workers <= MAX_WORKERS:
+        raise ConfigError(f"--workers: must be between 0 and {MAX_WORKERS}, got {options.workers}")
+    environment = resolve_environment(options.env, options.env_files)
+    refusal = write_refusal(environment, "load")
+    if refusal:
+        raise ConfigError(refusal)
+    environment.secret("token")  # a missing secret is a one-line error before anything starts
+    users = size_users(options.profile, environment, options.users)
+    if options.shape == CONSTANT_RATE:
+        options.rate = options.rate or float(max(1, environment.capacity.api) * RATE_PER_API_TASK)
+        users = options.users or arrivals.pool_size(options.rate)
+    spawn_rate = options.spawn_rate if options.spawn_rate else max(1.0, users / 5)
+    slo_env = slos.slo_environment(environment.name, bool(environment.stack_name), Path(options.slos_path))
+    thresholds = slo.thresholds_for(slo_env, options.profile, Path(options.slos_path), profiles=PROFILES)
+    thresholds = slo.with_overrides(thresholds, [slo.parse_override(t) for t in options.slo_overrides])
+    if not thresholds:  # a load run that nothing can fail is not a gate
+        raise ConfigError(f"no load SLOs for '{slo_env}' in {options.slos_path} (add [{slo_env}.load] or pass --slos/--slo)")
+    return Plan(options, environment, users, spawn_rate, duration_s, thresholds)
+
+
+def probe_health(environment: Environment) -> dict[str, Any]:
+    """Version and faults of the target; ConfigError when nothing or not ShopFlow answers."""
+    health = deploy.probe(environment.url("api"))
+    if not health.reachable:
+        raise ConfigError(
+            f"{environment.url('api')} unreachable ({health.error.split(':')[0]}); "
+            f"try `shopflow-qa doctor --env {environment.name}`"
+        )
+    if health.foreign:
+        raise ConfigError(f"environment '{environment.name}': {health.describe()}")
+    return {"version": health.version, "faults": health.faults}
+
+
+def new_run_id() -> str:
+    return os.environ.get("SHOPFLOW_RUN_ID") or (f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}")

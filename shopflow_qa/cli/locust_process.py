@@ -1,0 +1,196 @@
+"""Locust as a process (never imported into the harness's own process): the command line, its
+environment, the distributed workers, and stopping it however the run ends (drain on the first
+Ctrl-C or SIGTERM, kill on the second)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from shopflow_qa.cli.load_plan import CONSTANT_RATE, LOADTESTS, PROFILES, STOP_TIMEOUT_S, Plan
+from shopflow_qa.core import processes
+from shopflow_qa.core.abort import BreachWatch
+from shopflow_qa.core.paths import PACKAGE_ROOT, PROJECT_ROOT
+
+
+def locust_command(p: Plan, run: Path, master_port: int = 0) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOADTESTS / PROFILES[p.options.profile]),
+        "--headless",
+        "-H",
+        p.environment.url("api"),
+        "--stop-timeout",
+        str(STOP_TIMEOUT_S),
+        "--csv",
+        str(run / "locust"),
+        "--csv-full-history",
+        "--html",
+        str(run / "locust.html"),
+        "--loglevel",
+        "WARNING",
+    ]
+    if p.options.shape in (None, CONSTANT_RATE):
+        spawn = p.users if p.options.shape == CONSTANT_RATE else p.spawn_rate  # the pool is ready at once
+        command += ["-u", str(p.users), "-r", f"{spawn:g}", "-t", f"{max(1, round(p.duration_s))}s"]
+    if p.options.workers:
+        command += [
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(master_port),
+            "--expect-workers",
+            str(p.options.workers),
+            "--expect-workers-max-wait",
+            "30",
+        ]
+    if p.options.quiet:
+        command += ["--only-summary"]
+    return command
+
+
+def child_env(p: Plan, run: Path, run_id: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "SHOPFLOW_LOAD_TOKEN": p.environment.secret("token"),
+            "SHOPFLOW_RUN_ID": run_id,
+            "SHOPFLOW_LOAD_STATS": str(run / "stats.json"),
+            "SHOPFLOW_LOAD_MAX_REQUESTS": str(p.options.max_requests),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT.parent), env.get("PYTHONPATH", "")])),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env["SHOPFLOW_LOAD_DURATION_S"] = f"{p.duration_s:g}"
+    if p.options.shape == CONSTANT_RATE:
+        env["SHOPFLOW_LOAD_RATE"] = (
+            f"{(p.options.rate or 0.0) / max(1, p.options.workers):g}"  # each worker its share (plan() set it)
+        )
+    elif p.options.shape:
+        env.update({"SHOPFLOW_LOAD_SHAPE": p.options.shape, "SHOPFLOW_LOAD_PEAK": str(p.users)})
+    if p.options.abort_on_breach:
+        watch = BreachWatch(p.thresholds, p.options.abort_grace_s, p.options.abort_sustain_s)
+        env["SHOPFLOW_LOAD_ABORT"] = json.dumps(watch.as_dict())
+        env["SHOPFLOW_LOAD_ABORT_FILE"] = str(run / "abort.json")
+    return env
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_workers(p: Plan, run: Path, env: dict[str, str], master_port: int) -> list[subprocess.Popen[bytes]]:
+    """Locust's own distributed mode on this machine: N worker processes talking to the master on 127.0.0.1."""
+    workers = []
+    for index in range(p.options.workers):
+        command = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOADTESTS / PROFILES[p.options.profile]),
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(master_port),
+            "--loglevel",
+            "WARNING",
+        ]
+        log = (run / f"worker-{index + 1}.log").open("wb")
+        workers.append(
+            subprocess.Popen(
+                command,
+                env={**env, "SHOPFLOW_LOAD_WORKER": f"w{index + 1}"},
+                cwd=PROJECT_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    return workers
+
+
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            processes.kill_group(worker.pid)
+            worker.wait()
+
+
+def run_locust(command: list[str], env: dict[str, str], log: Path, deadline_s: float) -> tuple[int, bool]:
+    """Run Locust, its output on screen and in `log`; (exit code, interrupted). Killed at the deadline.
+
+    Ctrl-C or SIGTERM here stops Locust with SIGINT, its graceful stop (users finish their flow,
+    the HTML report is written: its own SIGTERM handler skips that report), then kills what
+    is left of its process tree; a second one kills it at once."""
+    with log.open("w") as sink:
+        child = subprocess.Popen(
+            command,
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        pump = threading.Thread(target=_copy_output, args=(child, sink), name="locust-output", daemon=True)
+        pump.start()
+        try:
+            try:
+                return child.wait(timeout=deadline_s), False
+            except subprocess.TimeoutExpired:
+                processes.stop_tree(child, ((signal.SIGKILL, 5.0),))
+                pump.join(timeout=5)
+                sink.write(f"shopflow: killed after {deadline_s:.0f} s\n")
+                return -9, False
+        except KeyboardInterrupt:
+            stop_at_once_on_another_interrupt(child)
+            code = processes.stop_tree(child, ((signal.SIGINT, STOP_TIMEOUT_S + 10), (signal.SIGKILL, 5.0)))
+            return (-9 if code is None else code), True
+        finally:
+            pump.join(timeout=5)
+
+
+def _copy_output(child: subprocess.Popen[str], sink: Any) -> None:
+    """Locust's output to the screen and its log, read until it closes (also while it drains
+    after a Ctrl-C: a full pipe would block its final report)."""
+    assert child.stdout is not None
+    try:
+        for line in child.stdout:
+            sink.write(line)
+            print(line, end="", flush=True)
+    except (OSError, ValueError):  # the log closed or the disk is full: the run's verdict does not depend on it
+        return
+
+
+def stop_at_once_on_another_interrupt(child: subprocess.Popen[str] | None) -> None:
+    """From the first Ctrl-C or SIGTERM on (or once Locust has ended), another one kills Locust
+    without waiting for its drain, and none stops the harness before it has purged and written
+    the summary (run_load restores the handlers)."""
+
+    def handler(signum: int, frame: object) -> None:
+        if child is not None and child.poll() is None:
+            print("shopflow: interrupted again: Locust stopped at once; its figures may be lost", file=sys.stderr, flush=True)
+            processes.kill_group(child.pid)
+        else:
+            print("shopflow: finishing the purge and the summary first", file=sys.stderr, flush=True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
