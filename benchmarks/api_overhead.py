@@ -1,7 +1,7 @@
 """What the `api` fixture's client adds per request over raw httpx, written to
 benchmarks/results/api_overhead.md.
 
-Target (issue 6): under 2 ms added per request. The client adds the card guard on the body,
+Target: under 2 ms added per request. The client adds the card guard on the body,
 request id and traceparent headers, the run tag, and one exchange-log entry per request.
 
 Two measurements, interleaved so that both see the same machine load:

@@ -1,11 +1,11 @@
 """`make fault-matrix`: the gate against a stack per fault switch, by hand (not in CI).
 
-For every fault in stack/faults.py (and a healthy baseline) it starts a named local stack
+For every fault in shopflow_stack/faults.py (and a healthy baseline) it starts a named local stack
 with that fault, runs `shopflow-qa gate` against it, and tabulates per area what went red.
 A fault the gate does not catch (exit 0) is the finding this table exists for. Writes
 `reports/<time>-fault-matrix/fault-matrix.md` (+ `.json`), one gate run folder per fault inside.
 
-    .venv/bin/python -m harness.fault_matrix [--faults a,b] [--no-load] [--backend sqlite]
+    .venv/bin/python benchmarks/fault_matrix.py [--faults a,b] [--no-load] [--backend sqlite]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Wall time of `shopflow-qa gate` on the local stack, written to benchmarks/results/gate_time.md.
 
-Target (issue 11): ≤ 90 s on 2 cores, including the 30 s load step. Runs the gate exactly as
+Target: ≤ 90 s on 2 cores, including the 30 s load step. Runs the gate exactly as
 `make gate` does (no flags; the local stack is started and stopped by the gate when it is not
 running), `--runs N` times, and records wall time, per-stage times and the verdict of each
 run. A red gate is still timed, and said so: the figure is about time, the verdict is in the table.

@@ -1,7 +1,7 @@
 """Wall time and stability of a suite selection against an environment, written to a file.
 
 Two questions a suite's owner must answer with figures, not impressions:
-- how long the selection takes serially and under `-n 2` (issue 8's target for the checkout
+- how long the selection takes serially and under `-n 2` (the target for the checkout
   journeys: under 60 s on 2 cores);
 - how often it fails on a healthy stack over N consecutive runs (target 0 / 20).
 

@@ -1,7 +1,7 @@
 """Database chores for the local stack, run by the runner before services start.
 
-`python -m stack.manage prepare`: migrate to the newest schema, seed when empty.
-`python -m stack.manage reset`: drop everything, migrate, seed, flush this stack's Redis keys
+`python -m shopflow_stack.manage prepare`: migrate to the newest schema, seed when empty.
+`python -m shopflow_stack.manage reset`: drop everything, migrate, seed, flush this stack's Redis keys
 (the seed document's staging reset procedure, done locally).
 """
 
@@ -37,7 +37,7 @@ def reset(db: Database, redis_url: str | None, stack_name: str) -> None:
 
 def main(argv: list[str]) -> int:
     if argv not in (["prepare"], ["reset"]):
-        print("usage: python -m stack.manage prepare|reset", file=sys.stderr)
+        print("usage: python -m shopflow_stack.manage prepare|reset", file=sys.stderr)
         return 2
     try:
         settings = get_settings()

@@ -1,4 +1,4 @@
-"""Seed data from data/catalogue.toml, idempotently, and the data reset of the admin API.
+"""Seed data from shopflow_stack/data/catalogue.toml, idempotently, and the data reset of the admin API.
 
 Seeding twice leaves the same data: products are matched by slug (their stock is left as it
 is — `reset` restores it), customers by email, demo orders only made when none exist.

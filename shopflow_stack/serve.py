@@ -1,4 +1,4 @@
-"""Run one service of the local stack in this process: `python -m stack.serve api`.
+"""Run one service of the local stack in this process: `python -m shopflow_stack.serve api`.
 
 The runner starts one such process per service, bound to 127.0.0.1 only.
 """
@@ -21,7 +21,7 @@ def load_target(target: str):
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0] not in SERVICES:
-        print(f"usage: python -m stack.serve {{{','.join(SERVICES)}}}", file=sys.stderr)
+        print(f"usage: python -m shopflow_stack.serve {{{','.join(SERVICES)}}}", file=sys.stderr)
         return 2
     spec = SERVICES[args[0]]
     try:
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         access_log=True,
         timeout_graceful_shutdown=5,
         # X-Forwarded-Proto/For only from a proxy the settings name (uvicorn would believe any
-        # local process by default, and the scheme decides HSTS: stack/security/headers.py).
+        # local process by default, and the scheme decides HSTS: shopflow_stack/security/headers.py).
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=list(settings.trusted_proxies) or None,
     )

@@ -86,7 +86,7 @@ class Settings:
     admin_password: str
     webhook_secret: str
     payments_key: str
-    # The hardening of stack/security/ (stack/README.md, "Protections"):
+    # The hardening of shopflow_stack/security/ (stack/README.md, "Protections"):
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     shop_origins: tuple[str, ...] = ()  # where return_url may point and who may frame the sandbox's pages
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-Proto/For uvicorn believes

@@ -1,4 +1,4 @@
-"""The local stack's schema (SQLAlchemy Core). Alembic migrations in stack/migrations/ create it.
+"""The local stack's schema (SQLAlchemy Core). Alembic migrations in shopflow_stack/migrations/ create it.
 
 Money is integer minor units. Every row a test creates carries `test_run` (the
 X-ShopFlow-Test-Run tag) so the admin API can count and purge one run's data.

@@ -1,5 +1,5 @@
 """The worker service: runs queued jobs — confirmation email and fulfilment of paid orders,
-refund emails. `python -m stack.serve worker` (the runner starts it with the stack).
+refund emails. `python -m shopflow_stack.serve worker` (the runner starts it with the stack).
 
 Polls the `jobs` table (an outbox written with the change that caused each job), so no
 broker is needed on the default path. Stops cleanly on SIGTERM.

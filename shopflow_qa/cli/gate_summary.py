@@ -179,7 +179,7 @@ class GateRecord:
     load: dict[str, Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     run_id: str = ""  # the X-ShopFlow-Test-Run tag of everything the gate's stages created
-    test_data: dict[str, Any] | None = None  # the clean-up's record (harness/admin_data.py, clean_up)
+    test_data: dict[str, Any] | None = None  # the clean-up's record (shopflow_qa/core/admin_data.py, clean_up)
 
     def to_dict(self) -> dict[str, Any]:
         data = {"schema": SCHEMA, **asdict(self)}

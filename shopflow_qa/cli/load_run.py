@@ -1,10 +1,10 @@
 """`shopflow-qa load`: run a Locust profile as a subprocess, bounded, and judge it by its SLOs.
 
 Why a subprocess: Locust's gevent patching must never enter a process that also runs pytest
-or Playwright (DESIGN.md). This side sizes the run from the environment, starts Locust
+or Playwright (docs/architecture.md). This side sizes the run from the environment, starts Locust
 headless with hard bounds (users, run time, request count, a kill deadline), and afterwards
-evaluates loadtests/slo.py's thresholds over the statistics the profile dumped, writing
-Locust's HTML/CSV and `summary.json` into the run folder. Exit codes per DESIGN.md."""
+evaluates shopflow_qa/core/slo.py's thresholds over the statistics the profile dumped, writing
+Locust's HTML/CSV and `summary.json` into the run folder. Exit codes per docs/architecture.md, "Exit codes"."""
 
 from __future__ import annotations
 

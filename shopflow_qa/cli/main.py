@@ -1,4 +1,4 @@
-"""`shopflow-qa`: what a person or CI runs outside a test (DESIGN.md, "harness/")."""
+"""`shopflow-qa`: what a person or CI runs outside a test (docs/architecture.md, "Layers")."""
 
 from __future__ import annotations
 

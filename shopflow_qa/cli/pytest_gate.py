@@ -1,4 +1,4 @@
-"""A tiny pytest plugin the gate loads into its pytest subprocesses (`-p harness.pytest_gate`).
+"""A tiny pytest plugin the gate loads into its pytest subprocesses (`-p shopflow_qa.cli.pytest_gate`).
 
 It writes each test's gate area (smoke, contract, payments, checkout, admin — from its
 markers) and node id into the JUnit XML as testcase properties, so the gate can count per

@@ -1,6 +1,6 @@
 """The run's Allure report: one `allure-report/index.html` that opens offline from `file://`.
 
-Allure 3 (npm `allure`, pinned in harness/allure/package-lock.json) is installed into the
+Allure 3 (npm `allure`, pinned in shopflow_qa/core/allure/package-lock.json) is installed into the
 project-local `.allure/` by `make setup`. Before generating, the run's `allure-results/` get
 our categories (product defect / environment problem / test defect) and environment
 properties (never a secret); the previous run of the same environment hands over its
@@ -271,7 +271,7 @@ def write_config(run: Path, title: str) -> Path:
     }
     path = run / CONFIG_FILE
     path.write_text(
-        "// Written by harness/allure_report.py for this run.\nexport default " + json.dumps(config, indent=2) + ";\n"
+        "// Written by shopflow_qa/core/allure_report.py for this run.\nexport default " + json.dumps(config, indent=2) + ";\n"
     )
     return path
 

@@ -1,6 +1,6 @@
 """Server-side log lines for a failed test, and the ECS events of a deploy that never went live.
 
-A failed test knows the `X-Request-Id` of every request it sent (fixtures/api.py adds one to
+A failed test knows the `X-Request-Id` of every request it sent (shopflow_qa/core/api.py adds one to
 each); the services log that id on the request's line (docs/api.md, "Conventions"). So the
 lines that explain a failure are found by id — in the local stack's log files, or in the
 CloudWatch log groups environments.toml names — and, when no line names any id (a browser
@@ -46,7 +46,7 @@ class LogExcerpt:
 
 
 def stack_logs_dir(stack_name: str) -> Path:
-    """Where the runner writes a stack's logs (stack/runner.py), without importing stack/."""
+    """Where the runner writes a stack's logs (shopflow_stack/runner.py), without importing stack/."""
     return stacks_dir() / stack_name / "logs"
 
 

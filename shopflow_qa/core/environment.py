@@ -2,7 +2,7 @@
 
 Plain Python (no pytest, no locust): the pytest plugin, the load profiles and the CLI all
 resolve their target through `resolve_environment`, so `--env staging` means the same
-thing everywhere. See DESIGN.md, "Data flow", for the precedence rules implemented here.
+thing everywhere. docs/architecture.md, "Data flow of one gate run", states the precedence rules implemented here.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ _AWS_KEYS: dict[str, type | tuple[type, ...]] = {"region": str, "ecs_cluster": s
 _AWS_SERVICES = ("web", "admin", "api", "payments", "worker")
 _AWS_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# The production guard's lists (fixtures/production.py). `production_hosts` is the older name
+# The production guard's lists (shopflow_qa/core/production.py). `production_hosts` is the older name
 # of `production_domains` (same meaning: the host and every subdomain of it).
 SAFETY_KEYS = ("production_domains", "production_hosts", "not_production_hosts", "production_networks")
 
@@ -128,7 +128,7 @@ class Environment:
     @cached_property
     def production_matches(self) -> tuple[ProductionMatch, ...]:
         """Every URL (and the internal host) that reaches production, read as the clients
-        will read it (fixtures/production.py): the production guard's one question."""
+        will read it (shopflow_qa/core/production.py): the production guard's one question."""
         targets = {**self.urls, **({"internal": f"http://{self.internal_host}"} if self.internal_host else {})}
         found = ((role, url, self.production.match(url)) for role, url in targets.items())
         return tuple(ProductionMatch(role, url, why) for role, url, why in found if why)

@@ -6,7 +6,7 @@ a production domain covers itself and every subdomain (`eu.api.shopflow.io`), ex
 the repository's own `data/environments.toml` names as not production (staging's). IP
 addresses and networks of production can be listed too; they are matched against IP-literal
 URLs in any notation and, when listed, against what a URL's host name resolves to. Hosts are
-compared after the normalisation the HTTP client and the browser apply (fixtures/hosts.py),
+compared after the normalisation the HTTP client and the browser apply (shopflow_qa/core/hosts.py),
 so no spelling of a production host gets past the comparison.
 """
 
@@ -71,7 +71,7 @@ class ProductionTargets:
     def match(self, url: str) -> str | None:
         """Why `url` reaches production ("api.shopflow.io, under production domain shopflow.io"), or None.
 
-        Every host any client could read from `url` is checked (fixtures/hosts.py); one
+        Every host any client could read from `url` is checked (shopflow_qa/core/hosts.py); one
         production reading is enough. A host no normalisation can read fails closed: it is
         treated as production rather than guessed about.
         """

@@ -1,4 +1,4 @@
-"""One folder per run: `reports/<UTC time>-<env>-<kind>/`, and `reports/latest` (DESIGN.md, "Data flow" 5).
+"""One folder per run: `reports/<UTC time>-<env>-<kind>/`, and `reports/latest` (docs/architecture.md, "Run folder").
 
 Whoever starts a run (the gate, `shopflow-qa load`, the xdist controller) calls
 `create_run_dir`. When `SHOPFLOW_RUN_DIR` is set, that folder is used instead, so the gate

@@ -1,7 +1,7 @@
-"""The safety policy's decisions (DESIGN.md, "Safety policy"), in plain Python.
+"""The safety policy's decisions (docs/architecture.md, "Safety policy"), in plain Python.
 
 Production is sensitive by default, as in pytest-selenium's `safety.py`: on a read-only
-environment (or one with any URL that reaches production, fixtures/production.py) a test runs only when marked
+environment (or one with any URL that reaches production, shopflow_qa/core/production.py) a test runs only when marked
 `nondestructive`; everything else is skipped with a reason naming the marker that makes it
 unsafe. The plugin applies these decisions; the CLI and the gate can ask the same questions.
 """

@@ -1,8 +1,8 @@
 """Load shapes as plain schedules: how many users at second t of a run (None = stop).
 
 Why plain: the stages are unit-tested in a pytest process where Locust may not be imported;
-loadtests/shapes_locust.py wraps a schedule in Locust's LoadTestShape. Peaks come from the
-environment's sizing (harness/load_run.py), durations from `--duration`.
+shopflow_qa/loadtests/shapes_locust.py wraps a schedule in Locust's LoadTestShape. Peaks come from the
+environment's sizing (shopflow_qa/cli/load_run.py), durations from `--duration`.
 """
 
 from __future__ import annotations

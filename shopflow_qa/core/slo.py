@@ -2,7 +2,7 @@
 
 Why a plain module: Locust has no per-endpoint percentile thresholds, so we ship them, and
 they must be unit-tested in a pytest process where Locust may never be imported. The Locust
-side (loadtests/common.py) dumps its statistics as the plain `RunStats` shape below; this
+side (shopflow_qa/loadtests/common.py) dumps its statistics as the plain `RunStats` shape below; this
 module only compares numbers.
 
 Schema (data/slos.toml), per environment, with per-profile overrides:
@@ -38,7 +38,7 @@ PERCENTILE_KEYS = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.9
 SCALAR_KEYS = {"error_rate": "<=", "checks_pass_rate": ">=", "min_rps": ">="}
 KNOWN_KEYS = set(PERCENTILE_KEYS) | set(SCALAR_KEYS) | {"profiles"}
 # Every request name ("METHOD name", as Locust groups it) the profiles' flows emit
-# (fixtures/flows.py names them); the real load runs in tests/load check the list stays true.
+# (shopflow_qa/core/flows.py names them); the real load runs in tests/load check the list stays true.
 REQUEST_NAMES = frozenset(
     {
         "GET /api/products",

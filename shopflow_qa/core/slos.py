@@ -2,7 +2,7 @@
 suite's budget and the load profiles' thresholds).
 
 The reader checks the file's shape (`[<env>.contract]`, `[<env>.load]`) and the contract
-table here; the load tables' keys are loadtests/slo.py's to check. A typo is a one-line
+table here; the load tables' keys are shopflow_qa/core/slo.py's to check. A typo is a one-line
 ConfigError naming the file, the table and the key, never a silently ignored objective.
 """
 

@@ -1,10 +1,10 @@
 """What every ShopFlow load profile shares on the Locust side (imported only by Locust processes).
 
-The parent (`shopflow-qa load`, harness/load_run.py) passes the run through environment
+The parent (`shopflow-qa load`, shopflow_qa/cli/load_run.py) passes the run through environment
 variables: `SHOPFLOW_LOAD_TOKEN` (never written to a file), `SHOPFLOW_RUN_ID` (the test-run
 tag on every request), `SHOPFLOW_LOAD_STATS` (where to dump the statistics as JSON for
-loadtests/slo.py), `SHOPFLOW_LOAD_MAX_REQUESTS` (a bound on the request count). The flows
-are fixtures/flows.py's, run over Locust's FastHttpSession unchanged.
+shopflow_qa/core/slo.py), `SHOPFLOW_LOAD_MAX_REQUESTS` (a bound on the request count). The flows
+are shopflow_qa/core/flows.py's, run over Locust's FastHttpSession unchanged.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def _endpoint(entry: Any) -> dict[str, Any]:
 
 
 def stats_snapshot(environment: Any) -> dict[str, Any]:
-    """Locust's statistics in loadtests/slo.py's RunStats shape (plus what summary.json shows)."""
+    """Locust's statistics in shopflow_qa/core/slo.py's RunStats shape (plus what summary.json shows)."""
     stats = environment.stats
     return {
         "endpoints": {f"{e.method} {e.name}": _endpoint(e) for e in stats.entries.values()},

@@ -1,4 +1,4 @@
-"""Locust's LoadTestShape over loadtests/shapes.py, chosen by `SHOPFLOW_LOAD_SHAPE` (Locust side only)."""
+"""Locust's LoadTestShape over shopflow_qa/core/shapes.py, chosen by `SHOPFLOW_LOAD_SHAPE` (Locust side only)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The admin ASGI app: `python -m stack.serve admin` serves it on the stack's admin port.
+"""The admin ASGI app: `python -m shopflow_stack.serve admin` serves it on the stack's admin port.
 
 Staff sign in with the stack's admin credentials; the pages then call the admin API with
 the admin token, which stays on the server (the cookie only says "signed in").

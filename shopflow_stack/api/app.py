@@ -1,6 +1,6 @@
-"""The ShopFlow API service (the "api" host): `create_app(settings)` for stack/serve.py.
+"""The ShopFlow API service (the "api" host): `create_app(settings)` for shopflow_stack/serve.py.
 
-docs/api.md is its contract. Routers are thin; the rules live in stack/shop/.
+docs/api.md is its contract. Routers are thin; the rules live in shopflow_stack/shop/.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every request gets an X-Request-Id (echoed; generated when absent) that appears, with the
 W3C traceparent and the test-run tag, on the one access line the service logs for it — the
-harness finds a failed test's server lines by those ids (fixtures/diagnostics.py).
+harness finds a failed test's server lines by those ids (shopflow_qa/core/diagnostics.py).
 """
 
 from __future__ import annotations

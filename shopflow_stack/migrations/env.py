@@ -1,4 +1,4 @@
-"""Alembic environment of the local stack: runs on the connection stack/migrate.py passes in."""
+"""Alembic environment of the local stack: runs on the connection shopflow_stack/migrate.py passes in."""
 
 from alembic import context
 

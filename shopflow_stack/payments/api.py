@@ -129,7 +129,7 @@ def build_router(settings: Settings, sandbox: Sandbox) -> APIRouter:
     async def unknown(rest: str, request: Request) -> JSONResponse:
         error = invalid_request(
             f"Unrecognized request URL ({request.method}: /v1/{rest}). "
-            "The payment sandbox serves only the subset in stack/payments/README.md.",
+            "The payment sandbox serves only the subset in shopflow_stack/payments/README.md.",
             status=404,
         )
         return _stripe_response(error.status, error.body())

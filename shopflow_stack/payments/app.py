@@ -1,4 +1,4 @@
-"""The payments service (the "payments" host): `create_app(settings)` for stack/serve.py.
+"""The payments service (the "payments" host): `create_app(settings)` for shopflow_stack/serve.py.
 
 Stripe's API subset under /v1, the hosted card fields and 3DS challenge pages, /health,
 and the webhook delivery thread that runs for the life of the process.

@@ -7,7 +7,7 @@
   policy says `frame-ancestors 'none'`;
 - `Strict-Transport-Security` only when the request came over TLS. uvicorn decides the scheme:
   it believes a proxy's X-Forwarded-Proto only from the addresses in SHOPFLOW_TRUSTED_PROXIES
-  (stack/serve.py), never by default, so a plain-HTTP laptop stack never sends HSTS.
+  (shopflow_stack/serve.py), never by default, so a plain-HTTP laptop stack never sends HSTS.
 """
 
 from __future__ import annotations

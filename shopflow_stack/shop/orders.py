@@ -2,7 +2,7 @@
 
 Stock is taken with `UPDATE products SET stock = stock - n WHERE id = ? AND stock >= n`
 inside the order's write transaction: under PostgreSQL the row lock makes the check and the
-change one step, under SQLite the transaction holds the write lock from BEGIN (stack/db.py).
+change one step, under SQLite the transaction holds the write lock from BEGIN (shopflow_stack/db.py).
 So stock never goes negative, and a line that no longer fits rolls the whole order back.
 """
 

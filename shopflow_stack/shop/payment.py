@@ -1,7 +1,7 @@
 """Paying an order: reserve a payment attempt, ask the provider, record what it said.
 
 The order's own status moves to `paid` / `payment_failed` only when the provider's webhook
-says so (stack/shop/webhooks.py), never on the client's word; this module records the
+says so (shopflow_stack/shop/webhooks.py), never on the client's word; this module records the
 attempt and the `requires_action` step of 3DS. The provider call happens between two short
 write transactions, never inside one (a slow provider must not hold the database's lock).
 """

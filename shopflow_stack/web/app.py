@@ -1,4 +1,4 @@
-"""The storefront ASGI app: `python -m stack.serve web` serves it on the stack's web port."""
+"""The storefront ASGI app: `python -m shopflow_stack.serve web` serves it on the stack's web port."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     port = settings.web_url.rsplit(":", 1)[1]
     middleware = [
-        # the card fields come from the payments host, in an iframe (stack/payments/README.md)
+        # the card fields come from the payments host, in an iframe (shopflow_stack/payments/README.md)
         *edge_middleware(settings.max_body_bytes, csp=site_policy(frame_src=str(origin_of(settings.payments_url)))),
         Middleware(
             SessionMiddleware,

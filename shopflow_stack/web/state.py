@@ -1,7 +1,7 @@
 """What the storefront remembers about a shopper, in its signed session cookie.
 
 The cookie holds ids and the signed-in customer's token, never the service token and never
-card data. Keys: `csrf_token` (stack/security/csrf.py), `cart_id`, `cart_count` (the header
+card data. Keys: `csrf_token` (shopflow_stack/security/csrf.py), `cart_id`, `cart_count` (the header
 badge, so no page needs an extra API call for it), `customer` + `token`, `checkout` (the
 order made from the current cart, so a declined card can be retried on the same order) and
 `orders` (ids this browser placed, which may open their confirmation page).

@@ -1,5 +1,5 @@
 """A failing browser test under the gate: its screenshot, trace, video, HTTP exchanges and server
-logs are inside the single-file report, and no secret is anywhere in the run folder (issue 11).
+logs are inside the single-file report, and no secret is anywhere in the run folder.
 
 Runs a real gate (`shopflow-qa gate`) against the session's SQLite stack with its own env file
 (the local stack's documented secrets, so the gate's secret scan has something to look for)

@@ -81,7 +81,7 @@ token = "GUARD_TEST_TOKEN"
 admin_token = "GUARD_TEST_ADMIN_TOKEN"
 """
 PRODUCTION_NETWORK = '[safety]\nproduction_networks = ["127.0.0.2/32"]\n'
-# Where a disguised URL can come from (fixtures/environment.py: flag > variable > env file).
+# Where a disguised URL can come from (shopflow_qa/core/environment.py: flag > variable > env file).
 SLOTS = ("BASE_URL", "BASE_URL__TARGET", "env file api_url", "ADMIN_BASE_URL", "E2E_BASE_URL", "PAYMENTS_BASE_URL")
 PAYMENTS_SUITE = """
 import pytest
@@ -478,7 +478,7 @@ def test_a_local_stack_never_starts_on_a_production_database_or_redis(
 
 
 def test_a_plain_locust_run_refuses_a_production_host(production: Production) -> None:
-    """`locust -f loadtests/browse.py -H URL` (no shopflow-qa in between) exits 2 before a user starts."""
+    """`locust -f shopflow_qa/loadtests/browse.py -H URL` (no shopflow-qa in between) exits 2 before a user starts."""
     env = {**os.environ, "SHOPFLOW_ENV_FILE": str(production.addresses_env)}
     before = production.connections()
     started = time.monotonic()
@@ -488,7 +488,7 @@ def test_a_plain_locust_run_refuses_a_production_host(production: Production) ->
             "-m",
             "locust",
             "-f",
-            "loadtests/browse.py",
+            "shopflow_qa/loadtests/browse.py",
             "--headless",
             "-u",
             "1",

@@ -1,4 +1,4 @@
-"""Which environment a run targets, and every URL override, in DESIGN.md's precedence."""
+"""Which environment a run targets, and every URL override, in the precedence docs/architecture.md states."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A small HTTP client for the stack's own API tests: real requests to a running stack.
 
-Deliberately not the harness's fixtures/api.py: these tests prove the stack against
+Deliberately not the harness's shopflow_qa/core/api.py: these tests prove the stack against
 docs/api.md, independent of the client code the harness ships.
 """
 

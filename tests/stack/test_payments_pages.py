@@ -1,6 +1,6 @@
 """The sandbox's hosted card fields and 3DS challenge in headless Chromium, framed by a page of
 the storefront's origin exactly as the storefront frames them (the postMessage protocol of
-stack/payments/README.md), so the web side can be built against a tested contract.
+shopflow_stack/payments/README.md), so the web side can be built against a tested contract.
 
 The sandbox lets only the shop's own origins frame its pages (CSP frame-ancestors), so the
 parent page is written into a document of the storefront's origin (its /health answer): a

@@ -1,4 +1,4 @@
-"""stack/security/ in process: strict origins, the CSRF middleware's body handling, the body
+"""shopflow_stack/security/ in process: strict origins, the CSRF middleware's body handling, the body
 limit as configured, HSTS over TLS, and the settings and uvicorn options behind them. The
 running stack's side is test_hardening.py."""
 

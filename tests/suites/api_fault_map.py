@@ -1,4 +1,4 @@
-"""Which API-suite tests each stack fault must fail, and why (issue 7).
+"""Which API-suite tests each stack fault must fail, and why.
 
 `FAILS[fault]` is the tests (node ids without parameters) the fault breaks within `CI_SELECTION[fault]`,
 the narrow selection the harness's own tests run (`EXTRA_ARGS[fault]` narrows schemathesis

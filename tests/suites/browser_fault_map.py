@@ -1,4 +1,4 @@
-"""Which browser journeys each browser-visible fault must fail, and why (issue 8).
+"""Which browser journeys each browser-visible fault must fail, and why.
 
 `FAILS[fault]` is every journey the fault breaks; `CI_SELECTION[fault]` the narrow subset the
 harness's own tests run (the full matrix is `make fault-matrix`). Every other journey of a

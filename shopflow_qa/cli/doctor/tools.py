@@ -20,7 +20,7 @@ def _version(command: list[str]) -> str | None:
 
 
 def allure_executable() -> str | None:
-    """The pinned Allure that `make setup` installs (harness/allure_report.py), else one on PATH."""
+    """The pinned Allure that `make setup` installs (shopflow_qa/core/allure_report.py), else one on PATH."""
     try:
         return str(allure_report.allure_binary())
     except allure_report.AllureMissing:
