@@ -33,9 +33,10 @@ from typing import Any, Self
 
 import httpx
 
+from shopflow_qa.core.admin_flows import Admin
 from shopflow_qa.core.cards import CardCatalogue, default_catalogue
 from shopflow_qa.core.environment import Environment
-from shopflow_qa.core.flows import Admin, Shop
+from shopflow_qa.core.flows import Shop
 from shopflow_qa.core.redaction import Redactor, minted_secrets
 from shopflow_qa.core.safety import WriteRefused, why_read_only
 

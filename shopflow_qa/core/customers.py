@@ -20,7 +20,8 @@ from typing import Any
 
 from faker import Faker
 
-from shopflow_qa.core.flows import Admin, FlowError, Shop
+from shopflow_qa.core.admin_flows import Admin
+from shopflow_qa.core.flows import FlowError, Shop
 
 EMAIL_DOMAIN = "example.com"
 

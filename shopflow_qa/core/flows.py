@@ -127,8 +127,8 @@ class Shop:
     # -- catalogue ------------------------------------------------------------------------
     def raw_list_products(self, page: int = 1, per_page: int = 20, category: str | None = None, q: str | None = None) -> Any:
         query = f"page={page}&per_page={per_page}"
-        query += f"&category={_quote(category)}" if category else ""
-        query += f"&q={_quote(q)}" if q else ""
+        query += f"&category={quote_part(category)}" if category else ""
+        query += f"&q={quote_part(q)}" if q else ""
         return self._call("GET", f"/api/products?{query}", name="/api/products")
 
     def list_products(self, **kwargs: Any) -> dict[str, Any]:
@@ -300,94 +300,7 @@ class Shop:
         return self.pay(order["id"], card)
 
 
-class Admin(Shop):
-    """The admin API's operations (admin token): refunds, orders, test runs, mailbox, seed."""
-
-    def raw_refund(
-        self, order_id: Any, amount: int | None = None, reason: str = "requested_by_customer", idempotency_key: str | None = None
-    ) -> Any:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self._call(
-            "POST",
-            f"/api/admin/orders/{order_id}/refunds",
-            json={"amount": amount, "reason": reason},
-            headers=headers,
-            name="/api/admin/orders/[id]/refunds",
-        )
-
-    def refund(self, order_id: Any, amount: int | None = None, reason: str = "requested_by_customer") -> dict[str, Any]:
-        return expect("refund", self.raw_refund(order_id, amount, reason), 201)
-
-    def admin_order(self, order_id: Any) -> dict[str, Any]:
-        return expect("admin get order", self._call("GET", f"/api/admin/orders/{order_id}", name="/api/admin/orders/[id]"))
-
-    def search_orders(self, q: str = "", status: str = "") -> dict[str, Any]:
-        return expect(
-            "search orders",
-            self._call("GET", f"/api/admin/orders?q={_quote(q)}&status={_quote(status)}", name="/api/admin/orders"),
-        )
-
-    def search_customers(self, q: str) -> list[dict[str, Any]]:
-        return expect("search customers", self._call("GET", f"/api/admin/customers?q={_quote(q)}", name="/api/admin/customers"))[
-            "items"
-        ]
-
-    def raw_delete_customer(self, customer_id: Any) -> Any:
-        return self._call("DELETE", f"/api/admin/customers/{customer_id}", name="/api/admin/customers/[id]")
-
-    def delete_customer(self, customer_id: Any) -> None:
-        expect("delete customer", self.raw_delete_customer(customer_id), 204)
-
-    def test_run(self, tag: str) -> dict[str, Any]:
-        """Counts of what the run tagged: `{"tag", "customers", "carts", "orders"}`."""
-        return expect("test-run counts", self._call("GET", f"/api/admin/test-runs/{tag}", name="/api/admin/test-runs/[tag]"))
-
-    def purge_test_run(self, tag: str) -> dict[str, Any]:
-        return expect("purge test run", self._call("DELETE", f"/api/admin/test-runs/{tag}", name="/api/admin/test-runs/[tag]"))
-
-    def mailbox(self, recipient: str) -> list[dict[str, Any]]:
-        return expect(
-            "mailbox", self._call("GET", f"/api/admin/mailbox?recipient={_quote(recipient)}", name="/api/admin/mailbox")
-        )["items"]
-
-    def seed(self, only: str | None = None) -> dict[str, Any]:
-        return expect("seed", self._call("POST", "/api/admin/seed", json={"only": only}))
-
-
-def _quote(value: str) -> str:
+def quote_part(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="")
-
-
-# Products the seed reserves for race tests: never hand them to an ordinary test.
-RESERVED_SLUGS = frozenset({"limited-run-espresso-cups"})
-LOW_STOCK_MAX = 3
-
-
-@dataclass(frozen=True)
-class StockShapes:
-    """Seeded products by stock shape: plenty in stock, only a few left, none left."""
-
-    in_stock: dict[str, Any]
-    low_stock: dict[str, Any]
-    out_of_stock: dict[str, Any]
-    products: tuple[dict[str, Any], ...] = ()
-
-
-def find_stock_shapes(shop: Shop, per_page: int = 100) -> StockShapes:
-    """Read the catalogue once and pick one product of each stock shape (FlowError if missing)."""
-    products = shop.all_products(per_page)
-    usable = [p for p in products if p.get("slug") not in RESERVED_SLUGS]
-
-    def pick(description: str, candidates: list[dict[str, Any]]) -> dict[str, Any]:
-        if not candidates:
-            raise LookupError(f"catalogue: no {description} product among {len(products)} (is the stack seeded?)")
-        return candidates[0]
-
-    return StockShapes(
-        in_stock=pick("in-stock", sorted((p for p in usable if p["stock"] > LOW_STOCK_MAX), key=lambda p: -p["stock"])),
-        low_stock=pick("low-stock", [p for p in usable if 0 < p["stock"] <= LOW_STOCK_MAX]),
-        out_of_stock=pick("out-of-stock", [p for p in usable if p["stock"] == 0]),
-        products=tuple(products),
-    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from shopflow_qa.core.flows import RESERVED_SLUGS, Shop
+from shopflow_qa.core.flows import Shop
+from shopflow_qa.core.stock_shapes import RESERVED_SLUGS
 
 MIN_STOCK_TO_BUY = 40  # leave the low-stock products to the functional suites
 
