@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shopflow_qa.core import allure_report, run_dir
+from shopflow_qa.core import allure_history, allure_report, run_dir
 from shopflow_qa.core.deploy import version_matches
 
 GENERATED_HEAD = """<!DOCTYPE html><html><head>
@@ -92,20 +92,20 @@ def test_history_comes_from_the_previous_run_of_the_same_environment(tmp_path: P
     environ = {run_dir.REPORTS_DIR_VARIABLE: str(tmp_path)}
     t0 = datetime(2026, 11, 28, 17, tzinfo=UTC)
     older = run_dir.create_run_dir("local", "gate", environ=environ, now=t0)
-    (older / allure_report.HISTORY_FILE).write_text('{"run": "older"}\n')
+    (older / allure_history.HISTORY_FILE).write_text('{"run": "older"}\n')
     previous = run_dir.create_run_dir("local", "gate", environ=environ, now=t0 + timedelta(minutes=1))
-    (previous / allure_report.HISTORY_FILE).write_text('{"run": "older"}\n{"run": "previous"}\n')
+    (previous / allure_history.HISTORY_FILE).write_text('{"run": "older"}\n{"run": "previous"}\n')
     other_env = run_dir.create_run_dir("staging", "gate", environ=environ, now=t0 + timedelta(minutes=2))
-    (other_env / allure_report.HISTORY_FILE).write_text('{"run": "staging"}\n')
+    (other_env / allure_history.HISTORY_FILE).write_text('{"run": "staging"}\n')
     current = run_dir.create_run_dir("local", "gate", environ=environ, now=t0 + timedelta(minutes=3))
-    assert allure_report.carry_history(current, "local").source == previous
-    assert (current / allure_report.HISTORY_FILE).read_text() == '{"run": "older"}\n{"run": "previous"}\n'
+    assert allure_history.carry_history(current, "local").source == previous
+    assert (current / allure_history.HISTORY_FILE).read_text() == '{"run": "older"}\n{"run": "previous"}\n'
     # Rebuilding starts again from the previous run's file: nothing is appended twice.
-    (current / allure_report.HISTORY_FILE).write_text("appended by a first build\n")
-    allure_report.carry_history(current, "local")
-    assert "appended" not in (current / allure_report.HISTORY_FILE).read_text()
+    (current / allure_history.HISTORY_FILE).write_text("appended by a first build\n")
+    allure_history.carry_history(current, "local")
+    assert "appended" not in (current / allure_history.HISTORY_FILE).read_text()
     first = run_dir.create_run_dir("qa", "gate", environ=environ, now=t0 + timedelta(minutes=4))
-    assert allure_report.carry_history(first, "qa").source is None and not (first / allure_report.HISTORY_FILE).exists()
+    assert allure_history.carry_history(first, "qa").source is None and not (first / allure_history.HISTORY_FILE).exists()
 
 
 def test_config_is_a_plain_module_with_single_file_awesome_and_history(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import pytest
 
 from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.secret_scan import secret_leaks
-from shopflow_qa.core import allure_report
+from shopflow_qa.core import allure_history, allure_report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -188,7 +188,7 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
     assert green.returncode == 0, green.stdout + green.stderr
     second = _latest(reports)
     assert second != run
-    assert len((second / allure_report.HISTORY_FILE).read_text().splitlines()) == 2
+    assert len((second / allure_history.HISTORY_FILE).read_text().splitlines()) == 2
 
     # `--open` serves the report on 127.0.0.1 only, until Ctrl-C.
     server = subprocess.Popen(
@@ -212,7 +212,7 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
     assert server.returncode == 0
-    assert len((run / allure_report.HISTORY_FILE).read_text().splitlines()) == 1
+    assert len((run / allure_history.HISTORY_FILE).read_text().splitlines()) == 1
 
     # `shopflow-qa report RUN` rebuilds the HTML; history is not appended twice.
     rebuilt = subprocess.run(
@@ -224,7 +224,7 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
         timeout=120,
     )
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert len((second / allure_report.HISTORY_FILE).read_text().splitlines()) == 2
+    assert len((second / allure_history.HISTORY_FILE).read_text().splitlines()) == 2
 
 
 def test_red_smoke_stops_the_gate_before_the_other_areas(stack, suites: Path, tmp_path: Path) -> None:
@@ -790,7 +790,7 @@ def test_a_secret_anywhere_in_the_run_folder_fails_the_gate_and_a_leaking_histor
     assert secret not in result.stdout + result.stderr and minted not in result.stdout + result.stderr
     assert list(private_tmp.glob("shopflow-secrets-*")) == [], "the minted secrets' file is deleted after the scan"
 
-    history = run / allure_report.HISTORY_FILE
+    history = run / allure_history.HISTORY_FILE
     entry = json.loads(history.read_text().splitlines()[-1])
     entry["testResults"]["planted"] = {
         "id": "planted",
