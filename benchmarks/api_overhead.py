@@ -75,7 +75,7 @@ def _token() -> str:
     """The local environment's service token, so both clients get the same (authorised) answer."""
     try:
         return resolve_environment("local").secret("token")
-    except Exception:  # noqa: BLE001 — a benchmark against a bare server needs none
+    except Exception:
         return "bench-token"
 
 
@@ -86,7 +86,7 @@ def _target(url: str | None) -> tuple[str, str, Callable[[], None]]:
         local = resolve_environment("local").url("api")
         httpx.get(f"{local}/health", timeout=1.0)
         return local, "the local stack's API", lambda: None
-    except (httpx.HTTPError, Exception):  # noqa: BLE001 — any failure means "no stack here"
+    except (httpx.HTTPError, Exception):
         served, stop = _local_server()
         return served, "a threaded server started by this script", stop
 

@@ -13,7 +13,7 @@ from shopflow_qa.core.slos import contract_budget_ms, slo_name
 pytestmark = pytest.mark.api
 
 
-def _error(response) -> dict:  # type: ignore[no-untyped-def]
+def _error(response) -> dict:
     return response.json().get("error", {})
 
 

@@ -47,7 +47,7 @@ def call_options(shopflow_env, shopflow_run_id: str) -> dict:
     }
 
 
-def _within_budget(response, case, environment) -> None:  # type: ignore[no-untyped-def]
+def _within_budget(response, case, environment) -> None:
     budget = contract_budget_ms(slo_name(environment.name, environment.stack_name))
     took = float(response.elapsed) * 1000  # schemathesis gives seconds
     assert took <= budget, (
@@ -78,11 +78,11 @@ def test_stateful_flows_keep_the_contract(call_options, shopflow_env) -> None:
     each response checked against the contract: what one call returns the next one can use."""
     options = {k: v for k, v in call_options.items() if k != "excluded_checks"}
 
-    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
-        def get_call_kwargs(self, case):  # type: ignore[no-untyped-def]
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
             return {"base_url": options["base_url"], "headers": options["headers"]}
 
-        def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, excluded_checks=NOT_THE_CONSUMERS_CONCERN)
             _within_budget(response, case, shopflow_env)
 

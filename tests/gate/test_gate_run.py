@@ -127,7 +127,7 @@ def _latest(reports: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(stack_factory):  # noqa: ANN001 - the session fixture of tests/conftest.py
+def stack(stack_factory):
     return stack_factory("sqlite", name=f"gate-{os.getpid()}")
 
 

@@ -129,7 +129,7 @@ def _names_resolve_to_production(production: Production, monkeypatch: pytest.Mon
     """Every host NAME resolves to the counting server (addresses keep their own meaning)."""
     real = socket.getaddrinfo
 
-    def resolve(host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002, ANN001 - getaddrinfo's names
+    def resolve(host, port, family=0, type=0, proto=0, flags=0):
         if not host:  # no host (httpx on `http:/\\x`): the local machine, never production
             return real(host, port, family, type, proto, flags)
         try:

@@ -61,7 +61,7 @@ def error_code(response: httpx.Response) -> str:
     return response.json()["error"]["code"]
 
 
-def wait_until(probe, timeout_s: float = 30.0, interval_s: float = 0.1):  # type: ignore[no-untyped-def]
+def wait_until(probe, timeout_s: float = 30.0, interval_s: float = 0.1):
     """Poll `probe()` until it returns something truthy (webhooks and the worker are async)."""
     import time
 

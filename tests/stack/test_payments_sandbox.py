@@ -273,7 +273,7 @@ def receiver() -> Iterator[Receiver]:
     fail_first = [0]
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             payload = self.rfile.read(int(self.headers["Content-Length"]))
             if fail_first[0] > 0:
                 fail_first[0] -= 1

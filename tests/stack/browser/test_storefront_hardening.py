@@ -33,7 +33,7 @@ def attacker() -> Iterator[tuple[str, Callable[[str], None]]]:
     served = {"html": ""}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = served["html"].encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
