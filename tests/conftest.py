@@ -8,10 +8,11 @@ CI=true, where they must run.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,18 @@ def _drop_database(name: str) -> None:
 
 
 StackFactory = Callable[..., RunningStack]
+
+
+def claim_port_base(name: str) -> int:
+    """A free block of 4 ports for a stack named `name` that a run under test will start later,
+    claimed in the runner's own state (as `runner.up` claims ports), so that a stack a parallel
+    test starts meanwhile cannot take the same block. `runner.up(name, port_base=…)` replaces
+    the claim; `runner.down(name)` drops it."""
+    with runner._allocation_lock():
+        base = runner.default_port_base(name)
+        runner.stack_dir(name).mkdir(parents=True, exist_ok=True)
+        runner._state_file(name).write_text(json.dumps(asdict(runner.StackState(name=name, port_base=base))))
+    return base
 
 
 @pytest.fixture(scope="session")

@@ -590,9 +590,10 @@ def test_a_target_gone_at_clean_up_leaves_the_run_id_and_the_purge_command_in_bo
 
 def test_a_managed_stack_is_started_once_for_the_gate_and_stopped_after_it(suites: Path, tmp_path: Path) -> None:
     from shopflow_stack import runner
+    from tests.conftest import claim_port_base
 
     name = f"gate-auto-{os.getpid()}"
-    base = runner.default_port_base(name)
+    base = claim_port_base(name)
     env_file = tmp_path / "managed.toml"
     env_file.write_text(
         "\n".join(

@@ -153,9 +153,10 @@ def test_doctor_admin_check_against_the_stack(ops_stack, tmp_path: Path) -> None
 def test_doctor_starts_a_managed_stack_that_is_down_and_stops_it_after(tmp_path: Path) -> None:
     """`doctor --env local` on a fresh machine: the stack starts on demand like for the gate."""
     from shopflow_stack import runner
+    from tests.conftest import claim_port_base
 
     name = f"t-doctor-{uuid.uuid4().hex[:6]}"
-    base = runner.default_port_base(name)
+    base = claim_port_base(name)
     env_file = write_env_file(
         tmp_path / "env.toml",
         name,

@@ -11,12 +11,13 @@ import httpx
 from shopflow_qa.core import local_stack
 from shopflow_qa.core.environment import load_environments
 from shopflow_stack import runner
+from tests.conftest import claim_port_base
 from tests.ops.conftest import write_env_file
 
 
 def _managed_environment(tmp_path: Path):
     name = f"t-ops-managed-{uuid.uuid4().hex[:6]}"
-    base = runner.default_port_base(name)
+    base = claim_port_base(name)
     urls = {role: f"http://127.0.0.1:{base + offset}" for offset, role in enumerate(("web", "admin", "api", "payments"))}
     env_file = write_env_file(
         tmp_path / "env.toml",

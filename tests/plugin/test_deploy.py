@@ -15,6 +15,7 @@ from inner_runs import run_inline, run_subprocess
 
 from shopflow_qa.core.environment import load_environments
 from shopflow_stack import runner
+from tests.conftest import claim_port_base
 
 SHA = "abc1234" + "5" * 33  # what the versioned stacks report as their build
 USES_ENV = """
@@ -290,7 +291,7 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_its_data_is_still_purged(pytester, 
 
 def test_auto_start_starts_a_managed_stack_and_stops_it_after(pytester, ran) -> None:
     name = f"t-plugin-auto-{uuid.uuid4().hex[:6]}"
-    base = runner.default_port_base(name)
+    base = claim_port_base(name)
     env_file = _managed_env_file(pytester.path / "managed.toml", name, base)
     pytester.makepyfile(USES_ENV)
     try:
@@ -317,7 +318,7 @@ def test_auto_start_leaves_an_already_running_stack_alone(pytester, versioned_st
 
 def test_auto_start_happens_once_under_two_workers(pytester) -> None:
     name = f"t-plugin-xd-{uuid.uuid4().hex[:6]}"
-    base = runner.default_port_base(name)
+    base = claim_port_base(name)
     env_file = _managed_env_file(pytester.path / "managed.toml", name, base)
     pytester.makepyfile(FOUR_USE_ENV)
     try:
