@@ -71,6 +71,8 @@ def test_marker_checkout_selects_exactly_the_checkout_journeys(invocation: str) 
 def test_smoke_on_production_selects_smoke_only_and_all_of_it_nondestructive(invocation: str) -> None:
     smoke = _collected(invocation, "-m", "smoke", "--env", "production")
     assert smoke and all(i.startswith("suites/smoke/") for i in smoke)
+    if invocation != "pytest":
+        return  # the markers are the same under both; each production listing resolves hosts (slow offline)
     done = _from_the_root(invocation, "--collect-only", "-q", "-m", "smoke and not nondestructive", "--env", "production")
     assert done.returncode == 5, done.stdout[-2000:]  # no smoke test that could write
 
