@@ -5,13 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The harness's own tests run on both cores, one test file per worker (files share stacks).
+# They are named explicitly: a bare `pytest` runs suites/ (pyproject's testpaths).
 PYTEST_ARGS ?= -n 2 --dist loadfile
+TESTS ?= tests
 
 .PHONY: help setup browser allure test lint gate fault-matrix clean-stacks
 
 help:
 	@echo "make gate          post-deploy gate against the local stack (sets everything up)"
-	@echo "make test          lint (ruff, mypy, import contracts, dead code), then the harness's own tests"
+	@echo "make test          lint (ruff, mypy, import contracts, dead code), then the harness's own tests (TESTS=tests/plugin for some)"
 	@echo "make lint          only the static checks"
 	@echo "make fault-matrix  every stack fault x every suite, by hand; writes a table to reports/"
 
@@ -37,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/vulture
 
 test: setup lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) $(TESTS)
 
 gate: setup
 	$(BIN)/shopflow-qa gate

@@ -5,29 +5,19 @@ they never import stack/, so they run unchanged against staging."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
-from shopflow_qa.fixtures.pages import TIMEOUT_MS
 from shopflow_qa.fixtures.pages.storefront import CartPage, CheckoutPage, ProductPage
 
 
 @pytest.fixture(autouse=True)
-def _browser_timeouts(request: pytest.FixtureRequest) -> None:
-    expect.set_options(timeout=TIMEOUT_MS)
-    for name in ("page", "signed_in_page"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).set_default_timeout(TIMEOUT_MS)
-
-
-@pytest.fixture
-def guest_email(shopflow_run_id: str) -> str:
-    """A unique address per test: the mailbox and the admin search find exactly this test's order."""
-    return f"guest-{uuid.uuid4().hex[:10]}@example.test"
+def _browser_timeouts(shopflow_browser_timeouts: int) -> int:
+    """Every suite test waits as long as the page objects expect (the plugin's TIMEOUT_MS)."""
+    return shopflow_browser_timeouts
 
 
 @pytest.fixture

@@ -24,6 +24,10 @@ from shopflow_qa.core.admin_flows import Admin
 from shopflow_qa.core.flows import FlowError, Shop
 
 EMAIL_DOMAIN = "example.com"
+# Every address the factory makes, customer (`qa+`) or guest (`guest+`): the run id and the
+# worker id reduced to lower-case letters and digits, a counter and 6 random hex digits. All
+# lower-case, as the API stores every e-mail (it lower-cases what it is sent).
+EMAIL_PATTERN = re.compile(r"(qa|guest)\+[a-z0-9]{1,24}\.[a-z0-9]{1,24}\.[0-9]+\.[0-9a-f]{6}@example\.com")
 
 
 @dataclass
@@ -64,10 +68,17 @@ class CustomerFactory:
         self._counter = itertools.count(1)
         self.created: list[Customer] = []
 
+    def _email(self, kind: str) -> str:
+        return f"{kind}+{_slug(self.run_id)}.{_slug(self.worker_id)}.{next(self._counter)}.{secrets.token_hex(3)}@{EMAIL_DOMAIN}"
+
+    def guest_email(self) -> str:
+        """A fresh address for a guest checkout (no account): unique per run, worker and call, so
+        the mailbox and the admin search find exactly this test's order (nothing is sent)."""
+        return self._email("guest")
+
     def identity(self, **overrides: str) -> dict[str, str]:
         """A fresh, never-used identity (nothing is sent)."""
-        number = next(self._counter)
-        email = f"qa+{_slug(self.run_id)}.{_slug(self.worker_id)}.{number}.{secrets.token_hex(3)}@{EMAIL_DOMAIN}"
+        email = self._email("qa")
         identity = {"email": email, "name": self.faker.name(), "password": f"Pw-{secrets.token_urlsafe(12)}"}
         identity.update(overrides)
         self._minted(identity["password"])

@@ -27,9 +27,9 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol, cast, runtime_checkable
 
+from shopflow_qa.core.address import DEFAULT_ADDRESS, Address, AddressLike
 from shopflow_qa.core.cards import Card, CardCatalogue, default_catalogue
 
 
@@ -79,25 +79,8 @@ def expect(action: str, response: Any, status: int = 200) -> Any:
     return response.json() if status != 204 else None
 
 
-@dataclass(frozen=True)
-class Address:
-    name: str
-    line1: str
-    city: str
-    postal_code: str
-    country: str = "US"
-
-    def as_json(self) -> dict[str, str]:
-        return {
-            "name": self.name,
-            "line1": self.line1,
-            "city": self.city,
-            "postal_code": self.postal_code,
-            "country": self.country,
-        }
-
-
-DEFAULT_ADDRESS = Address("Test Customer", "1 Test Street", "Springfield", "12345")
+class OrderStatusTimeout(AssertionError):
+    """An order did not reach the awaited status in time (names the status it kept)."""
 
 
 class Shop:
@@ -131,22 +114,28 @@ class Shop:
         query += f"&q={quote_part(q)}" if q else ""
         return self._call("GET", f"/api/products?{query}", name="/api/products")
 
-    def list_products(self, **kwargs: Any) -> dict[str, Any]:
-        return expect("list products", self.raw_list_products(**kwargs))
+    def list_products(
+        self, page: int = 1, per_page: int = 20, category: str | None = None, q: str | None = None
+    ) -> dict[str, Any]:
+        """A page of the catalogue: `{"items": [product, …], "total", "page", "per_page"}`."""
+        return expect("list products", self.raw_list_products(page, per_page, category, q))
 
     def raw_get_product(self, product_id: int) -> Any:
         return self._call("GET", f"/api/products/{product_id}", name="/api/products/[id]")
 
     def get_product(self, product_id: int) -> dict[str, Any]:
+        """One product: `id`, `slug`, `name`, `price` (cents), `stock`, `category`, …"""
         return expect(f"get product {product_id}", self.raw_get_product(product_id))
 
     def raw_get_product_by_slug(self, slug: str) -> Any:
         return self._call("GET", f"/api/products/by-slug/{slug}", name="/api/products/by-slug/[slug]")
 
     def get_product_by_slug(self, slug: str) -> dict[str, Any]:
+        """One product by its slug (`limited-run-espresso-cups`)."""
         return expect(f"get product '{slug}'", self.raw_get_product_by_slug(slug))
 
     def categories(self) -> list[dict[str, Any]]:
+        """The catalogue's categories (`slug`, `name`)."""
         return expect("list categories", self._call("GET", "/api/categories"))["items"]
 
     # -- customers ------------------------------------------------------------------------
@@ -161,6 +150,7 @@ class Shop:
         return self._call("POST", "/api/auth/sign-in", json={"email": email, "password": password})
 
     def sign_in(self, email: str, password: str) -> dict[str, Any]:
+        """A customer's token: `{"customer": {...}, "token": ...}`."""
         return expect("sign in", self.raw_sign_in(email, password))
 
     def me(self) -> dict[str, Any]:
@@ -168,6 +158,7 @@ class Shop:
         return expect("who am I", self._call("GET", "/api/customers/me"))
 
     def my_orders(self) -> list[dict[str, Any]]:
+        """The signed-in customer's orders, newest first."""
         return expect("my orders", self._call("GET", "/api/orders"))["items"]
 
     # -- cart -----------------------------------------------------------------------------
@@ -175,12 +166,14 @@ class Shop:
         return self._call("POST", "/api/carts")
 
     def create_cart(self) -> dict[str, Any]:
+        """A new empty cart: `{"id", "lines": [], "subtotal", …}` (201)."""
         return expect("create cart", self.raw_create_cart(), 201)
 
     def raw_get_cart(self, cart_id: Any) -> Any:
         return self._call("GET", f"/api/carts/{cart_id}", name="/api/carts/[id]")
 
     def get_cart(self, cart_id: Any) -> dict[str, Any]:
+        """The cart with its lines and totals (cents)."""
         return expect("get cart", self.raw_get_cart(cart_id))
 
     def raw_add_to_cart(self, cart_id: Any, product_id: int, quantity: int = 1) -> Any:
@@ -192,6 +185,7 @@ class Shop:
         )
 
     def add_to_cart(self, cart_id: Any, product_id: int, quantity: int = 1) -> dict[str, Any]:
+        """The cart after adding `quantity` of the product (201); 409 `out_of_stock` beyond the stock."""
         return expect("add to cart", self.raw_add_to_cart(cart_id, product_id, quantity), 201)
 
     def raw_update_line(self, cart_id: Any, line_id: Any, quantity: int) -> Any:
@@ -200,37 +194,43 @@ class Shop:
         )
 
     def update_line(self, cart_id: Any, line_id: Any, quantity: int) -> dict[str, Any]:
+        """The cart after setting the line's quantity."""
         return expect("update cart line", self.raw_update_line(cart_id, line_id, quantity))
 
     def raw_remove_line(self, cart_id: Any, line_id: Any) -> Any:
         return self._call("DELETE", f"/api/carts/{cart_id}/lines/{line_id}", name="/api/carts/[id]/lines/[line_id]")
 
     def remove_line(self, cart_id: Any, line_id: Any) -> dict[str, Any]:
+        """The cart without the line."""
         return expect("remove cart line", self.raw_remove_line(cart_id, line_id))
 
     def raw_set_shipping(self, cart_id: Any, method: str) -> Any:
         return self._call("PATCH", f"/api/carts/{cart_id}", json={"shipping_method": method}, name="/api/carts/[id]")
 
     def set_shipping(self, cart_id: Any, method: str) -> dict[str, Any]:
+        """The cart with `method` ("standard", "express") and its shipping cost."""
         return expect("set shipping", self.raw_set_shipping(cart_id, method))
 
     # -- orders and payment ---------------------------------------------------------------
     def raw_create_order(
-        self, cart_id: Any, email: str, address: Address = DEFAULT_ADDRESS, idempotency_key: str | None = None
+        self, cart_id: Any, email: str, address: AddressLike = DEFAULT_ADDRESS, idempotency_key: str | None = None
     ) -> Any:
+        """POST /api/orders. The API stores `email` lower-cased; `address` is an Address or a dict."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        body = {"cart_id": cart_id, "email": email, "shipping_address": address.as_json()}
+        body = {"cart_id": cart_id, "email": email, "shipping_address": Address.of(address).as_json()}
         return self._call("POST", "/api/orders", json=body, headers=headers)
 
     def create_order(
-        self, cart_id: Any, email: str, address: Address = DEFAULT_ADDRESS, idempotency_key: str | None = None
+        self, cart_id: Any, email: str, address: AddressLike = DEFAULT_ADDRESS, idempotency_key: str | None = None
     ) -> dict[str, Any]:
+        """The cart's order, `status` "pending" (201)."""
         return expect("create order", self.raw_create_order(cart_id, email, address, idempotency_key), 201)
 
     def raw_get_order(self, order_id: Any) -> Any:
         return self._call("GET", f"/api/orders/{order_id}", name="/api/orders/[id]")
 
     def get_order(self, order_id: Any) -> dict[str, Any]:
+        """The order: `id`, `number` (SF-…), `status`, `email` (lower-case), `total`, `lines`, …"""
         return expect("get order", self.raw_get_order(order_id))
 
     def wait_for_order(
@@ -244,6 +244,19 @@ class Shop:
             if order["status"] in statuses or time.monotonic() > deadline:
                 return order
             time.sleep(interval_s)
+
+    def wait_for_order_status(self, order_id: Any, *statuses: str, timeout_s: float = 15.0) -> dict[str, Any]:
+        """The order once its status is one of `statuses` ("paid", "fulfilled", "payment_failed",
+        "refunded", …: set later by the provider's webhook and the worker); OrderStatusTimeout
+        naming the status it kept otherwise. `wait_for_order` returns the last one seen instead."""
+        __tracebackhide__ = True
+        if not statuses:
+            raise TypeError("wait_for_order_status: name at least one status")
+        order = self.wait_for_order(order_id, statuses, timeout_s)
+        if order["status"] not in statuses:
+            wanted = " or ".join(repr(s) for s in statuses)
+            raise OrderStatusTimeout(f"order {order_id}: still {order['status']!r} after {timeout_s:g} s (waited for {wanted})")
+        return order
 
     def raw_pay(self, order_id: Any, card: Card | str, idempotency_key: str | None = None, return_url: str | None = None) -> Any:
         """Pay with a catalogue card (or its pm id); anything else is refused before sending."""
@@ -286,10 +299,11 @@ class Shop:
         return items
 
     def fill_cart(self, product_id: int, quantity: int = 1) -> dict[str, Any]:
+        """A new cart holding `quantity` of the product. Returns the cart."""
         cart = self.create_cart()
         return self.add_to_cart(cart["id"], product_id, quantity)
 
-    def checkout(self, product_id: int, email: str, quantity: int = 1, address: Address = DEFAULT_ADDRESS) -> dict[str, Any]:
+    def checkout(self, product_id: int, email: str, quantity: int = 1, address: AddressLike = DEFAULT_ADDRESS) -> dict[str, Any]:
         """Cart → order (pending). Returns the order."""
         cart = self.fill_cart(product_id, quantity)
         return self.create_order(cart["id"], email, address)
@@ -304,3 +318,6 @@ def quote_part(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="")
+
+
+__all__ = ["DEFAULT_ADDRESS", "Address", "AddressLike", "FlowError", "OrderStatusTimeout", "Shop", "Transport", "expect"]

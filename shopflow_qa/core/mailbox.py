@@ -29,6 +29,7 @@ class Mailbox:
         self._fail = fail
 
     def messages(self, recipient: str) -> list[dict[str, Any]]:
+        """The e-mails sent to `recipient` so far (no waiting)."""
         return self._admin.mailbox(recipient)
 
     def wait_for(self, recipient: str, count: int = 1, subject: str = "") -> list[dict[str, Any]]:

@@ -11,11 +11,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from inner_runs import run_inline, run_subprocess
 
 from shopflow_qa.core.environment import load_environments
 from shopflow_stack import runner
 from tests.conftest import claim_port_base
+from tests.plugin.inner_runs import run_inline, run_subprocess
 
 SHA = "abc1234" + "5" * 33  # what the versioned stacks report as their build
 USES_ENV = """

@@ -6,7 +6,8 @@ that run there do not ask for the environment."""
 from __future__ import annotations
 
 import pytest
-from inner_runs import run_inline, run_subprocess
+
+from tests.plugin.inner_runs import run_inline, run_subprocess
 
 SUITE = """
 import pytest

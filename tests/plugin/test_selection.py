@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-from inner_runs import header, run_inline
+
+from tests.plugin.inner_runs import header, run_inline
 
 # A test that needs no environment: the header alone shows what was resolved, nothing is contacted.
 PLAIN = "def test_plain(base_url):\n    print('BASE_URL=' + str(base_url))\n"

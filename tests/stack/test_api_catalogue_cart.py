@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from core_api import CoreApi, error_code
+
+from tests.stack.core_api import CoreApi, error_code
 
 
 @pytest.fixture(scope="module")

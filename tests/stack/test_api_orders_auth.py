@@ -6,7 +6,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from core_api import ADMIN, CoreApi, error_code
+
+from tests.stack.core_api import ADMIN, CoreApi, error_code
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import time
 
 import httpx
 import pytest
-from core_api import CoreApi, error_code
+
+from tests.stack.core_api import CoreApi, error_code
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import stripe
-from core_api import ADMIN, CoreApi, error_code
 
 from shopflow_qa.core.environment import load_environments
 from shopflow_stack.payments.keys import publishable_key_for
+from tests.stack.core_api import ADMIN, CoreApi, error_code
 
 SECRETS = load_environments()["local"].default_secrets
 FOREIGN = "http://127.0.0.1:9"  # another port of the same host: same-site to the shop, not same-origin

@@ -7,7 +7,8 @@ import uuid
 
 import httpx
 import pytest
-from core_api import ADMIN, ShopperWithCards, error_code, wait_until
+
+from tests.stack.core_api import ADMIN, ShopperWithCards, error_code, wait_until
 
 SETTLED = ("paid", "fulfilled")
 

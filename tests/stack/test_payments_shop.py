@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import stripe
-from core_api import ADMIN, ShopperWithCards, error_code, wait_until
 
 from shopflow_stack.payments.keys import publishable_key_for
+from tests.stack.core_api import ADMIN, ShopperWithCards, error_code, wait_until
 
 CARDS = tomllib.loads((Path(__file__).resolve().parents[2] / "data" / "cards.toml").read_text())["cards"]
 PUBLISHABLE = publishable_key_for("sk_test_local_sandbox")  # the documented local default's pair

@@ -8,11 +8,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from api_fault_map import CI_SELECTION, EXTRA_ARGS, FAILS, FAULT_SWITCHES, SESSION_REFUSALS, WORDS
-from browser_fault_map import FAILS as BROWSER_FAILS
-from suite_run import run_suites
 
 from shopflow_stack.faults import REGISTRY
+from tests.suites.api_fault_map import CI_SELECTION, EXTRA_ARGS, FAILS, FAULT_SWITCHES, SESSION_REFUSALS, WORDS
+from tests.suites.browser_fault_map import FAILS as BROWSER_FAILS
+from tests.suites.suite_run import run_suites
 
 SUITES = ("suites/smoke/", "suites/api/", "suites/payments/")
 

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from browser_fault_map import CI_SELECTION, FAILS, WORDS
+
+from tests.suites.browser_fault_map import CI_SELECTION, FAILS, WORDS
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
-from storefront_steps import Shop, make_shop
+
+from tests.stack.browser.storefront_steps import Shop, make_shop
 
 TIMEOUT_MS = 15_000
 

@@ -6,7 +6,8 @@ import re
 import uuid
 
 from playwright.sync_api import Browser, Page, expect
-from storefront_steps import Shop, add_to_cart, fill_checkout, pay_with, sign_in_staff
+
+from tests.stack.browser.storefront_steps import Shop, add_to_cart, fill_checkout, pay_with, sign_in_staff
 
 PASSWORD = "correct-horse-42"
 

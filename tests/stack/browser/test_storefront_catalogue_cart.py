@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Page, expect
-from storefront_steps import Shop
+
+from tests.stack.browser.storefront_steps import Shop
 
 
 def _price(text: str) -> int:

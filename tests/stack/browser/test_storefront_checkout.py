@@ -6,7 +6,8 @@ import re
 import uuid
 
 from playwright.sync_api import Page, expect
-from storefront_steps import CARDS, Shop, add_to_cart, answer_challenge, card_message, fill_checkout, pay_with
+
+from tests.stack.browser.storefront_steps import CARDS, Shop, add_to_cart, answer_challenge, card_message, fill_checkout, pay_with
 
 
 def _email() -> str:

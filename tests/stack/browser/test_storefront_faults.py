@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
-from storefront_steps import Shop, add_to_cart, card_message, fill_checkout, make_shop, pay_with
 
 from shopflow_stack.web.payment_messages import GENERIC_DECLINE
+from tests.stack.browser.storefront_steps import Shop, add_to_cart, card_message, fill_checkout, make_shop, pay_with
 
 
 @pytest.fixture(scope="module")

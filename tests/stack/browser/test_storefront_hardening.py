@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from storefront_steps import Shop, sign_in_staff
 
 from shopflow_stack.payments.keys import publishable_key_for
+from tests.stack.browser.storefront_steps import Shop, sign_in_staff
 
 PK = publishable_key_for("sk_test_local_sandbox")  # the documented local default's pair
 AUTO_SUBMIT_REFUND = """<!doctype html><title>You won a prize</title>
