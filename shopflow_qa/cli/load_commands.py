@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from shopflow_qa.cli.errors import one_line_errors
-from shopflow_qa.cli.load_plan import PROFILES, LoadOptions
 from shopflow_qa.cli.load_run import run_load
+from shopflow_qa.core.load_plan import PROFILES, LoadOptions
 from shopflow_qa.core.slos import SLO_FILE
 
 

@@ -100,6 +100,8 @@ class LoadSummary:
     aborted: dict[str, Any] | None = None
     test_data: dict[str, Any] = field(default_factory=dict)
     purged: dict[str, int] | None = None
+    slos: str = ""  # whose objectives judged the run (an environment's name, or "default")
+    warnings: list[str] = field(default_factory=list)  # e.g. the default SLO profile applied
     schema: str = SCHEMA
 
     @property

@@ -1,5 +1,10 @@
 """The load plan: which profile, how many users for how long at what rate, against which
-environment and SLO thresholds — checked before anything starts."""
+environment and SLO thresholds — checked before anything starts, without a request.
+
+One plan for both ways in: the locustfiles build it from their `--shopflow-*` options
+(shopflow_qa/loadtests/common.py) and `shopflow-qa load` checks the same plan before it starts
+Locust with exactly those options. The gate can validate a load step with `plan(LoadOptions(...))`.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from typing import Any
 
 from shopflow_qa.core import arrivals, deploy, slo, slos
 from shopflow_qa.core.durations import parse_duration
-from shopflow_qa.core.environment import ConfigError, Environment, resolve_environment
+from shopflow_qa.core.environment import ConfigError, Environment, UrlOverrides, resolve_environment
+from shopflow_qa.core.load_summary import EndpointStats, LoadSummary
 from shopflow_qa.core.paths import PACKAGE_ROOT
 from shopflow_qa.core.safety import write_refusal
 
@@ -74,6 +80,7 @@ class LoadOptions:
     abort_sustain_s: float = 5.0
     workers: int = 0
     quiet: bool = False
+    api_url: str | None = None  # Locust's -H: the API URL override (as BASE_URL would be)
 
 
 @dataclass
@@ -86,6 +93,7 @@ class Plan:
     spawn_rate: float
     duration_s: float
     thresholds: list[slo.Threshold]
+    slos: slos.SloChoice
 
 
 def plan(options: LoadOptions) -> Plan:
@@ -103,7 +111,7 @@ def plan(options: LoadOptions) -> Plan:
         raise ConfigError(f"--rate: needs --shape constant_rate and 0 < R <= {MAX_RATE}, got {options.rate:g}")
     if not 0 <= options.workers <= MAX_WORKERS:
         raise ConfigError(f"--workers: must be between 0 and {MAX_WORKERS}, got {options.workers}")
-    environment = resolve_environment(options.env, options.env_files)
+    environment = resolve_environment(options.env, options.env_files, UrlOverrides(api=options.api_url))
     refusal = write_refusal(environment, "load")
     if refusal:
         raise ConfigError(refusal)
@@ -113,12 +121,14 @@ def plan(options: LoadOptions) -> Plan:
         options.rate = options.rate or float(max(1, environment.capacity.api) * RATE_PER_API_TASK)
         users = options.users or arrivals.pool_size(options.rate)
     spawn_rate = options.spawn_rate if options.spawn_rate else max(1.0, users / 5)
-    slo_env = slos.slo_environment(environment.name, bool(environment.stack_name), Path(options.slos_path))
-    thresholds = slo.thresholds_for(slo_env, options.profile, Path(options.slos_path), profiles=PROFILES)
+    thresholds, choice = slo.environment_thresholds(environment, options.profile, Path(options.slos_path), profiles=PROFILES)
     thresholds = slo.with_overrides(thresholds, [slo.parse_override(t) for t in options.slo_overrides])
     if not thresholds:  # a load run that nothing can fail is not a gate
-        raise ConfigError(f"no load SLOs for '{slo_env}' in {options.slos_path} (add [{slo_env}.load] or pass --slos/--slo)")
-    return Plan(options, environment, users, spawn_rate, duration_s, thresholds)
+        raise ConfigError(
+            f"no load SLOs for '{environment.name}' in {options.slos_path} "
+            f"(give the environment `slos`, add [{environment.name}.load] or [{slos.DEFAULT_PROFILE}.load], or pass --slo)"
+        )
+    return Plan(options, environment, users, spawn_rate, duration_s, thresholds, choice)
 
 
 def probe_health(environment: Environment) -> dict[str, Any]:
@@ -136,3 +146,42 @@ def probe_health(environment: Environment) -> dict[str, Any]:
 
 def new_run_id() -> str:
     return os.environ.get("SHOPFLOW_RUN_ID") or (f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}")
+
+
+VERDICT_OF_CODE = {0: "passed", 1: "failed", 2: "error", 3: "interrupted"}
+
+
+def summarise(
+    p: Plan,
+    run_id: str,
+    health: dict[str, Any],
+    stats: dict[str, Any],
+    verdicts: list[slo.Verdict],
+    code: int,
+    extra: dict[str, Any],
+) -> LoadSummary:
+    """The typed summary of one run (written by the locustfile at quit, amended by `shopflow-qa load`)."""
+    return LoadSummary(
+        profile=p.options.profile,
+        verdict=VERDICT_OF_CODE.get(code, "failed"),
+        exit_code=code,
+        environment=p.environment.name,
+        api_url=p.environment.url("api"),
+        version=health.get("version"),
+        faults=list(health.get("faults", [])),
+        run_id=run_id,
+        users=p.users,
+        spawn_rate=p.spawn_rate,
+        duration_s=p.duration_s,
+        shape=p.options.shape,
+        max_requests=p.options.max_requests,
+        endpoints={name: EndpointStats.from_stats(item) for name, item in sorted(stats.get("endpoints", {}).items())},
+        total=EndpointStats.from_stats(stats.get("total", {})),
+        checks=stats.get("checks", {}),
+        successful_checkouts=int(stats.get("checks", {}).get("checkouts", 0)),
+        errors=list(stats.get("errors", [])),
+        thresholds=slo.results(verdicts),
+        slos=p.slos.name,
+        warnings=[p.slos.warning] if p.slos.warning else [],
+        **extra,
+    )
