@@ -34,6 +34,8 @@ from shopflow_qa.core.environment import ConfigError
 from shopflow_qa.core.load_plan import KILL_MARGIN_S, STOP_TIMEOUT_S, LoadOptions, Plan, new_run_id, plan, probe_health, summarise
 from shopflow_qa.core.load_summary import LoadSummary, LoadSummaryError
 
+WEB_SESSION_S = 6 * 3600.0  # a forgotten web UI session is stopped after the longest run allowed
+
 
 def run_load(options: LoadOptions) -> int:
     """Run the load; SIGTERM (a cancelled CI job) is handled like Ctrl-C: Locust drains, the run's
@@ -55,6 +57,9 @@ def _run_load(options: LoadOptions) -> int:
         probe_health(p.environment)  # unreachable or not ShopFlow: one line before Locust starts
         print(f"load {options.profile} on {p.environment.name} ({p.environment.url('api')}): into {run}", flush=True)
         deadline = p.duration_s + STOP_TIMEOUT_S + KILL_MARGIN_S
+        if options.web_port:  # open until Ctrl-C; each swarm started in the UI is bounded inside Locust
+            deadline = WEB_SESSION_S
+            print(f"web UI: http://127.0.0.1:{options.web_port} (environment {p.environment.name}); Ctrl-C ends it", flush=True)
         master_port = free_port() if options.workers else 0
         env = child_env()
         workers: list[subprocess.Popen[bytes]] = []
@@ -68,6 +73,8 @@ def _run_load(options: LoadOptions) -> int:
         written = _read_summary(summary_path)
         crashed = written is None and not interrupted  # Locust died or never started: no verdict of its own
         test_data = _test_data(p, run_id, purge=options.purge or interrupted or crashed)
+    if interrupted and options.web_port and written is not None:  # Ctrl-C is how a web UI session ends
+        interrupted, code = False, written.exit_code
     result = EXIT_USAGE if crashed else EXIT_INTERRUPTED if interrupted else code
     if written is None:  # no figures: stopped before Locust judged anything, or Locust died
         written = summarise(p, run_id, {}, {}, [], result, {})

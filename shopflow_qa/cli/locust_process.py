@@ -49,7 +49,7 @@ def locust_command(p: Plan, run: Path, run_id: str, master_port: int = 0) -> lis
         "locust",
         "-f",
         str(LOADTESTS / PROFILES[p.options.profile]),
-        "--headless",
+        *(["--web-host", "127.0.0.1", "--web-port", str(p.options.web_port)] if p.options.web_port else ["--headless"]),
         *shopflow_arguments(p, run_id, p.options.rate),
         "--shopflow-summary",
         str(run / "summary.json"),
@@ -61,7 +61,7 @@ def locust_command(p: Plan, run: Path, run_id: str, master_port: int = 0) -> lis
         "--html",
         str(run / "locust.html"),
         "--loglevel",
-        "WARNING",
+        "INFO" if p.options.web_port else "WARNING",  # the web UI's address is an INFO line
         "-t",
         f"{max(1, round(p.duration_s))}s",
     ]

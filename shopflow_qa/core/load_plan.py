@@ -81,6 +81,7 @@ class LoadOptions:
     workers: int = 0
     quiet: bool = False
     api_url: str | None = None  # Locust's -H: the API URL override (as BASE_URL would be)
+    web_port: int = 0  # `shopflow-qa load --web`: Locust's web UI on 127.0.0.1:PORT (0: headless)
 
 
 @dataclass
