@@ -231,3 +231,40 @@ def test_shopflow_qa_load_web_opens_the_ui_on_loopback_with_the_environment_reso
     summary = json.loads((tmp_path / "reports" / "latest" / "summary.json").read_text())
     assert summary["verdict"] == "passed" and summary["environment"] == sqlite_stack.name and summary["total"]["count"] > 0
     assert f"web UI: http://127.0.0.1:{port}" in output and "Traceback" not in output
+
+
+def test_a_managed_environment_not_running_is_started_on_demand_and_stopped_after(tmp_path: Path) -> None:
+    """As `local` is: `--shopflow-env` on a managed stack that is down starts it, runs, and stops
+    what it started (an environment of its own here, on this test's ports, not local's 8600)."""
+    base = 9870 if not os.environ.get("SHOPFLOW_PORT_RANGE") else int(os.environ["SHOPFLOW_PORT_RANGE"].split("-")[1]) - 12
+    name = f"ondemand-{uuid.uuid4().hex[:6]}"
+    env_file = tmp_path / "ondemand.toml"
+    roles = ("web", "admin", "api", "payments")
+    env_file.write_text(
+        f"[environments.{name}]\n"
+        + "".join(f'{role}_url = "http://127.0.0.1:{base + i}"\n' for i, role in enumerate(roles))
+        + f'managed_stack = true\nstack_name = "{name}"\nallow_default_secrets = true\n'
+        + f'[environments.{name}.default_secrets]\ntoken = "local-service-token"\n'
+    )
+    result = locust(
+        tmp_path,
+        "browse",
+        "--shopflow-env",
+        name,
+        "--shopflow-env-file",
+        str(env_file),
+        "--shopflow-slos",
+        str(CI_SLOS),
+        "--headless",
+        "-u",
+        "1",
+        "-t",
+        "2s",
+        "--only-summary",
+        timeout=120,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    summary = LoadSummary.read((tmp_path / "reports" / "latest" / "summary.json").resolve())
+    assert summary.total.count > 0 and summary.total.failures == 0
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{base + 2}/health", timeout=3)  # stopped: this run started it
