@@ -236,7 +236,7 @@ def test_shopflow_qa_load_web_opens_the_ui_on_loopback_with_the_environment_reso
 def test_a_managed_environment_not_running_is_started_on_demand_and_stopped_after(tmp_path: Path) -> None:
     """As `local` is: `--shopflow-env` on a managed stack that is down starts it, runs, and stops
     what it started (an environment of its own here, on this test's ports, not local's 8600)."""
-    base = 9870 if not os.environ.get("SHOPFLOW_PORT_RANGE") else int(os.environ["SHOPFLOW_PORT_RANGE"].split("-")[1]) - 12
+    base = int(os.environ.get("SHOPFLOW_PORT_RANGE", "8610-8990").split("-")[1]) - 12  # the top of this run's ports
     name = f"ondemand-{uuid.uuid4().hex[:6]}"
     env_file = tmp_path / "ondemand.toml"
     roles = ("web", "admin", "api", "payments")
