@@ -23,6 +23,8 @@ DEFAULT_DURATION = "60s"  # a headless run given no --run-time still stops by it
 
 @events.init_command_line_parser.add_listener
 def _add_options(parser: Any) -> None:
+    # Loopback unless asked otherwise: a load generator's UI and master port are not for the network.
+    parser.set_defaults(web_host="127.0.0.1", master_bind_host="127.0.0.1")
     group = parser  # Locust's own add_argument (a plain argparse group knows no include_in_web_ui / is_secret)
     group.add_argument(
         "--shopflow-env",

@@ -167,6 +167,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _page(port: int, wait_s: float = 30) -> httpx.Response:
+    """The web UI's page once it answers (Locust announces it before its init listeners ran)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
 def test_shopflow_qa_load_web_opens_the_ui_on_loopback_with_the_environment_resolved(tmp_path: Path, sqlite_stack) -> None:
     port = _free_port()
     env = _env()
@@ -200,14 +212,8 @@ def test_shopflow_qa_load_web_opens_the_ui_on_loopback_with_the_environment_reso
         start_new_session=True,
     )
     try:
-        page = None
-        deadline = time.monotonic() + 30
-        while page is None and time.monotonic() < deadline:
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
-            except httpx.TransportError:
-                time.sleep(0.3)
-        assert page is not None and page.status_code == 200
+        page = _page(port)
+        assert page.status_code == 200
         assert "shopflow_token" in page.text and "local-service-token" not in page.text, "a masked field, no value"
         with pytest.raises(httpx.TransportError):  # loopback only
             address = socket.gethostbyname(socket.gethostname())
@@ -268,3 +274,29 @@ def test_a_managed_environment_not_running_is_started_on_demand_and_stopped_afte
     assert summary.total.count > 0 and summary.total.failures == 0
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{base + 2}/health", timeout=3)  # stopped: this run started it
+
+
+def test_a_plain_locust_web_ui_binds_loopback_by_default(tmp_path: Path, sqlite_stack) -> None:
+    port = _free_port()
+    env = _env()
+    env["SHOPFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", "loadtests/browse.py", *on(sqlite_stack), "--web-port", str(port)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline, lines = time.monotonic() + 30, []
+        while time.monotonic() < deadline and child.stdout is not None:
+            lines.append(child.stdout.readline())
+            if "Starting web interface" in lines[-1]:
+                break
+        assert f"Starting web interface at http://127.0.0.1:{port}" in lines[-1], lines
+        assert _page(port).status_code == 200
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
