@@ -134,7 +134,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
         logging.error("shopflow: %s; not started", error)
         environment.runner.quit()
         return
-    RUN.plan = RUN.plan or plan
+    RUN.plan = plan  # a host changed in the web UI is the one the summary names
     RUN.run_id = options.shopflow_run_id or RUN.run_id or load_plan.new_run_id()
     if plan.options.shape == load_plan.CONSTANT_RATE and plan.options.rate:
         share = (
