@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shopflow_qa.core import arrivals, deploy, slo, slos
+from shopflow_qa.core import arrivals, deploy, shapes, slo, slos
 from shopflow_qa.core.durations import parse_duration
 from shopflow_qa.core.environment import ConfigError, Environment, UrlOverrides, resolve_environment
 from shopflow_qa.core.load_summary import EndpointStats, LoadSummary
@@ -97,21 +98,60 @@ class Plan:
     slos: slos.SloChoice
 
 
-def plan(options: LoadOptions) -> Plan:
-    if options.profile not in PROFILES:
-        raise ConfigError(f"unknown load profile '{options.profile}' (known: {', '.join(PROFILES)})")
-    duration_s = parse_duration(options.duration)
-    if options.max_requests < 1:
-        raise ConfigError(f"--max-requests: must be at least 1, got {options.max_requests}")
-    if options.shape is not None:
-        from shopflow_qa.core import shapes
+def _option_checks(options: LoadOptions) -> list[Callable[[], object]]:
+    """The checks of the options alone (no environment), each raising one ConfigError."""
 
-        if options.shape not in (*shapes.SHAPES, CONSTANT_RATE):
+    def profile() -> None:
+        if options.profile not in PROFILES:
+            raise ConfigError(f"unknown load profile '{options.profile}' (known: {', '.join(PROFILES)})")
+
+    def max_requests() -> None:
+        if options.max_requests < 1:
+            raise ConfigError(f"--max-requests: must be at least 1, got {options.max_requests}")
+
+    def shape() -> None:
+        if options.shape is not None and options.shape not in (*shapes.SHAPES, CONSTANT_RATE):
             raise ConfigError(f"--shape: unknown shape '{options.shape}' (known: {', '.join((*shapes.SHAPES, CONSTANT_RATE))})")
-    if options.rate is not None and (options.shape != CONSTANT_RATE or not 0 < options.rate <= MAX_RATE):
-        raise ConfigError(f"--rate: needs --shape constant_rate and 0 < R <= {MAX_RATE}, got {options.rate:g}")
-    if not 0 <= options.workers <= MAX_WORKERS:
-        raise ConfigError(f"--workers: must be between 0 and {MAX_WORKERS}, got {options.workers}")
+
+    def rate() -> None:
+        if options.rate is not None and (options.shape != CONSTANT_RATE or not 0 < options.rate <= MAX_RATE):
+            raise ConfigError(f"--rate: needs --shape constant_rate and 0 < R <= {MAX_RATE}, got {options.rate:g}")
+
+    def workers() -> None:
+        if not 0 <= options.workers <= MAX_WORKERS:
+            raise ConfigError(f"--workers: must be between 0 and {MAX_WORKERS}, got {options.workers}")
+
+    def overrides() -> None:
+        for text in options.slo_overrides:
+            slo.parse_override(text)
+
+    return [profile, lambda: parse_duration(options.duration), max_requests, shape, rate, workers, overrides]
+
+
+def problems(options: LoadOptions) -> list[str]:
+    """Every problem of a load run's options at once, one line each, without a request ([] when
+    `plan` would succeed): for a caller such as the gate that reports them all before it starts.
+    The environment-dependent ones (refusal, secret, SLOs) follow once the options are sound."""
+    found = []
+    for check in _option_checks(options):
+        try:
+            check()
+        except ConfigError as error:
+            found.append(str(error))
+    if not found:
+        try:
+            plan(replace(options, slo_overrides=list(options.slo_overrides), env_files=list(options.env_files)))
+        except ConfigError as error:
+            found.append(str(error))
+    return found
+
+
+def plan(options: LoadOptions) -> Plan:
+    """The run, every option and the environment's refusal, secret and SLOs checked (the first
+    problem raised as ConfigError); nothing is sent."""
+    for check in _option_checks(options):
+        check()
+    duration_s = parse_duration(options.duration)
     environment = resolve_environment(options.env, options.env_files, UrlOverrides(api=options.api_url))
     refusal = write_refusal(environment, "load")
     if refusal:
