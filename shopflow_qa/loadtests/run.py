@@ -75,9 +75,12 @@ def _on_init(environment: Any, **_: Any) -> None:
             info = local_stack.start(plan.environment)
             RUN.started_stack = plan.environment.stack_name if info.started else ""
         RUN.health = load_plan.probe_health(plan.environment)
+        summary_path = Path(options.shopflow_summary) if options.shopflow_summary else _run_folder(plan) / "summary.json"
     except ConfigError as error:
+        _stop_started_stack()
         _refuse(str(error))
         return
+    RUN.summary_path = summary_path
     RUN.plan = plan
     RUN.run_id = options.shopflow_run_id or load_plan.new_run_id()
     options.shopflow_run_id = RUN.run_id  # workers receive it with their first spawn
@@ -89,7 +92,6 @@ def _on_init(environment: Any, **_: Any) -> None:
     options.run_time = options.run_time or max(1, round(plan.duration_s))
     options.shopflow_planned_duration_s = plan.duration_s  # workers receive it (their arrival schedules)
     _choose_shape(environment, plan)
-    RUN.summary_path = Path(options.shopflow_summary) if options.shopflow_summary else _run_folder(plan) / "summary.json"
     shape = f", shape {plan.options.shape}" if plan.options.shape else ""
     print(
         f"shopflow: {plan.options.profile} on {plan.environment.name} ({environment.host}): {plan.users} users, "
@@ -246,11 +248,21 @@ def _judge(environment: Any, **_: Any) -> None:
     if unwritten:
         lines.append(f"shopflow: error: {unwritten}")
     RUN.verdict_lines = lines
-    if RUN.started_stack:
-        try:
-            local_stack.stop(RUN.started_stack)
-        except ConfigError as error:
-            lines.append(f"warning: the local stack this run started could not be stopped: {error}")
+    problem = _stop_started_stack()
+    if problem:
+        lines.append(f"warning: the local stack this run started could not be stopped: {problem}")
+
+
+def _stop_started_stack() -> str:
+    """Stop the local stack this run started on demand (if any); "" or why it could not be."""
+    name, RUN.started_stack = RUN.started_stack, ""
+    if not name:
+        return ""
+    try:
+        local_stack.stop(name)
+    except ConfigError as error:
+        return str(error)
+    return ""
 
 
 @events.quit.add_listener
