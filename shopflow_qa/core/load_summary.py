@@ -33,7 +33,7 @@ class EndpointStats:
 
     @classmethod
     def from_stats(cls, item: dict[str, Any]) -> EndpointStats:
-        """From the locustfile's stats.json entry (`percentiles_ms` nested)."""
+        """From a Locust statistics entry as loadtests/stats.py gives it (`percentiles_ms` nested)."""
         pct = item.get("percentiles_ms") or {}
         return cls(
             count=int(item.get("count", 0)),
