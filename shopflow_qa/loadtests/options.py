@@ -15,7 +15,7 @@ from typing import Any
 
 from locust import events
 
-from shopflow_qa.core.load_plan import LoadOptions
+from shopflow_qa.core.load_plan import STOP_TIMEOUT_S, LoadOptions
 from shopflow_qa.core.slos import SLO_FILE
 
 DEFAULT_DURATION = "60s"  # a headless run given no --run-time still stops by itself
@@ -23,8 +23,9 @@ DEFAULT_DURATION = "60s"  # a headless run given no --run-time still stops by it
 
 @events.init_command_line_parser.add_listener
 def _add_options(parser: Any) -> None:
-    # Loopback unless asked otherwise: a load generator's UI and master port are not for the network.
-    parser.set_defaults(web_host="127.0.0.1", master_bind_host="127.0.0.1")
+    # Loopback unless asked otherwise; and users finish the flow they are in at the end (no half-made
+    # checkouts), as `shopflow-qa load` drains.
+    parser.set_defaults(web_host="127.0.0.1", master_bind_host="127.0.0.1", stop_timeout=STOP_TIMEOUT_S)
     group = parser  # Locust's own add_argument (a plain argparse group knows no include_in_web_ui / is_secret)
     group.add_argument(
         "--shopflow-env",
