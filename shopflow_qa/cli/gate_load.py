@@ -45,7 +45,9 @@ class LoadStep(PytestStep):
         rows = []
         if summary_path:
             try:
-                rows = gate_summary.slo_rows(LoadSummary.read(summary_path))
+                load_summary = LoadSummary.read(summary_path)
+                rows = gate_summary.slo_rows(load_summary)
+                state.warnings += [f"load: {w}" for w in load_summary.warnings]  # e.g. the default SLO profile applied
             except LoadSummaryError as error:
                 state.warnings.append(str(error))
         state.load = {

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from shopflow_qa.cli.errors import one_line_errors
-from shopflow_qa.cli.load_plan import PROFILES, LoadOptions
 from shopflow_qa.cli.load_run import run_load
+from shopflow_qa.core.load_plan import PROFILES, LoadOptions
 from shopflow_qa.core.slos import SLO_FILE
 
 
@@ -50,6 +50,10 @@ def load(
         int, typer.Option("--workers", help="Locust workers on this machine (distributed mode; 0 = one process).")
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only Locust's final summary, no periodic tables.")] = False,
+    web: Annotated[
+        bool, typer.Option("--web", help="Open Locust's web UI on 127.0.0.1 instead of running headless (Ctrl-C ends it).")
+    ] = False,
+    web_port: Annotated[int, typer.Option("--web-port", help="Port of the web UI.", min=1, max=65535)] = 8089,
 ) -> None:
     """Run a Locust profile headless, bounded; exit 1 when an SLO threshold is breached."""
     options = LoadOptions(
@@ -70,6 +74,7 @@ def load(
         abort_sustain_s=abort_sustain,
         workers=workers,
         quiet=quiet,
+        web_port=web_port if web else 0,
     )
     raise typer.Exit(run_load(options))
 

@@ -4,7 +4,6 @@ Ctrl-C or SIGTERM, kill on the second)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,22 +12,47 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from shopflow_qa.cli.load_plan import CONSTANT_RATE, LOADTESTS, PROFILES, STOP_TIMEOUT_S, Plan
 from shopflow_qa.core import processes
-from shopflow_qa.core.abort import BreachWatch
+from shopflow_qa.core.load_plan import LOADTESTS, PROFILES, STOP_TIMEOUT_S, Plan
 from shopflow_qa.core.paths import PACKAGE_ROOT, PROJECT_ROOT
 
 
-def locust_command(p: Plan, run: Path, master_port: int = 0) -> list[str]:
+def shopflow_arguments(p: Plan, run_id: str, rate: float | None) -> list[str]:
+    """The locustfile's own `--shopflow-*` options for this plan: the one way a run is described
+    (the token is not among them: Locust reads it from the environment's variable)."""
+    o = p.options
+    arguments = ["--shopflow-env", p.environment.name, "--shopflow-run-id", run_id, "--shopflow-slos", str(o.slos_path)]
+    for path in o.env_files:
+        arguments += ["--shopflow-env-file", str(path)]
+    for override in o.slo_overrides:
+        arguments += ["--shopflow-slo", override]
+    arguments += ["--shopflow-max-requests", str(o.max_requests)]
+    if o.shape:
+        arguments += ["--shopflow-shape", o.shape]
+    if rate:
+        arguments += ["--shopflow-rate", f"{rate:g}"]
+    if o.abort_on_breach:
+        arguments += [
+            "--shopflow-abort-on-breach",
+            "--shopflow-abort-grace",
+            f"{o.abort_grace_s:g}",
+            "--shopflow-abort-sustain",
+            f"{o.abort_sustain_s:g}",
+        ]
+    return arguments
+
+
+def locust_command(p: Plan, run: Path, run_id: str, master_port: int = 0) -> list[str]:
     command = [
         sys.executable,
         "-m",
         "locust",
         "-f",
         str(LOADTESTS / PROFILES[p.options.profile]),
-        "--headless",
-        "-H",
-        p.environment.url("api"),
+        *(["--web-host", "127.0.0.1", "--web-port", str(p.options.web_port)] if p.options.web_port else ["--headless"]),
+        *shopflow_arguments(p, run_id, p.options.rate),
+        "--shopflow-summary",
+        str(run / "summary.json"),
         "--stop-timeout",
         str(STOP_TIMEOUT_S),
         "--csv",
@@ -37,11 +61,11 @@ def locust_command(p: Plan, run: Path, master_port: int = 0) -> list[str]:
         "--html",
         str(run / "locust.html"),
         "--loglevel",
-        "WARNING",
+        "INFO" if p.options.web_port else "WARNING",  # the web UI's address is an INFO line
+        "-t",
+        f"{max(1, round(p.duration_s))}s",
     ]
-    if p.options.shape in (None, CONSTANT_RATE):
-        spawn = p.users if p.options.shape == CONSTANT_RATE else p.spawn_rate  # the pool is ready at once
-        command += ["-u", str(p.users), "-r", f"{spawn:g}", "-t", f"{max(1, round(p.duration_s))}s"]
+    command += ["-u", str(p.users), "-r", f"{p.spawn_rate:g}"]
     if p.options.workers:
         command += [
             "--master",
@@ -59,29 +83,11 @@ def locust_command(p: Plan, run: Path, master_port: int = 0) -> list[str]:
     return command
 
 
-def child_env(p: Plan, run: Path, run_id: str) -> dict[str, str]:
+def child_env() -> dict[str, str]:
+    """This process's variables (the environment's secrets among them) with the harness importable."""
     env = dict(os.environ)
-    env.update(
-        {
-            "SHOPFLOW_LOAD_TOKEN": p.environment.secret("token"),
-            "SHOPFLOW_RUN_ID": run_id,
-            "SHOPFLOW_LOAD_STATS": str(run / "stats.json"),
-            "SHOPFLOW_LOAD_MAX_REQUESTS": str(p.options.max_requests),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT.parent), env.get("PYTHONPATH", "")])),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env["SHOPFLOW_LOAD_DURATION_S"] = f"{p.duration_s:g}"
-    if p.options.shape == CONSTANT_RATE:
-        env["SHOPFLOW_LOAD_RATE"] = (
-            f"{(p.options.rate or 0.0) / max(1, p.options.workers):g}"  # each worker its share (plan() set it)
-        )
-    elif p.options.shape:
-        env.update({"SHOPFLOW_LOAD_SHAPE": p.options.shape, "SHOPFLOW_LOAD_PEAK": str(p.users)})
-    if p.options.abort_on_breach:
-        watch = BreachWatch(p.thresholds, p.options.abort_grace_s, p.options.abort_sustain_s)
-        env["SHOPFLOW_LOAD_ABORT"] = json.dumps(watch.as_dict())
-        env["SHOPFLOW_LOAD_ABORT_FILE"] = str(run / "abort.json")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT.parent), env.get("PYTHONPATH", "")]))
+    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
@@ -93,7 +99,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_workers(p: Plan, run: Path, env: dict[str, str], master_port: int) -> list[subprocess.Popen[bytes]]:
+def start_workers(p: Plan, run: Path, run_id: str, env: dict[str, str], master_port: int) -> list[subprocess.Popen[bytes]]:
     """Locust's own distributed mode on this machine: N worker processes talking to the master on 127.0.0.1."""
     workers = []
     for index in range(p.options.workers):
@@ -108,6 +114,7 @@ def start_workers(p: Plan, run: Path, env: dict[str, str], master_port: int) -> 
             "127.0.0.1",
             "--master-port",
             str(master_port),
+            *shopflow_arguments(p, run_id, p.options.rate),  # each worker takes rate / workers
             "--loglevel",
             "WARNING",
         ]

@@ -29,10 +29,3 @@ class BreachWatch:
             if elapsed_s - self.since[name] >= self.sustain_s:
                 return {**verdict.as_dict(), "breached_since_s": round(self.since[name], 1), "aborted_at_s": round(elapsed_s, 1)}
         return None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"grace_s": self.grace_s, "sustain_s": self.sustain_s, "thresholds": [vars(t) for t in self.thresholds]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BreachWatch:
-        return cls([Threshold(**t) for t in data["thresholds"]], float(data["grace_s"]), float(data["sustain_s"]))

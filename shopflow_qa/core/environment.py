@@ -79,6 +79,7 @@ class Environment:
     production: ProductionTargets = field(default_factory=ProductionTargets, repr=False)
     sources: tuple[str, ...] = ()
     urls_overridden: bool = False
+    slos: str | Mapping[str, Any] | None = field(default=None, repr=False)  # its own SLO tables, or whose it uses
 
     def url(self, role: str) -> str:
         """The base URL for `role` (web, admin, api, payments), without a trailing slash."""
@@ -177,7 +178,23 @@ def load_environments(env_files: Sequence[str | Path] = ()) -> dict[str, Environ
             check_table(path, name, table)
             tables[name] = _merge(tables.get(name, {}), table)
             sources.setdefault(name, []).append(str(path))
+    inherited = {name: _inherited_slos(name, tables, sources) for name in tables}
+    for name, table in tables.items():
+        table["slos"] = inherited[name]
     return {name: _build(name, table, tuple(sources[name]), production) for name, table in tables.items()}
+
+
+def _inherited_slos(name: str, tables: Mapping[str, Mapping[str, Any]], sources: Mapping[str, list[str]]) -> Any:
+    """`slos = "staging"` followed to the environment that carries tables of its own; a name no
+    environment carries tables for stays a name (the SLO file's table of that name applies)."""
+    seen = [name]
+    value = tables[name].get("slos")
+    while isinstance(value, str) and tables.get(value, {}).get("slos") is not None:
+        if value in seen:
+            raise ConfigError(f"{sources[name][-1]}: environments.{name}.slos: a loop ({' -> '.join([*seen, value])})")
+        seen.append(value)
+        value = tables[value]["slos"]
+    return value
 
 
 def load_production_targets(env_files: Sequence[str | Path] = ()) -> ProductionTargets:
@@ -226,6 +243,7 @@ def _build(name: str, table: dict[str, Any], sources: tuple[str, ...], productio
         aws=AwsResources(**aws) if aws else None,
         production=production,
         sources=sources,
+        slos=table.get("slos"),
     )
 
 

@@ -32,7 +32,9 @@ _ENV_KEYS: dict[str, type | tuple[type, ...]] = {
     "default_secrets": dict,
     "capacity": dict,
     "aws": dict,
+    "slos": (str, dict),
 }
+SLO_SECTIONS = ("contract", "load")
 REQUIRED_KEYS = ("web_url", "api_url")
 _CAPACITY_SERVICES = ("web", "api", "worker")
 _AWS_KEYS: dict[str, type | tuple[type, ...]] = {"region": str, "ecs_cluster": str, "ecs_services": dict, "log_groups": dict}
@@ -118,6 +120,12 @@ def check_table(path: Path, name: str, table: Any) -> None:
                     raise ConfigError(f"{where}.capacity.{service}: must be a positive integer, got {count!r}")
         if key == "aws":
             _check_aws(f"{where}.aws", value)
+        if key == "slos" and isinstance(value, dict):
+            for section, body in value.items():
+                if section not in SLO_SECTIONS or not isinstance(body, dict):
+                    raise ConfigError(
+                        f"{where}.slos.{section}: must be one of the tables {', '.join(SLO_SECTIONS)} (data/slos.toml's schema)"
+                    )
 
 
 def _check_aws(where: str, table: Mapping[str, Any]) -> None:

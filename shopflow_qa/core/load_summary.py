@@ -33,7 +33,7 @@ class EndpointStats:
 
     @classmethod
     def from_stats(cls, item: dict[str, Any]) -> EndpointStats:
-        """From the locustfile's stats.json entry (`percentiles_ms` nested)."""
+        """From a Locust statistics entry as loadtests/stats.py gives it (`percentiles_ms` nested)."""
         pct = item.get("percentiles_ms") or {}
         return cls(
             count=int(item.get("count", 0)),
@@ -100,6 +100,8 @@ class LoadSummary:
     aborted: dict[str, Any] | None = None
     test_data: dict[str, Any] = field(default_factory=dict)
     purged: dict[str, int] | None = None
+    slos: str = ""  # whose objectives judged the run (an environment's name, or "default")
+    warnings: list[str] = field(default_factory=list)  # e.g. the default SLO profile applied
     schema: str = SCHEMA
 
     @property

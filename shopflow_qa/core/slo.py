@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shopflow_qa.core.environment import ConfigError
+from shopflow_qa.core.environment import ConfigError, Environment
 from shopflow_qa.core.load_summary import ThresholdResult
-from shopflow_qa.core.slos import SLO_FILE, read_slos
+from shopflow_qa.core.slos import SLO_FILE, SloChoice, read_slos, slos_for
 
 PERCENTILE_KEYS = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99}
 SCALAR_KEYS = {"error_rate": "<=", "checks_pass_rate": ">=", "min_rps": ">="}
@@ -180,12 +180,31 @@ def read_slo_file(path: Path = SLO_FILE, profiles: Collection[str] = ()) -> dict
 
 
 def thresholds_for(environment: str, profile: str, path: Path = SLO_FILE, profiles: Collection[str] = ()) -> list[Threshold]:
-    """The environment's load thresholds with the profile's overrides on top ([] when none)."""
+    """The SLO file's load thresholds of `environment` with the profile's overrides on top ([] when none)."""
     load = read_slo_file(path, profiles).get(environment, {}).get("load", {})
-    merged = _thresholds_of(load, f"{path}: {environment}.load")
-    override = (load.get("profiles") or {}).get(profile, {})
-    merged.update(_thresholds_of(override, f"{path}: {environment}.load.profiles.{profile}"))
+    return _load_thresholds(load, f"{path}: {environment}.load", profile, profiles)
+
+
+def _load_thresholds(load: Mapping[str, Any], where: str, profile: str, profiles: Collection[str]) -> list[Threshold]:
+    merged = _thresholds_of(load, where)
+    overrides = load.get("profiles") or {}
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(f"{where}.profiles: must be a table of profile name = thresholds")
+    unknown = sorted(set(overrides) - set(profiles)) if profiles else []
+    if unknown:
+        raise ConfigError(f"{where}.profiles.{unknown[0]}: unknown load profile (known: {', '.join(profiles)})")
+    merged.update(_thresholds_of(overrides.get(profile, {}), f"{where}.profiles.{profile}"))
     return list(merged.values())
+
+
+def environment_thresholds(
+    environment: Environment, profile: str, path: Path = SLO_FILE, profiles: Collection[str] = ()
+) -> tuple[list[Threshold], SloChoice]:
+    """The load thresholds that judge `profile` on `environment` (shopflow_qa/core/slos.py's
+    `slos_for` says whose), and that choice (its `warning` goes into the report)."""
+    read_slo_file(path, profiles)  # every table of the file checked, not only the one used
+    choice = slos_for(environment, Path(path))
+    return _load_thresholds(choice.load, f"{choice.where}.load", profile, profiles), choice
 
 
 def _measure(threshold: Threshold, stats: RunStats) -> float | None:

@@ -8,7 +8,7 @@ from locust import between, task
 
 from shopflow_qa.loadtests import catalogue
 from shopflow_qa.loadtests.common import ShopFlowUser
-from shopflow_qa.loadtests.shapes_locust import shape_class
+from shopflow_qa.loadtests.shapes_locust import ShopFlowShape
 
 
 class ApiMixUser(ShopFlowUser):
@@ -44,4 +44,4 @@ class ApiMixUser(ShopFlowUser):
             self.run_flow(lambda: self.shop.checkout(catalogue.pick(self.buyable)["id"], email), checkout=True)
 
 
-ShopFlowShape = shape_class()
+__all__ = ["ShopFlowShape"]

@@ -8,7 +8,7 @@ from locust import between, task
 
 from shopflow_qa.loadtests import catalogue
 from shopflow_qa.loadtests.common import ShopFlowUser
-from shopflow_qa.loadtests.shapes_locust import shape_class
+from shopflow_qa.loadtests.shapes_locust import ShopFlowShape
 
 SEARCH_WORDS = ("mug", "coffee", "tea", "bag", "lamp", "desk", "book")
 
@@ -49,4 +49,4 @@ class BrowseUser(ShopFlowUser):
             self.run_flow(lambda: self.shop.get_product_by_slug(product["slug"]))
 
 
-ShopFlowShape = shape_class()
+__all__ = ["ShopFlowShape"]

@@ -7,7 +7,7 @@ from locust import between, task
 
 from shopflow_qa.loadtests import catalogue
 from shopflow_qa.loadtests.common import ShopFlowUser
-from shopflow_qa.loadtests.shapes_locust import shape_class
+from shopflow_qa.loadtests.shapes_locust import ShopFlowShape
 
 CONFIRMED = ("paid", "fulfilled")
 
@@ -50,4 +50,4 @@ def raise_unconfirmed(order: dict) -> None:
     raise FlowError("order confirmed", _Status(), 200)
 
 
-ShopFlowShape = shape_class()
+__all__ = ["ShopFlowShape"]

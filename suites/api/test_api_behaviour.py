@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shopflow_qa.core.slos import contract_budget_ms, slo_name
+from shopflow_qa.core.slos import contract_budget
 
 pytestmark = pytest.mark.api
 
@@ -71,7 +71,7 @@ def test_an_order_takes_stock_and_closes_the_cart(api, catalogue) -> None:
 def test_shopping_requests_answer_within_the_budget(api, catalogue, shopflow_env) -> None:
     """One request per shopping step, each within the environment's response budget
     (data/slos.toml): the cheap timing check; the contract suite times every case."""
-    budget = contract_budget_ms(slo_name(shopflow_env.name, shopflow_env.stack_name))
+    budget = contract_budget(shopflow_env)
     took: dict[str, float] = {}
 
     def timed(step: str, call: Callable[[], Any]) -> Any:
@@ -86,4 +86,4 @@ def test_shopping_requests_answer_within_the_budget(api, catalogue, shopflow_env
     timed("POST /api/carts/{id}/lines", lambda: api.raw_add_to_cart(cart["id"], catalogue.in_stock["id"]))
     timed("POST /api/orders", lambda: api.raw_create_order(cart["id"], "budget@example.test"))
     over = {step: f"{ms:.0f} ms" for step, ms in took.items() if ms > budget}
-    assert not over, f"over the {budget} ms response budget of '{shopflow_env.name}' (data/slos.toml): {over}"
+    assert not over, f"over the {budget} ms response budget of '{shopflow_env.name}' (its SLOs): {over}"

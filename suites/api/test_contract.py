@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import allow_header_conformance
 from schemathesis.specs.openapi.checks import unsupported_method
 
-from shopflow_qa.core.slos import contract_budget_ms, slo_name
+from shopflow_qa.core.slos import contract_budget
 
 CONTRACT = Path(__file__).resolve().parents[2] / "data" / "contracts" / "shopflow-api.yaml"
 schema = schemathesis.openapi.from_path(CONTRACT)
@@ -48,11 +48,11 @@ def call_options(shopflow_env, shopflow_run_id: str) -> dict:
 
 
 def _within_budget(response, case, environment) -> None:
-    budget = contract_budget_ms(slo_name(environment.name, environment.stack_name))
+    budget = contract_budget(environment)
     took = float(response.elapsed) * 1000  # schemathesis gives seconds
     assert took <= budget, (
         f"{case.method} {case.formatted_path} took {took:.0f} ms, over the {budget} ms "
-        f"response budget of '{environment.name}' (data/slos.toml)"
+        f"response budget of '{environment.name}' (its SLOs)"
     )
 
 

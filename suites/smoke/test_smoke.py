@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from shopflow_qa.core.slos import contract_budget_ms, slo_name
+from shopflow_qa.core.slos import contract_budget
 
 pytestmark = [pytest.mark.smoke, pytest.mark.nondestructive]
 TIMEOUT_S = 10
@@ -33,11 +33,11 @@ def test_the_api_answers_within_the_response_budget(api, shopflow_env) -> None:
     """A deploy whose every request is slow is broken for every customer: stop the gate here, in
     seconds, not after every suite has crawled through it. The fastest of three reads is judged,
     so one slow moment of a healthy server does not count."""
-    budget = contract_budget_ms(slo_name(shopflow_env.name, shopflow_env.stack_name))
+    budget = contract_budget(shopflow_env)
     fastest_ms = min(api.raw_list_products(per_page=5).elapsed.total_seconds() * 1000 for _ in range(3))
     assert fastest_ms <= budget, (
         f"GET /api/products took {fastest_ms:.0f} ms at best of 3, over the {budget} ms "
-        f"response budget of '{shopflow_env.name}' (data/slos.toml)"
+        f"response budget of '{shopflow_env.name}' (its SLOs)"
     )
 
 

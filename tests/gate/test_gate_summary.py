@@ -136,7 +136,7 @@ def test_slo_rows_come_from_the_typed_load_summary(tmp_path: Path) -> None:
         {},
         {"schema": "shopflow-qa/load/0"},
         {**LOAD_SUMMARY.to_json(), "verdict": "fail"},
-        {**LOAD_SUMMARY.to_json(), "slos": []},
+        {**LOAD_SUMMARY.to_json(), "slo_table": []},
         {key: value for key, value in LOAD_SUMMARY.to_json().items() if key != "thresholds"},
     ],
     ids=["empty", "other-schema", "unknown-verdict", "unknown-field", "missing-field"],

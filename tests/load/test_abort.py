@@ -30,9 +30,3 @@ def test_a_passing_check_resets_the_breach_and_throughput_is_not_judged_during_t
     assert watch.check(4, stats(900)) is None and watch.check(6, stats(900)) is None
     assert watch.check(7, stats(900)) is not None
     assert BreachWatch([P95], grace_s=0, sustain_s=0).check(0, stats(100)) is None
-
-
-def test_it_travels_to_the_locust_process_as_plain_data() -> None:
-    watch = BreachWatch([P95], grace_s=2, sustain_s=1)
-    again = BreachWatch.from_dict(watch.as_dict())
-    assert again.thresholds == [P95] and again.grace_s == 2 and again.sustain_s == 1

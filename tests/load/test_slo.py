@@ -133,7 +133,81 @@ def test_the_shipped_slo_file_reads_for_every_profile_and_environment() -> None:
     assert {t.name for t in slo.thresholds_for("local", "checkout_flow")} >= {"error_rate", "p95_ms[POST /api/orders/[id]/pay]"}
 
 
-def test_a_local_stack_named_otherwise_is_judged_by_locals_slos(slo_file: Path) -> None:
-    assert slos.slo_environment("t-shared-1234", True, slo_file) == "local"
-    assert slos.slo_environment("staging", False, slo_file) == "staging"
-    assert slos.slo_environment("local", True, slo_file) == "local"
+def _environment(tmp_path: Path, body: str, name: str):
+    from shopflow_qa.core.environment import resolve_environment
+
+    env_file = tmp_path / "envs.toml"
+    env_file.write_text(body)
+    return resolve_environment(name, [env_file], environ={})
+
+
+QA2 = """
+[environments.qa2]
+web_url = "http://127.0.0.1:9700"
+api_url = "http://127.0.0.1:9702"
+"""
+
+
+def test_a_local_stack_named_otherwise_is_judged_by_locals_slos(slo_file: Path, tmp_path: Path) -> None:
+    stack = _environment(
+        tmp_path, QA2.replace("[environments.qa2]", '[environments.t-shared-1234]\nstack_name = "t-shared-1234"'), "t-shared-1234"
+    )
+    assert slos.slos_for(stack, slo_file).name == "local"
+    assert slos.slos_for(_environment(tmp_path, QA2, "staging")).name == "staging"  # the shipped file
+    assert slos.slos_for(_environment(tmp_path, QA2, "local"), slo_file).name == "local"
+
+
+def test_an_environment_from_an_env_file_carries_its_own_slos(tmp_path: Path) -> None:
+    body = (
+        QA2
+        + """
+[environments.qa2.slos.contract]
+response_ms = 700
+[environments.qa2.slos.load]
+error_rate = 0.02
+[environments.qa2.slos.load.p95_ms]
+"GET /api/products" = 123
+[environments.qa2.slos.load.profiles.browse]
+min_rps = 3
+"""
+    )
+    qa2 = _environment(tmp_path, body, "qa2")
+    thresholds, choice = slo.environment_thresholds(qa2, "browse", profiles=("browse", "checkout_flow"))
+    assert choice.name == "qa2" and not choice.warning and "environments.qa2.slos" in choice.where
+    assert {t.name: t.limit for t in thresholds} == {"error_rate": 0.02, "p95_ms[GET /api/products]": 123, "min_rps": 3}
+    assert slos.contract_budget(qa2) == 700
+
+
+def test_an_environment_inherits_anothers_slos_by_name(tmp_path: Path) -> None:
+    qa2 = _environment(tmp_path, QA2 + 'slos = "staging"\n', "qa2")
+    thresholds, choice = slo.environment_thresholds(qa2, "checkout_flow")
+    assert choice.name == "staging" and thresholds == slo.thresholds_for("staging", "checkout_flow")
+    chain = QA2 + 'slos = "qa3"\n[environments.qa3]\nweb_url = "http://127.0.0.1:9700"\napi_url = "http://127.0.0.1:9702"\n'
+    chain += "[environments.qa3.slos.load]\nmin_rps = 7\n"
+    assert [(t.name, t.limit) for t in slo.environment_thresholds(_environment(tmp_path, chain, "qa2"), "browse")[0]] == [
+        ("min_rps", 7)
+    ]
+
+
+def test_an_environment_with_no_slos_gets_the_default_profile_and_a_warning(tmp_path: Path) -> None:
+    qa2 = _environment(tmp_path, QA2, "qa2")
+    thresholds, choice = slo.environment_thresholds(qa2, "checkout_flow")
+    assert choice.name == "default" and "brings no SLOs" in choice.warning and "qa2" in choice.warning
+    assert {"error_rate", "checks_pass_rate", "min_rps"} <= {t.name for t in thresholds}
+    assert slos.contract_budget(qa2) == 2000
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ('slos = "nowhere"\n', "slos = 'nowhere': no SLOs of that name"),
+        ("slos = 3\n", "environments.qa2.slos: must be a string or a table"),
+        ("[environments.qa2.slos.budget]\nx = 1\n", "environments.qa2.slos.budget: must be one of the tables contract, load"),
+        ("[environments.qa2.slos.load]\np95 = 1\n", "environments.qa2.slos.load: unknown SLO key 'p95'"),
+        ('slos = "qa2"\n', "environments.qa2.slos: a loop"),
+    ],
+)
+def test_a_broken_slos_entry_is_one_config_error(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        qa2 = _environment(tmp_path, QA2 + extra, "qa2")
+        slo.environment_thresholds(qa2, "browse")

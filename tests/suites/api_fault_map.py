@@ -47,7 +47,7 @@ CI_SELECTION: dict[str, tuple[str, ...]] = {
 }
 
 # Local stacks answer in milliseconds; a stack-named environment is held to `local`'s contract
-# budget (shopflow_qa/core/slos.py: slo_environment); the slowness faults are set well above any budget.
+# budget (shopflow_qa/core/slos.py: slos_for); the slowness faults are set well above any budget.
 FAULT_SWITCHES: dict[str, str] = {"slow_api": "slow_api:2500", "slow_checkout": "slow_checkout:2500"}
 EXTRA_ARGS: dict[str, tuple[str, ...]] = {
     "error_rate": ("-k", "products"),

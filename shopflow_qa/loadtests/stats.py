@@ -1,0 +1,91 @@
+"""Locust's statistics in shopflow_qa/core/slo.py's plain RunStats shape, and the flow checks,
+requests per worker and arrivals that workers report to their master."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shopflow_qa.core.arrivals import ArrivalSchedule
+
+PERCENTILES = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99}
+_checks = {"passed": 0, "failed": 0, "checkouts": 0}
+_my_requests = [0]  # this worker's requests since its last report to the master
+_per_worker: dict[str, int] = {}  # on the master: requests each worker reported
+_arrivals_total = {"scheduled": 0, "started": 0, "dropped": 0}  # on the master: the workers' arrivals
+_reported_arrivals = {"started": 0, "dropped": 0}  # on a worker: what it already reported
+
+
+def record_check(passed: bool, checkout: bool = False) -> None:
+    """Count one flow iteration: all its checks passed or not (and whether it placed an order)."""
+    _checks["passed" if passed else "failed"] += 1
+    if checkout:
+        _checks["checkouts"] += 1
+
+
+def count_request() -> None:
+    _my_requests[0] += 1
+
+
+def _endpoint(entry: Any) -> dict[str, Any]:
+    return {
+        "count": entry.num_requests,
+        "failures": entry.num_failures,
+        "percentiles_ms": {k: float(entry.get_response_time_percentile(q) or 0) for k, q in PERCENTILES.items()}
+        if entry.num_requests
+        else {},
+        "rps": float(entry.total_rps),
+    }
+
+
+def stats_snapshot(environment: Any) -> dict[str, Any]:
+    """Locust's statistics in shopflow_qa/core/slo.py's RunStats shape (plus what summary.json shows)."""
+    stats = environment.stats
+    return {
+        "endpoints": {f"{e.method} {e.name}": _endpoint(e) for e in stats.entries.values()},
+        "total": _endpoint(stats.total),
+        "checks": dict(_checks),
+        "errors": [
+            {"endpoint": f"{e.method} {e.name}", "error": str(e.error)[:200], "count": e.occurrences}
+            for e in stats.errors.values()
+        ],
+    }
+
+
+def arrival_counts(arrivals: ArrivalSchedule) -> dict[str, int]:
+    return {"scheduled": arrivals.total_slots, "started": arrivals.started, "dropped": arrivals.dropped}
+
+
+def report(data: dict[str, Any], worker: str, arrivals: ArrivalSchedule | None) -> None:
+    """A worker's report to its master: checks, requests and arrivals since the last one."""
+    data["shopflow_checks"] = dict(_checks)
+    for key in _checks:
+        _checks[key] = 0
+    data["shopflow_worker"] = [worker, _my_requests[0]]
+    _my_requests[0] = 0
+    if arrivals is not None:  # deltas since the last report, like Locust's own stats
+        counts = arrival_counts(arrivals)
+        data["shopflow_arrivals"] = {k: counts[k] - _reported_arrivals[k] for k in _reported_arrivals}
+        data["shopflow_arrivals"]["scheduled"] = counts["scheduled"]
+        _reported_arrivals.update({k: counts[k] for k in _reported_arrivals})
+
+
+def merge(data: dict[str, Any]) -> None:
+    """On the master: add one worker's report."""
+    for key, value in (data.get("shopflow_checks") or {}).items():
+        _checks[key] = _checks.get(key, 0) + int(value)
+    if data.get("shopflow_worker"):
+        name, count = data["shopflow_worker"]
+        _per_worker[name] = _per_worker.get(name, 0) + int(count)
+    arrivals = data.get("shopflow_arrivals") or {}
+    for key in ("started", "dropped"):
+        _arrivals_total[key] += int(arrivals.get(key, 0))
+    if arrivals:
+        _arrivals_total["scheduled"] = max(_arrivals_total["scheduled"], int(arrivals.get("scheduled", 0)))
+
+
+def per_worker() -> dict[str, int]:
+    return dict(sorted(_per_worker.items()))
+
+
+def merged_arrivals() -> dict[str, int]:
+    return dict(_arrivals_total)
