@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import httpx
 import typer
 
 from shopflow_qa.core.environment import ConfigError
@@ -46,7 +47,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def one_line_errors(function: F) -> F:
-    """Turn configuration errors into one line and exit 2, Ctrl-C and SIGTERM into exit 3; a file
+    """Turn configuration errors and unusable URLs into one line and exit 2, Ctrl-C and SIGTERM into exit 3; a file
     that cannot be written (read-only or full disk, a folder that is a file) is one line too."""
 
     @functools.wraps(function)
@@ -55,6 +56,8 @@ def one_line_errors(function: F) -> F:
             return function(*args, **kwargs)
         except ConfigError as error:
             raise fail(str(error)) from None
+        except httpx.InvalidURL as error:  # a host the guard could read but the HTTP client cannot
+            raise fail(f"not a URL the HTTP client can use: {error}") from None
         except OSError as error:
             raise fail(os_problem(error)) from None
         except KeyboardInterrupt as error:

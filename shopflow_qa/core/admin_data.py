@@ -67,9 +67,9 @@ def _is_shopflow_error(response: Any) -> bool:
 
 
 def _foreign(environment: Environment, status: int | None) -> ConfigError:
-    what = f"HTTP {status}" if status else "an answer"
+    what = f"HTTP {status} " if status else ""
     return ConfigError(
-        f"{environment.url('api')} answered {what} that is not the ShopFlow admin API (not its JSON); "
+        f"{environment.url('api')} answered {what}with something that is not the ShopFlow admin API (not its JSON); "
         f"is api_url right? try `shopflow-qa doctor --env {environment.name}`"
     )
 

@@ -349,3 +349,14 @@ class _serving:
     def __exit__(self, *_: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+# ---- a URL the guard reads but the HTTP client refuses -------------------------------------
+
+
+@pytest.mark.parametrize("command", [["seed"], ["purge", "--run", "r1"]], ids=["seed", "purge"])
+def test_a_url_override_the_http_client_cannot_use_is_one_line_exit_2(command: list[str], tmp_path: Path) -> None:
+    """Full-width capitals pass the guard's readings (not production) but httpx's IDNA codec refuses them."""
+    path = env_file(tmp_path, "")
+    outcome = cli(*command, "--env", "e", "--env-file", str(path), env={"BASE_URL": "http://ＡＢＣ.example"})
+    assert_one_line(outcome, 2, "not a URL the HTTP client can use", "ＡＢＣ.example")
