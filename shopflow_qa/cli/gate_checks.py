@@ -70,10 +70,10 @@ def check(args: GateArgs) -> tuple[GateOptions, Environment]:
 
     suites = attempt(_suites, args.suites)
     expect = attempt(check_expected_version, args.expect_version) if args.expect_version is not None else None
-    wait = attempt(_wait_seconds, args.wait_for_deploy) if args.wait_for_deploy is not None else None
+    wait = attempt(_seconds_or_off, "--wait-for-deploy", args.wait_for_deploy) if args.wait_for_deploy is not None else None
     workers = attempt(_count, "--workers", args.workers, 1, MAX_WORKERS)
     reruns = attempt(_count, "--reruns", args.reruns, 0, MAX_RERUNS)
-    heartbeat = attempt(parse_duration, args.heartbeat, "--heartbeat")
+    heartbeat = attempt(_seconds_or_off, "--heartbeat", args.heartbeat)
     load_ok = True
     if not args.no_load:
         load_ok = _check_load(args, problems)
@@ -125,11 +125,11 @@ def _count(option: str, text: str, low: int, high: int) -> int:
     return value
 
 
-def _wait_seconds(text: str) -> float:
-    """`--wait-for-deploy`: 0 (one look), seconds, or a duration such as 15m."""
+def _seconds_or_off(option: str, text: str) -> float:
+    """0 (`--wait-for-deploy`: one look; `--heartbeat`: no lines), else a duration: 900, 15m."""
     if text.strip() in ("0", "0s"):
         return 0.0
-    return parse_duration(text, "--wait-for-deploy")
+    return parse_duration(text, option)
 
 
 def _check_load(args: GateArgs, problems: list[str]) -> bool:

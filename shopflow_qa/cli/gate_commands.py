@@ -61,9 +61,11 @@ def gate(
     workers: Annotated[
         str, typer.Option("--workers", "-n", metavar="N", help=f"xdist workers for the parallel areas (1-{MAX_WORKERS}).")
     ] = "2",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines; just the verdict (CI logs).")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No stage lines or progress bar; the verdict (a log keeps its heartbeat).")
+    ] = False,
     heartbeat: Annotated[
-        str, typer.Option("--heartbeat", metavar="TIME", help="Without a TTY, a progress line at least this often.")
+        str, typer.Option("--heartbeat", metavar="TIME", help="Without a TTY, a progress line at least this often (0: none).")
     ] = f"{DEFAULT_HEARTBEAT_S:g}s",
     suites_path: Annotated[
         Path, typer.Option("--suites-path", hidden=True, help="Where the suites live (the harness's own tests use a small one).")

@@ -163,6 +163,16 @@ def test_arguments_after_the_double_dash_go_to_pytest(
     assert server.connections == 0
 
 
+def test_heartbeat_0_turns_the_lines_off(
+    target: tuple[CountingServer, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, env_file = target
+    seen: list[GateOptions] = []
+    monkeypatch.setattr(gate_commands, "run_gate", lambda options: seen.append(options) or 0)
+    assert _gate(["--no-load", "--heartbeat", "0"], env_file, tmp_path)[0] == 0
+    assert seen[0].heartbeat_s == 0.0
+
+
 def test_a_pytest_option_without_the_double_dash_is_a_usage_error(target: tuple[CountingServer, Path], tmp_path: Path) -> None:
     _, env_file = target
     code, output = _gate(["--no-load", "-k", "refund"], env_file, tmp_path)
