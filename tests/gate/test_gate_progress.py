@@ -233,3 +233,21 @@ def test_annotations_escape_and_redact() -> None:
         "::error title=SLO breached::SLO breached: p95_ms[GET /api/products] measured 2600, limit 400",
     ]
     assert gate_annotations.enabled({"GITHUB_ACTIONS": "true"}) and not gate_annotations.enabled({})
+
+
+def test_on_a_terminal_the_counts_drive_a_live_bar_and_no_heartbeat_lines(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    progress_file = tmp_path / "progress.json"
+    progress_file.write_text('{"total": 4, "passed": 2, "failed": 1, "skipped": 0}')
+    with GateProgress(console, interval_s=0.0, live=True) as progress, progress.stage("areas", "checkout (-n 2) …"):
+        progress.counts(pytest_counts(progress_file))
+        time.sleep(1.5)
+    shown = screen.getvalue()
+    assert "checkout (-n 2)" in shown and "2 passed, 1 failed, 0 skipped (of 4)" in shown
+    assert "━" in shown, "a bar, not only words"
+    assert "· areas" not in shown
