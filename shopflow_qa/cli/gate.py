@@ -263,8 +263,8 @@ class Gate(GateScreen, LoadStep, ReportStep, GateVerdict):
         record = self._record(state, code, reason)
         redactor = Redactor(self._secrets(state))
         if gate_annotations.enabled():
-            slos = (state.load or {}).get("slos") or []
-            for line in gate_annotations.lines(self._outcomes(state), slos, redactor.text):  # type: ignore[arg-type]
+            slos = (state.load or {}).get("slos")
+            for line in gate_annotations.lines(self._outcomes(state), slos if isinstance(slos, list) else [], redactor.text):
                 print(line, flush=True)
         try:
             gate_summary.write_gate_json(record, run, redactor.text)

@@ -72,7 +72,7 @@ def gate(
     ] = SUITES_DIR,
     pytest_args: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[-- PYTEST_ARGS]", help="After `--`: passed to every pytest run of the gate (smoke too)."),
+        typer.Argument(metavar="-- PYTEST_ARGS", help="After `--`: passed to every pytest run of the gate (smoke too)."),
     ] = None,
 ) -> None:
     """Post-deploy gate: preflight, deploy wait, smoke, the other areas in parallel, load, reports, verdict.
