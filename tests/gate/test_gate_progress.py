@@ -36,7 +36,8 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def api():
-    with httpx.Client(base_url=os.environ["GATE_TEST_API_URL"], timeout=30) as client:
+    headers = {"Authorization": "Bearer local-service-token"}  # the local stack's documented token
+    with httpx.Client(base_url=os.environ["GATE_TEST_API_URL"], headers=headers, timeout=30) as client:
         yield client
 """
 
