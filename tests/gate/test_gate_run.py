@@ -141,7 +141,8 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert result.stdout.startswith("gate FAILED (exit 1)") and "red in checkout (1 failed)" in result.stdout
+    verdict = "\n".join(line for line in result.stdout.splitlines() if not line.startswith("· "))  # minus heartbeats
+    assert verdict.startswith("gate FAILED (exit 1)") and "red in checkout (1 failed)" in verdict
     run = _latest(reports)
     gate = json.loads((run / "gate.json").read_text())
     assert [(s["name"], s["status"]) for s in gate["stages"]] == [
@@ -635,7 +636,7 @@ def test_suites_that_cannot_start_are_an_error_not_a_red_gate(stack, tmp_path: P
     (broken / "test_x.py").write_text("import pytest\n\n@pytest.mark.smoke\ndef test_x():\n    pass\n")
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
     result = _gate(
-        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
+        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet", "--no-load"],
         _environ(tmp_path, tmp_path / "reports"),
     )
     assert result.returncode == 2, result.stdout + result.stderr
@@ -831,7 +832,7 @@ def test_a_test_module_that_cannot_be_imported_is_named_in_the_error(stack, suit
     (broken / "test_payments_new.py").write_text("import pytest\nfrom nowhere import thing\n")
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
     result = _gate(
-        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
+        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet", "--no-load"],
         _environ(tmp_path, tmp_path / "reports", GATE_TEST_API_URL=stack.api_url),
     )
     assert result.returncode == 2, result.stdout + result.stderr
