@@ -260,20 +260,21 @@ class Gate(GateScreen, LoadStep, ReportStep, GateVerdict):
             if state.started_stack:
                 with contextlib.suppress(Exception):
                     local_stack.stop(state.started_stack)
-        record = self._record(state, code, reason)
-        redactor = Redactor(self._secrets(state))
+        unwritten = ""
+        with self._spinner("writing the verdict …", "verdict"):
+            record = self._record(state, code, reason)
+            redactor = Redactor(self._secrets(state))
+            try:
+                gate_summary.write_gate_json(record, run, redactor.text)
+                gate_summary.write_summary(record, run, redactor.text)
+            except OSError as error:  # the verdict is known: say it, then why its reports are missing
+                unwritten = os_problem(error)
         if gate_annotations.enabled():
             slos = (state.load or {}).get("slos")
             for line in gate_annotations.lines(self._outcomes(state), slos if isinstance(slos, list) else [], redactor.text):
                 print(line, flush=True)
-        try:
-            gate_summary.write_gate_json(record, run, redactor.text)
-            gate_summary.write_summary(record, run, redactor.text)
-        except OSError as error:  # the verdict is known: say it, then why its reports are missing
-            self._finish(record, unwritten=os_problem(error))
-            return EXIT_USAGE
-        self._finish(record)
-        return code
+        self._finish(record, unwritten=unwritten)
+        return EXIT_USAGE if unwritten else code
 
     def _forget_minted_file(self, state: GateState) -> None:
         """Once no child runs any more: the minted secrets kept in memory, their file deleted."""
