@@ -46,6 +46,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
+def fail_all(messages: list[str], code: int = EXIT_USAGE) -> typer.Exit:
+    """Print each problem as its own line to stderr and return the Exit to raise."""
+    for message in messages:
+        print(f"shopflow-qa: error: {message}", file=sys.stderr)
+    return typer.Exit(code)
+
+
 def one_line_errors(function: F) -> F:
     """Turn configuration errors and unusable URLs into one line and exit 2, Ctrl-C and SIGTERM into exit 3; a file
     that cannot be written (read-only or full disk, a folder that is a file) is one line too."""

@@ -25,10 +25,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from shopflow_qa.cli import gate_summary
+from shopflow_qa.cli import gate_annotations, gate_summary
 from shopflow_qa.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, interruption, os_problem, raise_terminated
 from shopflow_qa.cli.gate_load import LoadStep
 from shopflow_qa.cli.gate_model import PYTEST_NO_TESTS, GateOptions, GateState, Refused, StageFailed
+from shopflow_qa.cli.gate_progress import WaitWatch
 from shopflow_qa.cli.gate_pytest import areas_marker
 from shopflow_qa.cli.gate_reports import ReportStep
 from shopflow_qa.cli.gate_screen import GateScreen
@@ -47,7 +48,7 @@ class Gate(GateScreen, LoadStep, ReportStep, GateVerdict):
         """Run one stage, record its line; StageFailed records it as failed/error and propagates."""
         start = time.monotonic()
         try:
-            with self._spinner(spinner):
+            with self._spinner(spinner, name):
                 status, detail = body()
         except StageFailed as failure:
             status = "failed" if failure.code == EXIT_FAILED else failure.status
@@ -143,11 +144,15 @@ class Gate(GateScreen, LoadStep, ReportStep, GateVerdict):
     def _wait(self, state: GateState) -> tuple[str, str]:
         if not self.options.expect_version and self.options.wait_for_deploy is None:
             return "skipped", "no --expect-version or --wait-for-deploy"
+        timeout = self.options.wait_for_deploy or 0.0
+        watch = WaitWatch(timeout, time.monotonic())
+        self.progress.counts(watch.snapshot)
         try:
             health = deploy.wait_for_deploy(
                 state.environment.url("api"),
                 self.options.expect_version,
-                self.options.wait_for_deploy or 0.0,
+                timeout,
+                on_poll=lambda h: watch.seen(h.version, h.status if h.reachable else "not answering"),
             )
         except deploy.DeployNotLive as error:
             events = _attach_deploy_diagnostics(state.environment, state.run)
@@ -213,6 +218,11 @@ class Gate(GateScreen, LoadStep, ReportStep, GateVerdict):
         )
         self._minted = MintedSecrets.create()
         self._say(f"[bold]ShopFlow gate[/] on [bold]{environment.name}[/] → {run}")
+        with self.progress:
+            return self._run_stages(state)
+
+    def _run_stages(self, state: GateState) -> int:
+        options, run = self.options, state.run
         code, reason = EXIT_OK, ""
         areas = [a for a in options.suites if a != "smoke"]
         try:
@@ -250,16 +260,21 @@ class Gate(GateScreen, LoadStep, ReportStep, GateVerdict):
             if state.started_stack:
                 with contextlib.suppress(Exception):
                     local_stack.stop(state.started_stack)
-        record = self._record(state, code, reason)
-        redactor = Redactor(self._secrets(state))
-        try:
-            gate_summary.write_gate_json(record, run, redactor.text)
-            gate_summary.write_summary(record, run, redactor.text)
-        except OSError as error:  # the verdict is known: say it, then why its reports are missing
-            self._finish(record, unwritten=os_problem(error))
-            return EXIT_USAGE
-        self._finish(record)
-        return code
+        unwritten = ""
+        with self._spinner("writing the verdict …", "verdict"):
+            record = self._record(state, code, reason)
+            redactor = Redactor(self._secrets(state))
+            try:
+                gate_summary.write_gate_json(record, run, redactor.text)
+                gate_summary.write_summary(record, run, redactor.text)
+            except OSError as error:  # the verdict is known: say it, then why its reports are missing
+                unwritten = os_problem(error)
+        if gate_annotations.enabled():
+            slos = (state.load or {}).get("slos")
+            for line in gate_annotations.lines(self._outcomes(state), slos if isinstance(slos, list) else [], redactor.text):
+                print(line, flush=True)
+        self._finish(record, unwritten=unwritten)
+        return EXIT_USAGE if unwritten else code
 
     def _forget_minted_file(self, state: GateState) -> None:
         """Once no child runs any more: the minted secrets kept in memory, their file deleted."""
@@ -275,7 +290,7 @@ class Gate(GateScreen, LoadStep, ReportStep, GateVerdict):
         screen, gate.json and summary.md."""
         if not state.wrote_data:
             return
-        with self._spinner("purging the run's test data …"):
+        with self._spinner("purging the run's test data …", "clean-up"):
             state.test_data = admin_data.clean_up(state.environment, state.run_id, self.options.env_files)
 
 

@@ -10,14 +10,14 @@ from typing import Annotated
 
 import typer
 
-from shopflow_qa.cli.errors import one_line_errors
+from shopflow_qa.cli.errors import fail_all, one_line_errors
 from shopflow_qa.cli.gate import run_gate
-from shopflow_qa.cli.gate_model import DEFAULT_LOAD_DURATION, DEFAULT_LOAD_PROFILE, SUITES_DIR, GateOptions
+from shopflow_qa.cli.gate_checks import LOAD_SHAPES, MAX_RERUNS, MAX_WORKERS, GateArgs, GateProblems, check
+from shopflow_qa.cli.gate_model import DEFAULT_HEARTBEAT_S, DEFAULT_LOAD_DURATION, DEFAULT_LOAD_PROFILE, SUITES_DIR
 from shopflow_qa.cli.pytest_gate import AREAS
 from shopflow_qa.core import allure_report, run_dir
-from shopflow_qa.core.deploy import check_expected_version
-from shopflow_qa.core.durations import parse_duration
 from shopflow_qa.core.environment import ConfigError, resolve_environment
+from shopflow_qa.core.load_plan import PROFILES
 
 
 def _suites(values: list[str]) -> list[str]:
@@ -38,43 +38,68 @@ def gate(
         str | None, typer.Option("--expect-version", help="Build SHA that must be live (full or ≥ 7-char prefix).")
     ] = None,
     wait_for_deploy: Annotated[
-        float | None, typer.Option("--wait-for-deploy", help="Seconds to wait for health ok (and the version).", min=0)
+        str | None,
+        typer.Option("--wait-for-deploy", metavar="TIME", help="How long to wait for health ok and the version (900, 15m)."),
     ] = None,
     suites: Annotated[
         list[str], typer.Option("--suites", help=f"Areas to run, comma-separated ({', '.join(AREAS)}); default all.")
     ] = [],
-    load: Annotated[str, typer.Option("--load", help="Load profile of the load step.")] = DEFAULT_LOAD_PROFILE,
+    load: Annotated[str, typer.Option("--load", help=f"Load profile of the load step ({', '.join(PROFILES)}).")] = (
+        DEFAULT_LOAD_PROFILE
+    ),
     no_load: Annotated[bool, typer.Option("--no-load", help="Skip the load step.")] = False,
+    load_shape: Annotated[
+        str | None, typer.Option("--load-shape", help=f"Load shape of the load step ({', '.join(LOAD_SHAPES)}).")
+    ] = None,
     load_duration: Annotated[
         str, typer.Option("--load-duration", help="Length of the load step (e.g. 30s, 2m).")
     ] = DEFAULT_LOAD_DURATION,
     reruns: Annotated[
-        int,
-        typer.Option("--reruns", help="Re-run failed tests up to N times (one result per test, attempts inside).", min=0, max=5),
-    ] = 0,
-    workers: Annotated[int, typer.Option("--workers", "-n", help="xdist workers for the parallel areas.", min=1, max=8)] = 2,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines; just the verdict (CI logs).")] = False,
+        str,
+        typer.Option("--reruns", metavar="N", help=f"Re-run failed tests up to N times, 0-{MAX_RERUNS} (one result per test)."),
+    ] = "0",
+    workers: Annotated[
+        str, typer.Option("--workers", "-n", metavar="N", help=f"xdist workers for the parallel areas (1-{MAX_WORKERS}).")
+    ] = "2",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No stage lines or progress bar; the verdict (a log keeps its heartbeat).")
+    ] = False,
+    heartbeat: Annotated[
+        str, typer.Option("--heartbeat", metavar="TIME", help="Without a TTY, a progress line at least this often (0: none).")
+    ] = f"{DEFAULT_HEARTBEAT_S:g}s",
     suites_path: Annotated[
         Path, typer.Option("--suites-path", hidden=True, help="Where the suites live (the harness's own tests use a small one).")
     ] = SUITES_DIR,
+    pytest_args: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="-- PYTEST_ARGS", help="After `--`: passed to every pytest run of the gate (smoke too)."),
+    ] = None,
 ) -> None:
-    """Post-deploy gate: preflight, deploy wait, smoke, the other areas in parallel, load, reports, verdict."""
-    parse_duration(load_duration, "--load-duration")
-    if expect_version is not None:
-        expect_version = check_expected_version(expect_version)
-    options = GateOptions(
+    """Post-deploy gate: preflight, deploy wait, smoke, the other areas in parallel, load, reports, verdict.
+
+    Every option and every secret is checked before anything starts (all problems at once).
+    """
+    args = GateArgs(
         env=env,
         env_files=[str(p) for p in env_file],
         expect_version=expect_version,
         wait_for_deploy=wait_for_deploy,
-        suites=_suites(suites),
-        load_profile=None if no_load else load,
+        suites=suites,
+        load=load,
+        no_load=no_load,
+        load_shape=load_shape,
         load_duration=load_duration,
-        reruns=reruns,
         workers=workers,
+        reruns=reruns,
         quiet=quiet,
-        suites_path=suites_path.resolve(),
+        heartbeat=heartbeat,
+        pytest_args=pytest_args or [],
+        suites_path=suites_path,
     )
+    try:
+        options, _ = check(args)
+    except GateProblems as problems:
+        raise fail_all(problems.problems) from None
     raise typer.Exit(run_gate(options))
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.errors import EXIT_USAGE
 from shopflow_qa.cli.gate_model import PYTEST_TIMEOUT_S, GateState, StageFailed
+from shopflow_qa.cli.gate_progress import locust_counts
 from shopflow_qa.cli.gate_pytest import PytestStep
+from shopflow_qa.core.durations import parse_duration
 from shopflow_qa.core.load_summary import LoadSummary, LoadSummaryError
 
 
@@ -34,10 +37,12 @@ class LoadStep(PytestStep):
             *self._env_file_args(),
             "--duration",
             self.options.load_duration,
+            *(["--shape", self.options.load_shape] if self.options.load_shape else []),
             "--purge",
             "--quiet",
         ]  # the load step leaves no tagged orders behind
         child_env = self._child_env(state, load_dir)
+        self.progress.counts(locust_counts(load_dir, parse_duration(self.options.load_duration), time.monotonic()))
         load_dir.mkdir(parents=True, exist_ok=True)
         state.wrote_data = True
         code = self._run(f"load {profile}", command, state.run / "logs" / "load.log", child_env, PYTEST_TIMEOUT_S)

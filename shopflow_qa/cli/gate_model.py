@@ -13,6 +13,7 @@ from rich.console import Console
 
 from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.errors import EXIT_USAGE
+from shopflow_qa.cli.gate_progress import GateProgress
 from shopflow_qa.cli.pytest_gate import AREAS
 from shopflow_qa.core import deploy
 from shopflow_qa.core.environment import Environment
@@ -26,6 +27,9 @@ DEFAULT_LOAD_PROFILE = "checkout_flow"
 
 
 DEFAULT_LOAD_DURATION = "30s"
+
+
+DEFAULT_HEARTBEAT_S = 10.0  # CI logs look dead after 15 s of silence
 
 
 PYTEST_TIMEOUT_S = 30 * 60
@@ -54,12 +58,14 @@ class GateOptions:
     wait_for_deploy: float | None = None
     suites: Sequence[str] = AREAS
     load_profile: str | None = DEFAULT_LOAD_PROFILE
+    load_shape: str | None = None
     load_duration: str = DEFAULT_LOAD_DURATION
     reruns: int = 0
     workers: int = 2
     quiet: bool = False
     suites_path: Path = SUITES_DIR
-    pytest_args: Sequence[str] = ()
+    pytest_args: Sequence[str] = ()  # after `--` on the command line: every pytest run of the gate gets them
+    heartbeat_s: float = DEFAULT_HEARTBEAT_S  # without a TTY, a progress line at least this often
 
 
 class StageFailed(Exception):
@@ -114,6 +120,8 @@ class GateBase:
         self.console = console or Console(highlight=False, soft_wrap=True)
         self._current: subprocess.Popen[bytes] | None = None
         self._minted: MintedSecrets | None = None  # secrets the children mint (customers' passwords, tokens)
+        live = self.console.is_terminal and not options.quiet
+        self.progress = GateProgress(self.console, 0.0 if live else options.heartbeat_s, live=live)
 
     def _say(self, text: str) -> None:
         if not self.options.quiet:

@@ -26,6 +26,7 @@ from shopflow_qa.cli.gate_model import (
     GateState,
     StageFailed,
 )
+from shopflow_qa.cli.gate_progress import pytest_counts
 from shopflow_qa.cli.pytest_gate import marker_expression
 from shopflow_qa.core import allure_report, processes, run_dir
 from shopflow_qa.core.api import RUN_ID_VARIABLE
@@ -84,6 +85,8 @@ class PytestStep(GateBase):
 
     def _pytest(self, state: GateState, name: str, marker: str, workers: int) -> tuple[int, list[gate_summary.TestOutcome]]:
         junit = state.run / f"junit-{name}.xml"
+        progress_file = state.run / "logs" / f"progress-{name}.json"
+        self.progress.counts(pytest_counts(progress_file))
         command = [
             sys.executable,
             "-m",
@@ -102,6 +105,8 @@ class PytestStep(GateBase):
             str(state.run / allure_report.RESULTS),
             "-p",
             "shopflow_qa.cli.pytest_gate",
+            "--shopflow-gate-progress",
+            str(progress_file),
             "-q",
             "-rfE",
             "--color=no",

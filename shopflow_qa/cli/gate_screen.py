@@ -31,11 +31,9 @@ class GateScreen(GateBase):
         )
 
     @contextlib.contextmanager
-    def _spinner(self, text: str) -> Iterator[None]:
-        if self.options.quiet or not self.console.is_terminal:
-            yield
-            return
-        with self.console.status(text):
+    def _spinner(self, text: str, stage: str = "") -> Iterator[None]:
+        """While a stage runs: its live bar on a terminal, its heartbeat lines in a log."""
+        with self.progress.stage(stage or text.rstrip(" …"), text):
             yield
 
     def _finish(self, record: gate_summary.GateRecord, unwritten: str = "") -> None:

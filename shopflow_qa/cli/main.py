@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib import metadata
+from typing import Annotated
+
 import typer
 
 from shopflow_qa.cli import gate_commands, load_commands, ops_commands, stack_commands
@@ -12,6 +15,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            version = metadata.version("shopflow-qa")
+        except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+            version = "unknown"
+        print(f"shopflow-qa {version}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """ShopFlow QA harness: post-deploy gate, load profiles, local stacks."""
+
+
 app.add_typer(stack_commands.app, name="stack")
 gate_commands.register(app)
 ops_commands.register(app)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -22,13 +23,49 @@ EnvOption = Annotated[str | None, typer.Option("--env", "-e", help="Environment 
 EnvFileOption = Annotated[list[Path], typer.Option("--env-file", help="Extra environments file (repeatable).")]
 
 
-def envs(env_file: EnvFileOption = []) -> None:
+Echo = Callable[[CheckResult], None]
+
+
+def _print(result: CheckResult) -> None:
+    print(result.line())
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object (shape: docs/cli-json.md; never a secret).")]
+
+
+def envs(env_file: EnvFileOption = [], as_json: JsonOption = False) -> None:
     """List the environments, their URLs and policy."""
-    _envs(env_file)
+    _envs(env_file, as_json)
+
+
+def environment_json(environment: Environment) -> dict[str, object]:
+    """An environment as `envs --json` shows it: the NAMES of its secrets' variables and whether
+    each is set here, never a value."""
+    return {
+        "name": environment.name,
+        "description": environment.description,
+        "policy": environment.policy,
+        "read_only": environment.read_only,
+        "managed_stack": environment.managed_stack,
+        "urls": environment.urls,
+        "internal_host": environment.internal_host or None,
+        "production_matches": [match.describe() for match in environment.production_matches],
+        "secrets": {
+            role: {"variable": variable, "available": environment.has_secret(role)}
+            for role, variable in sorted(environment.secret_variables.items())
+        },
+        "capacity": vars(environment.capacity),
+        "aws_region": environment.aws.region if environment.aws else None,
+        "sources": list(environment.sources),
+    }
 
 
 @one_line_errors
-def _envs(env_file: list[Path]) -> None:
+def _envs(env_file: list[Path], as_json: bool = False) -> None:
+    if as_json:
+        found = load_environments(env_file).values()
+        print(json.dumps({"schema": 1, "environments": [environment_json(e) for e in found]}, indent=2))
+        return
     for environment in load_environments(env_file).values():
         flags = [
             environment.policy
@@ -52,9 +89,13 @@ def doctor(
     env: EnvOption = None,
     env_file: EnvFileOption = [],
     check: Annotated[list[str], typer.Option("--check", help=f"Run only these checks (repeatable): {', '.join(CHECKS)}.")] = [],
+    as_json: JsonOption = False,
 ) -> None:
     """Check that this machine can test the environment: ✓/✗ per check with a fix; exit 1 on any ✗."""
     checks = one_line_errors(select)(check)
+    if as_json:
+        _doctor_json(env, env_file, checks)
+        return
     environment = _doctor_environment(env, env_file)
     with _doctor_stack(environment, checks) as stack_results:
         results = stack_results + run_checks(DoctorContext(environment), checks)
@@ -64,33 +105,58 @@ def doctor(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _doctor_json(env: str | None, env_file: list[Path], checks: list) -> None:
+    """`doctor --json`: the same checks, gathered into one JSON object instead of printed (exit 1
+    on any ✗, 2 on a usage error, as without --json)."""
+    results: list[CheckResult] = []
+    code = 0
+    environment = None
+    try:
+        environment = _doctor_environment(env, env_file, results.append)
+        with _doctor_stack(environment, checks, results.append):
+            run_checks(DoctorContext(environment), checks, echo=lambda line: None, collect=results.append)
+    except typer.Exit as stop:
+        code = stop.exit_code
+        if code != EXIT_FAILED:
+            raise
+    failures = sum(r.status is Status.FAIL for r in results)
+    document = {
+        "schema": 1,
+        "environment": environment.name if environment else env,
+        "passed": failures == 0,
+        "failures": failures,
+        "checks": [{"name": r.name, "status": r.status.name.lower(), "detail": r.detail, "fix": r.fix or None} for r in results],
+    }
+    print(json.dumps(document, indent=2))
+    if code or failures:
+        raise typer.Exit(EXIT_FAILED)
+
+
 @one_line_errors
-def _doctor_environment(env: str | None, env_file: list[Path]) -> Environment:
+def _doctor_environment(env: str | None, env_file: list[Path], echo: Echo = _print) -> Environment:
     """Check the environment file first (a ✗, exit 1); an unknown name is a usage error (exit 2)."""
     try:
         load_environments(env_file)
     except ConfigError as error:
-        print(
-            CheckResult("environment file", Status.FAIL, str(error), "correct that file (schema: data/environments.toml)").line()
-        )
+        echo(CheckResult("environment file", Status.FAIL, str(error), "correct that file (schema: data/environments.toml)"))
         raise typer.Exit(EXIT_FAILED) from None
     environment = resolve_environment(env, env_file)  # unknown name → ConfigError → exit 2
     files = ", ".join(environment.sources)
-    print(CheckResult("environment file", Status.OK, f"'{environment.name}' from {files}").line())
+    echo(CheckResult("environment file", Status.OK, f"'{environment.name}' from {files}"))
     if environment.read_only:
-        print(
+        echo(
             CheckResult(
                 "policy",
                 Status.SKIP,
                 f"read-only ({why_read_only(environment)}): only nondestructive "
                 "tests; seed, purge, load and the admin probe are refused",
-            ).line()
+            )
         )
     return environment
 
 
 @contextlib.contextmanager
-def _doctor_stack(environment: Environment, checks: list) -> Iterator[list[CheckResult]]:
+def _doctor_stack(environment: Environment, checks: list, echo: Echo = _print) -> Iterator[list[CheckResult]]:
     """The managed local stack is started on demand by pytest, gate, seed and purge: doctor does
     the same (and stops it after), so its health and admin checks probe a real stack and a stack
     that cannot start is one ✗ line with its reason, not four unreachable hosts."""
@@ -106,7 +172,7 @@ def _doctor_stack(environment: Environment, checks: list) -> Iterator[list[Check
                 else f"'{environment.stack_name}' is running"
             )
             result = CheckResult(name, Status.OK, detail)
-            print(result.line())
+            echo(result)
             yield [result]
     except ConfigError as error:  # StackError: busy port, preparation failed, not answering
         result = CheckResult(
@@ -115,7 +181,7 @@ def _doctor_stack(environment: Environment, checks: list) -> Iterator[list[Check
             str(error),
             f"`shopflow-qa stack logs --name {environment.stack_name}`; `shopflow-qa stack down --all` frees stale stacks",
         )
-        print(result.line())
+        echo(result)
         yield [result]
 
 

@@ -5,11 +5,14 @@ markers) and node id into the JUnit XML as testcase properties, so the gate can 
 area from ONE xdist run without guessing from file names. With `--shopflow-gate-plan FILE`
 (a `--collect-only` run) it writes the selected tests' ids, areas and markers to FILE: on a
 read-only environment the gate applies the safety policy to them before it sends a request.
+With `--shopflow-gate-progress FILE` the controlling process (never an xdist worker) rewrites
+FILE with the counts so far after each result: the gate's heartbeat and progress bar read it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,75 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="(the gate's) write the selected tests' ids, areas and markers to FILE as JSON",
     )
+    parser.addoption(
+        "--shopflow-gate-progress",
+        dest="shopflow_gate_progress",
+        metavar="FILE",
+        default=None,
+        help="(the gate's) keep the counts of results so far in FILE as JSON",
+    )
+
+
+class _Progress:
+    """Counts of one pytest run's results, rewritten atomically (the gate reads it any time)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.total: int | None = None
+        self.counts = {"passed": 0, "failed": 0, "skipped": 0}
+        self.write()
+
+    def write(self) -> None:
+        partial = self.path.with_name(self.path.name + ".part")
+        partial.write_text(json.dumps({"total": self.total, **self.counts}))
+        os.replace(partial, self.path)
+
+    def add(self, report: pytest.TestReport) -> None:
+        if report.outcome == "rerun":  # pytest-rerunfailures: the test is not done yet
+            return
+        if report.failed:
+            self.counts["failed"] += 1  # a failing call, setup (error) or teardown
+        elif report.skipped:
+            self.counts["skipped"] += 1
+        elif report.when == "call":
+            self.counts["passed"] += 1
+        else:
+            return
+        self.write()
+
+
+_progress: list[_Progress] = []  # this process's counts, when it is the controlling one
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("shopflow_gate_progress", None)
+    if path and not hasattr(config, "workerinput"):  # xdist workers' results reach the controller
+        _progress.append(_Progress(Path(path)))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _progress.clear()
+
+
+def _set_total(total: int) -> None:
+    for progress in _progress:
+        if progress.total is None:
+            progress.total = total
+            progress.write()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _set_total(len(session.items))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    _set_total(len(ids))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for progress in _progress:
+        progress.add(report)
 
 
 @pytest.hookimpl(trylast=True)

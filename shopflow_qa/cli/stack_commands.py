@@ -73,9 +73,16 @@ def down(
 
 @app.command()
 @one_line_errors
-def status() -> None:
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object (shape: docs/cli-json.md).")] = False,
+) -> None:
     """List known stacks, their ports, faults and whether they run."""
-    print(run_stack_command(["status"]), end="")
+    if not as_json:
+        print(run_stack_command(["status"]), end="")
+        return
+    stacks = json.loads(run_stack_command(["status", "--json"]))
+    keys = ("name", "running", "port_base", "urls", "faults", "database", "env_file", "logs")
+    print(json.dumps({"schema": 1, "stacks": [{key: stack.get(key) for key in keys} for stack in stacks]}, indent=2))
 
 
 @app.command()

@@ -141,7 +141,8 @@ def test_gate_runs_every_stage_and_reports_a_red_area_with_reruns_folded(stack, 
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert result.stdout.startswith("gate FAILED (exit 1)") and "red in checkout (1 failed)" in result.stdout
+    verdict = "\n".join(line for line in result.stdout.splitlines() if not line.startswith("· "))  # minus heartbeats
+    assert verdict.startswith("gate FAILED (exit 1)") and "red in checkout (1 failed)" in verdict
     run = _latest(reports)
     gate = json.loads((run / "gate.json").read_text())
     assert [(s["name"], s["status"]) for s in gate["stages"]] == [
@@ -231,7 +232,8 @@ def test_red_smoke_stops_the_gate_before_the_other_areas(stack, suites: Path, tm
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
     reports = tmp_path / "reports"
     env = _environ(tmp_path, reports, GATE_TEST_API_URL=stack.api_url, GATE_TEST_SMOKE_RED="1")
-    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites), "--quiet"], env)
+    # --no-load: an environment of this file has no load SLOs, which the gate would report before it starts
+    result = _gate(["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(suites), "--quiet", "--no-load"], env)
     assert result.returncode == 1, result.stdout + result.stderr
     gate = json.loads((_latest(reports) / "gate.json").read_text())
     assert [s["name"] for s in gate["stages"]] == ["preflight", "wait", "smoke", "reports"]
@@ -252,6 +254,7 @@ def test_expecting_another_version_stops_at_the_wait_with_one_line(stack, suites
             "--expect-version",
             "deadbeefcafe",
             "--quiet",
+            "--no-load",
         ],
         _environ(tmp_path, reports),
     )
@@ -283,6 +286,7 @@ def test_stale_version_fault_with_expect_version_exits_2_at_the_wait(
             "--expect-version",
             "feedfacecafe1234",
             "--quiet",
+            "--no-load",
         ],
         _environ(tmp_path, reports),
     )
@@ -303,7 +307,8 @@ def test_custom_environment_on_a_closed_port_exits_2_within_10_s(suites: Path, t
     env_file = _env_file(tmp_path, "closed", {"api": f"http://127.0.0.1:{port}"})
     start = time.monotonic()
     result = _gate(
-        ["--env", "closed", "--env-file", str(env_file), "--suites-path", str(suites)], _environ(tmp_path, tmp_path / "reports")
+        ["--env", "closed", "--env-file", str(env_file), "--suites-path", str(suites), "--no-load"],
+        _environ(tmp_path, tmp_path / "reports"),
     )
     assert time.monotonic() - start < 10
     assert result.returncode == 2
@@ -632,7 +637,7 @@ def test_suites_that_cannot_start_are_an_error_not_a_red_gate(stack, tmp_path: P
     (broken / "test_x.py").write_text("import pytest\n\n@pytest.mark.smoke\ndef test_x():\n    pass\n")
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
     result = _gate(
-        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
+        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet", "--no-load"],
         _environ(tmp_path, tmp_path / "reports"),
     )
     assert result.returncode == 2, result.stdout + result.stderr
@@ -828,7 +833,7 @@ def test_a_test_module_that_cannot_be_imported_is_named_in_the_error(stack, suit
     (broken / "test_payments_new.py").write_text("import pytest\nfrom nowhere import thing\n")
     env_file = _env_file(tmp_path, "gatetest", stack.urls)
     result = _gate(
-        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet"],
+        ["--env", "gatetest", "--env-file", str(env_file), "--suites-path", str(broken), "--quiet", "--no-load"],
         _environ(tmp_path, tmp_path / "reports", GATE_TEST_API_URL=stack.api_url),
     )
     assert result.returncode == 2, result.stdout + result.stderr

@@ -34,7 +34,10 @@ def select(names: Iterable[str] = ()) -> list[Check]:
 
 
 def run_checks(
-    ctx: DoctorContext, checks: Iterable[Check] | None = None, echo: Callable[[str], None] = print
+    ctx: DoctorContext,
+    checks: Iterable[Check] | None = None,
+    echo: Callable[[str], None] = print,
+    collect: Callable[[CheckResult], None] | None = None,
 ) -> list[CheckResult]:
     """Run the checks, echo each result as it comes (a slow check shows progress), return all."""
     results: list[CheckResult] = []
@@ -42,6 +45,8 @@ def run_checks(
         for result in check(ctx):
             echo(result.line())
             results.append(result)
+            if collect:
+                collect(result)
     return results
 
 
