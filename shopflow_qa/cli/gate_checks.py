@@ -16,15 +16,13 @@ from typing import Any, TypeVar
 
 from shopflow_qa.cli.gate_model import SUITES_DIR, GateOptions
 from shopflow_qa.cli.pytest_gate import AREAS
-from shopflow_qa.core import shapes
 from shopflow_qa.core.deploy import check_expected_version
 from shopflow_qa.core.durations import parse_duration
 from shopflow_qa.core.environment import ConfigError, Environment, resolve_environment
-from shopflow_qa.core.load_plan import CONSTANT_RATE, PROFILES, LoadOptions, plan
+from shopflow_qa.core.load_plan import LoadOptions, check_profile, check_shape, plan
 
 MAX_WORKERS = 8  # xdist workers of the areas stage; each runs browsers on a shared CI runner
 MAX_RERUNS = 5
-LOAD_SHAPES = (*shapes.SHAPES, CONSTANT_RATE)
 T = TypeVar("T")
 
 
@@ -134,14 +132,18 @@ def _seconds_or_off(option: str, text: str) -> float:
 
 def _check_load(args: GateArgs, problems: list[str]) -> bool:
     before = len(problems)
-    if args.load not in PROFILES:
-        problems.append(f"--load: unknown load profile '{args.load}' (known: {', '.join(PROFILES)})")
-    if args.load_shape is not None and args.load_shape not in LOAD_SHAPES:
-        problems.append(f"--load-shape: unknown shape '{args.load_shape}' (known: {', '.join(LOAD_SHAPES)})")
     try:
-        parse_duration(args.load_duration, "--load-duration")
+        check_profile(args.load)
     except ConfigError as error:
-        problems.append(str(error))
+        problems.append(f"--load: {error}")
+    for check in (
+        lambda: check_shape(args.load_shape, "--load-shape"),
+        lambda: parse_duration(args.load_duration, "--load-duration"),
+    ):
+        try:
+            check()
+        except ConfigError as error:
+            problems.append(str(error))
     return len(problems) == before
 
 

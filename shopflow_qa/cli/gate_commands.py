@@ -12,12 +12,12 @@ import typer
 
 from shopflow_qa.cli.errors import fail_all, one_line_errors
 from shopflow_qa.cli.gate import run_gate
-from shopflow_qa.cli.gate_checks import LOAD_SHAPES, MAX_RERUNS, MAX_WORKERS, GateArgs, GateProblems, check
+from shopflow_qa.cli.gate_checks import MAX_RERUNS, MAX_WORKERS, GateArgs, GateProblems, check
 from shopflow_qa.cli.gate_model import DEFAULT_HEARTBEAT_S, DEFAULT_LOAD_DURATION, DEFAULT_LOAD_PROFILE, SUITES_DIR
 from shopflow_qa.cli.pytest_gate import AREAS
 from shopflow_qa.core import allure_report, run_dir
 from shopflow_qa.core.environment import ConfigError, resolve_environment
-from shopflow_qa.core.load_plan import PROFILES
+from shopflow_qa.core.load_plan import LOAD_SHAPES, PROFILES
 
 
 def _suites(values: list[str]) -> list[str]:

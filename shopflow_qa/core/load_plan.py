@@ -48,6 +48,7 @@ RATE_PER_API_TASK = 5  # flows per second per API task, the default --rate
 
 
 MAX_RATE = 1000.0
+LOAD_SHAPES = (*shapes.SHAPES, CONSTANT_RATE)  # what --shape (the gate's --load-shape) accepts
 
 
 MAX_WORKERS = 16
@@ -98,20 +99,24 @@ class Plan:
     slos: slos.SloChoice
 
 
+def check_profile(profile: str) -> None:
+    """A load profile this harness has (the load command's and the gate's one rule)."""
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown load profile '{profile}' (known: {', '.join(PROFILES)})")
+
+
+def check_shape(shape: str | None, option: str = "--shape") -> None:
+    """A known load shape or none; `option` names the flag it came from in the error."""
+    if shape is not None and shape not in LOAD_SHAPES:
+        raise ConfigError(f"{option}: unknown shape '{shape}' (known: {', '.join(LOAD_SHAPES)})")
+
+
 def _option_checks(options: LoadOptions) -> list[Callable[[], object]]:
     """The checks of the options alone (no environment), each raising one ConfigError."""
-
-    def profile() -> None:
-        if options.profile not in PROFILES:
-            raise ConfigError(f"unknown load profile '{options.profile}' (known: {', '.join(PROFILES)})")
 
     def max_requests() -> None:
         if options.max_requests < 1:
             raise ConfigError(f"--max-requests: must be at least 1, got {options.max_requests}")
-
-    def shape() -> None:
-        if options.shape is not None and options.shape not in (*shapes.SHAPES, CONSTANT_RATE):
-            raise ConfigError(f"--shape: unknown shape '{options.shape}' (known: {', '.join((*shapes.SHAPES, CONSTANT_RATE))})")
 
     def rate() -> None:
         if options.rate is not None and (options.shape != CONSTANT_RATE or not 0 < options.rate <= MAX_RATE):
@@ -125,7 +130,15 @@ def _option_checks(options: LoadOptions) -> list[Callable[[], object]]:
         for text in options.slo_overrides:
             slo.parse_override(text)
 
-    return [profile, lambda: parse_duration(options.duration), max_requests, shape, rate, workers, overrides]
+    return [
+        lambda: check_profile(options.profile),
+        lambda: parse_duration(options.duration),
+        max_requests,
+        lambda: check_shape(options.shape),
+        rate,
+        workers,
+        overrides,
+    ]
 
 
 def problems(options: LoadOptions) -> list[str]:
