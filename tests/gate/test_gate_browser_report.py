@@ -20,14 +20,11 @@ from pathlib import Path
 
 from shopflow_qa.core.environment import load_environments
 from shopflow_qa.core.redaction import secret_forms
+from tests.gate import fake_suite
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-CONFTEST = """
-def pytest_configure(config):
-    for marker in ("smoke", "contract", "payments", "checkout", "admin"):
-        config.addinivalue_line("markers", f"{marker}: gate area")
-"""
+CONFTEST = fake_suite.MARKERS
 
 TESTS = """
 import pytest

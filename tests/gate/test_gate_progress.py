@@ -17,30 +17,14 @@ import pytest
 from shopflow_qa.cli import gate_annotations, gate_summary
 from shopflow_qa.cli.gate_model import DEFAULT_HEARTBEAT_S
 from shopflow_qa.cli.gate_progress import GateProgress, WaitWatch, locust_counts, pytest_counts
+from tests.gate import fake_suite
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CI_SILENCE_S = 15.0  # what the gate promises a CI log: never longer without a line
 SLACK_S = 3.0  # the heartbeat's tick and a loaded 2-core machine
 PASSWORD = "pw-never-in-a-log-7781"  # the environment's admin password: must not reach an annotation
 
-CONFTEST = """
-import os
-
-import httpx
-import pytest
-
-
-def pytest_configure(config):
-    for marker in ("smoke", "contract", "payments", "checkout", "admin"):
-        config.addinivalue_line("markers", f"{marker}: gate area")
-
-
-@pytest.fixture(scope="session")
-def api():
-    headers = {"Authorization": "Bearer local-service-token"}  # the local stack's documented token
-    with httpx.Client(base_url=os.environ["GATE_TEST_API_URL"], headers=headers, timeout=30) as client:
-        yield client
-"""
+CONFTEST = fake_suite.conftest(timeout_s=30, token="local-service-token")  # the local stack's documented token
 
 TESTS = """
 import os

@@ -9,25 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.gate import fake_suite
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-CONFTEST = """
-import os
-
-import httpx
-import pytest
-
-
-def pytest_configure(config):
-    for marker in ("smoke", "contract", "payments", "checkout", "admin"):
-        config.addinivalue_line("markers", f"{marker}: gate area")
-
-
-@pytest.fixture(scope="session")
-def api():
-    with httpx.Client(base_url=os.environ["GATE_TEST_API_URL"], timeout=10) as client:
-        yield client
-"""
+CONFTEST = fake_suite.conftest(timeout_s=10)
 
 TESTS = """
 import pytest

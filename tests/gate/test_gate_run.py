@@ -22,26 +22,11 @@ import pytest
 from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.secret_scan import secret_leaks
 from shopflow_qa.core import allure_history, allure_report
+from tests.gate import fake_suite
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-CONFTEST = """
-import os
-
-import httpx
-import pytest
-
-
-def pytest_configure(config):
-    for marker in ("smoke", "contract", "payments", "checkout", "admin"):
-        config.addinivalue_line("markers", f"{marker}: gate area")
-
-
-@pytest.fixture(scope="session")
-def api():
-    with httpx.Client(base_url=os.environ["GATE_TEST_API_URL"], timeout=5) as client:
-        yield client
-"""
+CONFTEST = fake_suite.conftest(timeout_s=5)
 
 TESTS = """
 import os
