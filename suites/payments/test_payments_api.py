@@ -1,14 +1,19 @@
 """Payments through the API and the provider: every test card, 3DS, idempotency, refunds,
-webhook-driven status, the amount charged, the confirmation email."""
+webhook-driven status, the amount charged, the confirmation email.
+
+3DS is answered the way a cardholder does: the provider's challenge page (the payment's
+`next_action.redirect_url`) opened in a browser, a button pressed — Stripe's test page on
+staging, the sandbox's on a local stack, the same page object for both."""
 
 from __future__ import annotations
 
 import uuid
 
-import httpx
 import pytest
+from playwright.sync_api import Page
 
 from shopflow_qa.core.cards import default_catalogue
+from shopflow_qa.fixtures.pages.provider import ChallengePage
 
 pytestmark = pytest.mark.payments
 SETTLED = ("paid", "fulfilled")
@@ -19,11 +24,13 @@ def _email() -> str:
     return f"payments-{uuid.uuid4().hex[:10]}@example.test"
 
 
-def _answer_challenge(shopflow_env, payment: dict, complete: bool) -> None:
-    """What the cardholder does on the provider's 3DS page (the local payment sandbox's form)."""
-    action = "complete" if complete else "fail"
-    response = httpx.post(f"{shopflow_env.url('payments')}/3ds/{payment['provider_id']}/{action}", timeout=10)
-    assert response.status_code < 400, f"the 3DS page did not take the answer: {response.status_code}"
+def _answer_challenge(page: Page, payment: dict, complete: bool) -> None:
+    """What the cardholder does: open the provider's 3DS page and press a button."""
+    challenge = ChallengePage(page).open(payment["next_action"]["redirect_url"])
+    if complete:
+        challenge.complete()
+    else:
+        challenge.fail()
 
 
 @pytest.mark.parametrize("key", [k for k, c in CARDS.items() if not c.three_d_secure])
@@ -45,7 +52,7 @@ def test_each_card_has_its_outcome_and_decline_code(api, catalogue, cards, key: 
 
 
 @pytest.mark.parametrize("key", [k for k, c in CARDS.items() if c.three_d_secure])
-def test_3ds_cards_wait_for_the_challenge_then_follow_it(api, catalogue, cards, shopflow_env, key: str) -> None:
+def test_3ds_cards_wait_for_the_challenge_then_follow_it(api, catalogue, cards, page: Page, key: str) -> None:
     card = cards[key]
     order = api.checkout(catalogue.in_stock["id"], _email())
     payment = api.pay(order["id"], card)["payment"]
@@ -54,7 +61,7 @@ def test_3ds_cards_wait_for_the_challenge_then_follow_it(api, catalogue, cards, 
     )
     assert payment["next_action"]["redirect_url"]
     assert api.get_order(order["id"])["status"] == "requires_action", "the order must wait for the webhook"
-    _answer_challenge(shopflow_env, payment, complete=True)
+    _answer_challenge(page, payment, complete=True)
     expected = SETTLED if card.after_authentication == "succeeded" else ("payment_failed",)
     status = api.wait_for_order(order["id"], expected)["status"]
     assert status in expected, (
@@ -63,13 +70,13 @@ def test_3ds_cards_wait_for_the_challenge_then_follow_it(api, catalogue, cards, 
     )
 
 
-def test_a_failed_challenge_fails_the_payment(api, catalogue, cards, shopflow_env) -> None:
+def test_a_failed_challenge_fails_the_payment(api, catalogue, cards, page: Page) -> None:
     order = api.checkout(catalogue.in_stock["id"], _email())
     payment = api.pay(order["id"], cards.requiring_3ds)["payment"]
     assert payment["status"] == "requires_action", (
         f"a 3DS card was charged without 3DS authentication (payment {payment['status']})"
     )
-    _answer_challenge(shopflow_env, payment, complete=False)
+    _answer_challenge(page, payment, complete=False)
     status = api.wait_for_order(order["id"], ("payment_failed",))["status"]
     assert status == "payment_failed", f"after a failed 3DS challenge the order is {status}, not payment_failed"
 
