@@ -64,11 +64,16 @@ class GateScreen(GateBase):
             if left.get("status") == "left"
             else ""
         )
+        unchecked = gate_summary.not_verified_line(record.not_verified)
         if self.options.quiet:
             print(line)
+            if unchecked:
+                print(unchecked)
             print(where)
         else:
             self.console.print(f"[bold {colour}]{line}[/]")
+            if unchecked:
+                self.console.print(unchecked, style="yellow", markup=False, highlight=False)
             self.console.print(where)
         if leftover:
             print(leftover, flush=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shopflow_qa.cli.pytest_gate import AREA_PROPERTY, AREAS, NODEID_PROPERTY
-from shopflow_qa.core import run_dir
+from shopflow_qa.core import capabilities, run_dir
 from shopflow_qa.core.load_summary import LoadSummary
 
 SCHEMA = "shopflow-qa/gate/1"
@@ -180,6 +180,8 @@ class GateRecord:
     options: dict[str, Any] = field(default_factory=dict)
     run_id: str = ""  # the X-ShopFlow-Test-Run tag of everything the gate's stages created
     test_data: dict[str, Any] | None = None  # the clean-up's record (shopflow_qa/core/admin_data.py, clean_up)
+    # capability → tests skipped for lacking it (shopflow_qa/core/capabilities.py): what a green gate did not check
+    not_verified: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = {"schema": SCHEMA, **asdict(self)}
@@ -193,6 +195,26 @@ def failures_of(outcomes: Iterable[TestOutcome]) -> list[dict[str, str]]:
         for o in outcomes
         if o.outcome in ("failed", "error")
     ]
+
+
+def not_verified_of(outcomes: Iterable[TestOutcome]) -> dict[str, list[str]]:
+    """Tests skipped because the environment lacks a capability, by capability; a parametrised
+    test is named once (without its parameters)."""
+    found: dict[str, dict[str, None]] = {}
+    for outcome in outcomes:
+        name = capabilities.capability_of(outcome.reason) if outcome.outcome == "skipped" else None
+        if name:
+            found.setdefault(name, {})[outcome.nodeid.split("[", 1)[0]] = None
+    return {name: list(tests) for name, tests in sorted(found.items())}
+
+
+def not_verified_line(not_verified: dict[str, list[str]]) -> str:
+    """One line for the console: `not verified on this environment: mailbox (2 tests: a, b)`."""
+    parts = [
+        f"{name} ({len(tests)} test{'s' if len(tests) > 1 else ''}: {', '.join(t.rsplit('::', 1)[-1] for t in tests)})"
+        for name, tests in not_verified.items()
+    ]
+    return "not verified on this environment: " + "; ".join(parts) if parts else ""
 
 
 def _same(text: str) -> str:
@@ -248,6 +270,12 @@ def render_summary(record: GateRecord) -> str:
                     f"| {_ICONS.get(a.status, '')} {a.name} | {a.tests} | {a.passed} | {a.failed} | {a.errors} "
                     f"| {a.skipped} | {a.rerun} | {a.duration_s:.1f} s |"
                 )
+    if record.not_verified:
+        lines += ["", "### Not verified on this environment", ""]
+        lines.append(f"`{env.get('name')}` lacks these capabilities (data/environments.toml); their tests were skipped:")
+        lines.append("")
+        for name, tests in record.not_verified.items():
+            lines.append(f"- **{name}** ({capabilities.CAPABILITIES.get(name, '')}): " + ", ".join(f"`{t}`" for t in tests))
     if record.failures:
         lines += ["", f"### Failed tests ({len(record.failures)})", ""]
         for failure in record.failures[:50]:

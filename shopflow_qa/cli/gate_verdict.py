@@ -52,6 +52,7 @@ class GateVerdict(GateBase):
                 if a.tests or a.name in self.options.suites
             ],
             failures=failures,
+            not_verified=gate_summary.not_verified_of(outcomes),
             load=state.load,
             run_id=state.run_id,
             test_data=state.test_data,

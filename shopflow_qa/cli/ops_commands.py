@@ -55,6 +55,7 @@ def environment_json(environment: Environment) -> dict[str, object]:
             for role, variable in sorted(environment.secret_variables.items())
         },
         "capacity": vars(environment.capacity),
+        "capabilities": vars(environment.capabilities),
         "aws_region": environment.aws.region if environment.aws else None,
         "sources": list(environment.sources),
     }
@@ -79,6 +80,7 @@ def _envs(env_file: list[Path], as_json: bool = False) -> None:
         print(f"{environment.name}: {', '.join(flags)} — {environment.description}")
         for role, url in environment.urls.items():
             print(f"  {role:9} {url}")
+        print(f"  offers    {environment.capabilities.describe()}")
         if environment.internal_host:
             print(f"  {'internal':9} {environment.internal_host} (VPN only)")
         for match in environment.production_matches if environment.policy != "read-only" else ():

@@ -3,7 +3,7 @@
 A failed test knows the `X-Request-Id` of every request it sent (shopflow_qa/core/api.py adds one to
 each); the services log that id on the request's line (docs/api.md, "Conventions"). So the
 lines that explain a failure are found by id — in the local stack's log files, or in the
-CloudWatch log groups environments.toml names — and, when no line names any id (a browser
+CloudWatch log groups environments.toml names (whichever its `server_logs` capability says) — and, when no line names any id (a browser
 test, a request that never reached the app), by the test's time window instead.
 
 Plain Python: the pytest plugin attaches what this returns; the gate calls the ECS part.
@@ -158,11 +158,12 @@ def server_log_excerpt(environment: Environment, request_ids: Sequence[str], sta
     Never raises for AWS trouble: a diagnostic must not turn one failure into two. The
     returned excerpt then says why it is empty.
     """
-    if environment.stack_name:
+    source = environment.capabilities.server_logs  # declared in the environment's table, never guessed
+    if source == "local" and environment.stack_name:
         logs_dir = stack_logs_dir(environment.stack_name)
         if logs_dir.is_dir():
             return local_log_excerpt(logs_dir, request_ids, start, end, f"local stack '{environment.stack_name}'")
-    if environment.aws and environment.aws.log_groups:
+    if source == "cloudwatch" and environment.aws and environment.aws.log_groups:
         try:
             return cloudwatch_log_excerpt(environment.aws, request_ids, start, end, lag_s=CLOUDWATCH_LAG_S)
         except Exception as error:  # credentials, permissions, network: say so instead of failing

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from shopflow_qa.core.capabilities import Capabilities
+from shopflow_qa.core.capabilities import from_table as capabilities_from_table
 from shopflow_qa.core.environment_schema import REQUIRED_KEYS, URL_ROLES, check_table, production_targets, read_toml
 from shopflow_qa.core.errors import ConfigError as ConfigError
 from shopflow_qa.core.errors import MissingSecret as MissingSecret
@@ -70,7 +72,7 @@ class Environment:
     managed_stack: bool = False
     stack_name: str = ""
     allow_default_secrets: bool = False
-    mailbox: bool = False
+    capabilities: Capabilities = field(default_factory=Capabilities)
     internal_host: str = ""
     secret_variables: Mapping[str, str] = field(default_factory=dict)
     default_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -224,6 +226,12 @@ def _build(name: str, table: dict[str, Any], sources: tuple[str, ...], productio
         if key not in table:
             raise ConfigError(f"{sources[-1]}: environments.{name}.{key}: required")
     aws = table.get("aws")
+    capabilities = capabilities_from_table(table.get("capabilities", {}), table.get("mailbox"))
+    if capabilities.server_logs == "cloudwatch" and not (aws or {}).get("log_groups"):
+        raise ConfigError(
+            f'{sources[-1]}: environments.{name}.capabilities.server_logs: "cloudwatch" needs '
+            f"[environments.{name}.aws] log_groups"
+        )
     return Environment(
         name=name,
         web_url=table["web_url"],
@@ -235,7 +243,7 @@ def _build(name: str, table: dict[str, Any], sources: tuple[str, ...], productio
         managed_stack=table.get("managed_stack", False),
         stack_name=table.get("stack_name", name if table.get("managed_stack") else ""),
         allow_default_secrets=table.get("allow_default_secrets", False),
-        mailbox=table.get("mailbox", False),
+        capabilities=capabilities,
         internal_host=table.get("internal_host", ""),
         secret_variables=dict(table.get("secrets", {})),
         default_secrets=dict(table.get("default_secrets", {})),

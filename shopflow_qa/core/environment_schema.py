@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from shopflow_qa.core import capabilities as _capabilities
 from shopflow_qa.core.errors import ConfigError
 from shopflow_qa.core.production import ProductionTargets
 
@@ -26,7 +27,8 @@ _ENV_KEYS: dict[str, type | tuple[type, ...]] = {
     "managed_stack": bool,
     "stack_name": str,
     "allow_default_secrets": bool,
-    "mailbox": bool,
+    "mailbox": bool,  # the older spelling of capabilities.mailbox
+    "capabilities": dict,
     "internal_host": str,
     "secrets": dict,
     "default_secrets": dict,
@@ -120,6 +122,8 @@ def check_table(path: Path, name: str, table: Any) -> None:
                     raise ConfigError(f"{where}.capacity.{service}: must be a positive integer, got {count!r}")
         if key == "aws":
             _check_aws(f"{where}.aws", value)
+        if key == "capabilities":
+            _capabilities.check(f"{where}.capabilities", value)
         if key == "slos" and isinstance(value, dict):
             for section, body in value.items():
                 if section not in SLO_SECTIONS or not isinstance(body, dict):

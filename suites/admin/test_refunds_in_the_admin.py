@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from shopflow_qa.fixtures.pages.admin import AdminOrders
 from shopflow_qa.fixtures.pages.storefront import AccountPage
 
-pytestmark = pytest.mark.admin
+pytestmark = [pytest.mark.admin, pytest.mark.needs("admin_api")]
 
 
 @pytest.fixture

@@ -72,6 +72,7 @@ def test_3ds_fail_shows_the_authentication_error_and_keeps_the_cart(
     expect(cart.line(catalogue.in_stock), "a failed 3DS challenge must keep the cart").to_be_visible()
 
 
+@pytest.mark.needs("mailbox")
 def test_the_confirmation_email_reaches_the_mailbox(page: Page, checkout_with, cards, mailbox, guest_email: str) -> None:
     checkout = checkout_with(page, guest_email)
     checkout.pay(cards.success, cards)

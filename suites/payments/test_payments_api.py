@@ -98,6 +98,7 @@ def test_the_same_idempotency_key_replays_and_charges_once(api, catalogue, cards
     assert len(api.wait_for_order(order["id"], SETTLED)["payments"]) == 1
 
 
+@pytest.mark.needs("admin_api")
 def test_refunds_partial_full_and_over_refund(api, admin_api, catalogue, cards) -> None:
     order = api.buy(catalogue.in_stock["id"], _email(), cards.success)["order"]
     captured = api.wait_for_order(order["id"], SETTLED)["paid_amount"]  # what refunds are bounded by
@@ -115,6 +116,7 @@ def test_refunds_partial_full_and_over_refund(api, admin_api, catalogue, cards) 
     )
 
 
+@pytest.mark.needs("mailbox")
 def test_the_confirmation_email_arrives_exactly_once(api, catalogue, cards, mailbox) -> None:
     email = _email()
     order = api.buy(catalogue.in_stock["id"], email, cards.success)["order"]

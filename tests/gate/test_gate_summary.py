@@ -262,3 +262,53 @@ def test_the_payment_sandbox_publishable_key_in_a_report_is_not_taken_for_its_se
     assert secret_leaks(tmp_path, local.secret_values()) == []
     (tmp_path / "leak.txt").write_text(f"Authorization: Bearer {secret_key}")
     assert secret_leaks(tmp_path, local.secret_values()) == [Path("leak.txt")]
+
+
+NEEDS_JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="4">
+<testcase classname="suites.payments.test_payments_api" name="test_email" time="0.01">
+  <properties><property name="shopflow_nodeid" value="suites/payments/test_payments_api.py::test_email"/></properties>
+  <skipped type="pytest.skip" message="not verified on rehearsal: needs mailbox (the emails the shop sent)">skip</skipped>
+</testcase>
+<testcase classname="suites.checkout.test_guest_checkout" name="test_mail[chromium]" time="0.01">
+  <properties><property name="shopflow_nodeid" value="suites/checkout/test_guest_checkout.py::test_mail[chromium]"/></properties>
+  <skipped type="pytest.skip" message="not verified on rehearsal: needs mailbox (the emails the shop sent)">skip</skipped>
+</testcase>
+<testcase classname="suites.payments.test_payments_api" name="test_refund" time="0.01">
+  <properties><property name="shopflow_nodeid" value="suites/payments/test_payments_api.py::test_refund"/></properties>
+  <skipped type="pytest.skip" message="refused on production: payments">skip</skipped>
+</testcase>
+<testcase classname="suites.payments.test_payments_api" name="test_amount" time="0.5"/>
+</testsuite></testsuites>
+"""
+
+
+def test_tests_skipped_for_a_missing_capability_are_listed_as_not_verified(tmp_path: Path) -> None:
+    path = tmp_path / "junit-areas.xml"
+    path.write_text(NEEDS_JUNIT)
+    not_verified = gs.not_verified_of(gs.parse_junit(path))
+    assert not_verified == {
+        "mailbox": [
+            "suites/payments/test_payments_api.py::test_email",
+            "suites/checkout/test_guest_checkout.py::test_mail",
+        ]
+    }, "a policy refusal is not a missing capability; parameters fold into one name"
+    record = gs.GateRecord(
+        verdict="passed",
+        exit_code=0,
+        reason="",
+        environment={"name": "rehearsal", "urls": {}},
+        version={},
+        started_at="",
+        finished_at="",
+        duration_s=1.0,
+        run_dir=str(tmp_path),
+        report=None,
+        not_verified=not_verified,
+    )
+    text = gs.render_summary(record)
+    assert "### Not verified on this environment" in text
+    assert "- **mailbox** (" in text and "`suites/checkout/test_guest_checkout.py::test_mail`" in text
+    assert json.loads(gs.write_gate_json(record, tmp_path).read_text())["not_verified"] == not_verified
+    assert gs.not_verified_line(not_verified) == "not verified on this environment: mailbox (2 tests: test_email, test_mail)"
+    assert gs.not_verified_line({}) == ""

@@ -110,6 +110,16 @@ def test_a_typo_in_the_aws_table_is_one_line_naming_file_table_and_key_in_every_
         ('payments_url = "http://"', "environments.e.payments_url: must be an http(s) URL"),
         ("mailbox = 1", "environments.e.mailbox: must be a boolean, got 1"),
         (
+            '[environments.e.capabilities]\nserver_logs = "s3"',
+            "environments.e.capabilities.server_logs: must be one of local, cloudwatch, none, got 's3'",
+        ),
+        ("[environments.e.capabilities]\nmailbx = true", "environments.e.capabilities.mailbx: unknown capability (known: "),
+        ('[environments.e.capabilities]\nmailbox = "yes"', "environments.e.capabilities.mailbox: must be a boolean, got 'yes'"),
+        (
+            '[environments.e.capabilities]\nserver_logs = "cloudwatch"',
+            'environments.e.capabilities.server_logs: "cloudwatch" needs [environments.e.aws] log_groups',
+        ),
+        (
             '[safety]\nproduction_host = ["shopflow.io"]',
             "safety.production_host: unknown key (known: production_domains, production_hosts",
         ),

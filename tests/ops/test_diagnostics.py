@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from shopflow_qa.core import diagnostics
+from shopflow_qa.core.capabilities import Capabilities
 from shopflow_qa.core.environment import AwsResources, Environment
 
 
@@ -110,7 +111,13 @@ def test_cloudwatch_excerpt_falls_back_to_the_time_window(moto_aws: AwsResources
 
 
 def test_server_log_excerpt_reports_unreadable_cloudwatch_instead_of_raising(moto_aws: AwsResources):
-    environment = Environment(name="staging-like", web_url="https://x.invalid", api_url="https://x.invalid", aws=moto_aws)
+    environment = Environment(
+        name="staging-like",
+        web_url="https://x.invalid",
+        api_url="https://x.invalid",
+        aws=moto_aws,
+        capabilities=Capabilities(server_logs="cloudwatch"),
+    )
     excerpt = diagnostics.server_log_excerpt(environment, ["r"], time.time() - 5, time.time())
     assert excerpt is not None and excerpt.matched_by == "nothing (unavailable)"
     assert "ResourceNotFoundException" in excerpt.lines[0]
@@ -128,7 +135,13 @@ def test_deploy_timeout_report_lists_the_ecs_services_deployments(moto_aws: AwsR
     ecs.create_service(
         cluster=moto_aws.ecs_cluster, serviceName=moto_aws.ecs_services["api"], taskDefinition="shopflow-api", desiredCount=2
     )
-    environment = Environment(name="staging-like", web_url="https://x.invalid", api_url="https://x.invalid", aws=moto_aws)
+    environment = Environment(
+        name="staging-like",
+        web_url="https://x.invalid",
+        api_url="https://x.invalid",
+        aws=moto_aws,
+        capabilities=Capabilities(server_logs="cloudwatch"),
+    )
     report = diagnostics.deploy_timeout_report(environment)
     assert report.startswith(f"# ECS events of cluster {moto_aws.ecs_cluster}")
     assert f"[{moto_aws.ecs_services['api']}]" in report and "deployment PRIMARY shopflow-api:1" in report

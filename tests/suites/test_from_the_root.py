@@ -95,7 +95,7 @@ def test_pytest_m_checkout_runs_the_journeys_against_a_stack_it_starts(tmp_path:
         managed_stack=True,
         stack_name=name,
         allow_default_secrets=True,
-        mailbox=True,
+        capabilities={"mailbox": True, "server_logs": "local"},
         secrets=SECRET_VARIABLES,
         default_secrets=DEFAULT_SECRETS,
     )
