@@ -50,6 +50,13 @@ def _shop_origins(web_url: str, extra: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def _public_url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if value and (origin_of(value) is None or origin_of(value) != value.lower()):
+        raise SettingsError(f"SHOPFLOW_PAYMENTS_PUBLIC_URL: {raw!r} is not an origin like https://pay.example:8443")
+    return value
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """The build id when SHOPFLOW_VERSION is unset: the git SHA of the checkout, else 'dev'."""
@@ -90,6 +97,9 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     shop_origins: tuple[str, ...] = ()  # where return_url may point and who may frame the sandbox's pages
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-Proto/For uvicorn believes
+    # Where browsers reach the payments host when a proxy fronts the stack (redirects, card
+    # fields, the storefront's frame-src); the shop's own calls keep using payments_url.
+    payments_public_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -121,7 +131,13 @@ class Settings:
             max_body_bytes=_positive_int(env, "SHOPFLOW_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             shop_origins=_shop_origins(web_url, env.get("SHOPFLOW_SHOP_ORIGINS", "")),
             trusted_proxies=tuple(p.strip() for p in env.get("SHOPFLOW_TRUSTED_PROXIES", "").split(",") if p.strip()),
+            payments_public_url=_public_url(env.get("SHOPFLOW_PAYMENTS_PUBLIC_URL", "")),
         )
+
+    @property
+    def browser_payments_url(self) -> str:
+        """The payments host as a shopper's browser reaches it."""
+        return self.payments_public_url or self.payments_url
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,8 @@ def _apt_install(*packages: str) -> None:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise SystemExit(f"setup: please install {' '.join(packages)} (e.g. `sudo apt-get install -y {' '.join(packages)}`)")
     print(f"setup: installing {' '.join(packages)} with apt-get …", flush=True)
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    # RUNLEVEL=1: a package's service (nginx on :80) is installed, never started.
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", RUNLEVEL="1")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
     subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env, stdout=subprocess.DEVNULL)
 
@@ -43,8 +44,25 @@ def ensure_allure() -> None:
     print(f"setup: allure {allure_report.installed_version()} ({allure_report.ALLURE_DIR})")
 
 
+def find_nginx() -> str | None:
+    """The nginx binary (Debian puts it in /usr/sbin, which a user's PATH may lack)."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    return found or None
+
+
+def ensure_proxy() -> None:
+    """For the harness's staging rehearsal (tests/rehearsal/): nginx, a real TLS reverse proxy,
+    and NSS's certutil, with which Chromium is given the rehearsal's throw-away CA."""
+    missing = [] if find_nginx() else ["nginx-light"]
+    if not shutil.which("certutil"):
+        missing.append("libnss3-tools")
+    if missing:
+        _apt_install(*missing)
+    print(f"setup: proxy {find_nginx()}, certutil {shutil.which('certutil')}")
+
+
 def main(argv: list[str]) -> int:
-    steps = {"browser": ensure_browser, "allure": ensure_allure}
+    steps = {"browser": ensure_browser, "allure": ensure_allure, "proxy": ensure_proxy}
     for name in argv or list(steps):
         if name not in steps:
             print(f"setup: unknown step '{name}' (known: {', '.join(steps)})", file=sys.stderr)

@@ -36,7 +36,7 @@ def _too_large(limit: int) -> Response:
 def create_app(settings: Settings) -> FastAPI:
     store = Store(settings.stack_dir / "payments.sqlite3")
     webhooks = Webhooks(store, settings.api_url.rstrip("/") + WEBHOOK_PATH, settings.webhook_secret)
-    sandbox = Sandbox(store, load_catalogue(), webhooks, settings.payments_url, settings.shop_origins)
+    sandbox = Sandbox(store, load_catalogue(), webhooks, settings.browser_payments_url, settings.shop_origins)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -34,7 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
     port = settings.web_url.rsplit(":", 1)[1]
     middleware = [
         # the card fields come from the payments host, in an iframe (shopflow_stack/payments/README.md)
-        *edge_middleware(settings.max_body_bytes, csp=site_policy(frame_src=str(origin_of(settings.payments_url)))),
+        *edge_middleware(settings.max_body_bytes, csp=site_policy(frame_src=str(origin_of(settings.browser_payments_url)))),
         Middleware(
             SessionMiddleware,
             secret_key=session_secret(settings.admin_token, "web"),
@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.templates = make_templates(TEMPLATES_DIR)
-    app.state.templates.env.globals.update(site="web", payments_url=settings.payments_url)
+    app.state.templates.env.globals.update(site="web", payments_url=settings.browser_payments_url)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (catalogue, cart, checkout, account):
         app.include_router(module.router)

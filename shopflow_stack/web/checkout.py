@@ -65,7 +65,7 @@ async def checkout_page(request: Request) -> Response:
             "details": details,
             "countries": COUNTRIES,
             "order_locked": bool(state.pending_order_id(request)),
-            "elements_url": f"{settings.payments_url}/elements/card?pk={publishable_key(settings)}&parent_origin={parent_origin}",
+            "elements_url": f"{settings.browser_payments_url}/elements/card?pk={publishable_key(settings)}&parent_origin={parent_origin}",
             "pay_button_broken": "pay_button_broken" in settings.faults,
             "auth_failed_message": AUTHENTICATION_FAILED,
         },
