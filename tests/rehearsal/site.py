@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,7 @@ class Site:
     port: int
     ca_file: Path
     secrets: dict[str, str] = field(default_factory=dict)
+    extra_environ: dict[str, str] = field(default_factory=dict)  # e.g. boto3 pointed at moto
 
     def url(self, role: str) -> str:
         return f"https://{HOSTS[role]}:{self.port}"
@@ -105,6 +107,7 @@ class Site:
             REQUESTS_CA_BUNDLE=str(self.ca_file),
             SHOPFLOW_BROWSER_CA_FILE=str(self.ca_file),
             **{STAGING_SECRETS[role]: value for role, value in self.secrets.items()},
+            **self.extra_environ,
             **extra,
         )
         env.pop("SHOPFLOW_ENV", None)
@@ -208,7 +211,8 @@ def stop_stack(name: str) -> None:
 
 
 class Proxy:
-    """nginx in the foreground as a child process, fronting one stack at a time."""
+    """nginx in the foreground as a child process, fronting one stack — or two during a rolling
+    deploy, requests shared between the old and the new build."""
 
     def __init__(self, site: Site) -> None:
         self.site = site
@@ -218,11 +222,12 @@ class Proxy:
         self.process: subprocess.Popen[bytes] | None = None
         self.stack: Stack | None = None
 
-    def _write(self, stack: Stack) -> None:
+    def _write(self, stacks: tuple[Stack, ...]) -> None:
         user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the prefix (pytest's tmp is 0700)
         servers = "".join(
+            f"  upstream {role} {{ {''.join(f'server 127.0.0.1:{s.ports[role]}; ' for s in stacks)}}}\n"
             f"  server {{ listen 127.0.0.1:{self.site.port} ssl; server_name {host};\n"
-            f"    location / {{ proxy_pass http://127.0.0.1:{stack.ports[role]}; }} }}\n"
+            f"    location / {{ proxy_pass http://{role}; }} }}\n"
             for role, host in HOSTS.items()
         )
         tmp = self.prefix / "tmp"
@@ -244,7 +249,7 @@ class Proxy:
         nginx = find_nginx()
         if nginx is None:
             raise RuntimeError("nginx is not installed: run `make setup` (apt package nginx-light)")
-        self._write(stack)
+        self._write((stack,))
         self.process = subprocess.Popen(
             [nginx, "-p", str(self.prefix), "-c", str(self.config), "-g", "daemon off;"],
             stdout=subprocess.DEVNULL,
@@ -254,14 +259,15 @@ class Proxy:
         self.stack = stack
         self.wait_for(stack)
 
-    def switch(self, stack: Stack, wait: bool = True) -> None:
-        """Put `stack` behind the proxy (nginx re-reads its config; old workers finish their requests)."""
+    def switch(self, *stacks: Stack, wait: bool = True) -> None:
+        """Put `stacks` behind the proxy (nginx re-reads its config; old workers finish their
+        requests); waits until the last one answers unless `wait` is false."""
         assert self.process is not None
-        self._write(stack)
+        self._write(stacks)
         self.process.send_signal(signal.SIGHUP)
-        self.stack = stack
+        self.stack = stacks[-1]
         if wait:
-            self.wait_for(stack)
+            self.wait_for(stacks[-1])
 
     def wait_for(self, stack: Stack, timeout: float = 30) -> None:
         """Until /health through the proxy reports `stack`'s version."""
@@ -299,3 +305,89 @@ def _ssl_context(ca_file: Path):  # type: ignore[no-untyped-def]
     import ssl
 
     return ssl.create_default_context(cafile=str(ca_file))
+
+
+# ---- CloudWatch Logs (moto) ----------------------------------------------------------------
+
+LOG_GROUPS = {service: f"/ecs/rehearsal-{service}" for service in ("web", "admin", "api", "worker")}
+AWS_REGION = "us-east-1"
+
+
+def aws_table() -> str:
+    """The env file's `[…aws]` table: where staging's services log (`<name>`: the environment)."""
+    groups = ", ".join(f'{service} = "{group}"' for service, group in LOG_GROUPS.items())
+    return f'[environments.<name>.aws]\nregion = "{AWS_REGION}"\nlog_groups = {{ {groups} }}\n'
+
+
+def aws_environ(endpoint: str, folder: Path) -> dict[str, str]:
+    """boto3 pointed at moto with dummy keys; nothing of the user's AWS set-up."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(folder / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def _line_ms(line: str) -> int:
+    try:
+        stamp = time.mktime(time.strptime(line[:19], "%Y-%m-%d %H:%M:%S"))
+        return int(stamp * 1000) + int(line[20:23])
+    except ValueError:
+        return int(time.time() * 1000)
+
+
+class LogShipper:
+    """What ECS's awslogs driver does on staging: the services' log lines into CloudWatch Logs
+    (here moto), one stream per stack, every half second."""
+
+    def __init__(self, endpoint: str, folder: Path) -> None:
+        import boto3
+
+        self.logs = boto3.client("logs", region_name=AWS_REGION, endpoint_url=endpoint, **_keys())
+        for group in LOG_GROUPS.values():
+            self.logs.create_log_group(logGroupName=group)
+        self.offsets: dict[Path, int] = {}
+        self.stacks: list[str] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="rehearsal-log-shipper", daemon=True)
+
+    def follow(self, stack_name: str) -> None:
+        for group in LOG_GROUPS.values():
+            self.logs.create_log_stream(logGroupName=group, logStreamName=stack_name)
+        self.stacks.append(stack_name)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self.stopping.wait(0.5):
+            for stack_name in list(self.stacks):
+                for service, group in LOG_GROUPS.items():
+                    self._ship(REPO_ROOT / ".shopflow" / "stacks" / stack_name / "logs" / f"{service}.log", group, stack_name)
+
+    def _ship(self, path: Path, group: str, stream: str) -> None:
+        try:
+            with path.open("rb") as handle:
+                handle.seek(self.offsets.get(path, 0))
+                chunk = handle.read()
+        except OSError:
+            return
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        if not complete:
+            return
+        self.offsets[path] = self.offsets.get(path, 0) + len(complete)
+        lines = [line for line in complete.decode(errors="replace").splitlines() if line.strip()]
+        events = sorted(({"timestamp": _line_ms(line), "message": line} for line in lines), key=lambda e: e["timestamp"])
+        for start in range(0, len(events), 500):
+            self.logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[start : start + 500])
+
+
+def _keys() -> dict[str, str]:
+    return {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

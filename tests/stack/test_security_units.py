@@ -142,15 +142,19 @@ def test_settings_read_the_limit_origins_and_proxies(tmp_path: Path) -> None:
             "SHOPFLOW_MAX_BODY_BYTES": "2048",
             "SHOPFLOW_TRUSTED_PROXIES": "10.0.0.5",
             "SHOPFLOW_SHOP_ORIGINS": "https://shop.example",
+            "SHOPFLOW_PAYMENTS_PUBLIC_URL": "https://pay.example:8443/",
         }
     )
     assert (custom.max_body_bytes, custom.trusted_proxies) == (2048, ("10.0.0.5",))
     assert custom.shop_origins[-1] == "https://shop.example"
+    assert custom.browser_payments_url == "https://pay.example:8443" != custom.payments_url
+    assert Settings.from_environ(base).browser_payments_url == Settings.from_environ(base).payments_url
     for bad in (
         {"SHOPFLOW_MAX_BODY_BYTES": "1MB"},
         {"SHOPFLOW_MAX_BODY_BYTES": "0"},
         {"SHOPFLOW_SHOP_ORIGINS": "https://shop.example/path"},
         {"SHOPFLOW_SHOP_ORIGINS": "shop.example"},
+        {"SHOPFLOW_PAYMENTS_PUBLIC_URL": "https://pay.example/v1"},
     ):
         with pytest.raises(SettingsError, match=next(iter(bad))):
             Settings.from_environ({**base, **bad})
