@@ -1,10 +1,9 @@
 """A staging rehearsal: the local stack behind nginx, over TLS from a throw-away CA, on hostnames
 of its own, described only by an env file shaped like `staging` in data/environments.toml.
 
-- **Proxy**: nginx (Debian's `nginx-light`, installed by `make setup`), one TLS port, one
-  server block per hostname, `Host` and `X-Forwarded-Proto` passed on; the stack believes those
-  headers from 127.0.0.1 only (`SHOPFLOW_TRUSTED_PROXIES`). Swapping the stack behind it is a
-  config rewrite and `nginx -s reload` — a rolling deploy, or a faulty build going live.
+- **Proxy**: nginx (Debian's `nginx-light`, installed by `make setup`): nginx.py. Server logs
+  in CloudWatch (moto): cloudwatch.py. The stack is started as a process and told its public
+  face (`SHOPFLOW_SHOP_ORIGINS`, `SHOPFLOW_PAYMENTS_PUBLIC_URL`, `SHOPFLOW_TRUSTED_PROXIES`).
 - **TLS**: trustme's CA signs one certificate for every hostname. The harness gets the CA only
   through variables: `SSL_CERT_FILE` (httpx, ssl), `REQUESTS_CA_BUNDLE`, and
   `SHOPFLOW_BROWSER_CA_FILE` for Chromium (shopflow_qa/core/browser_trust.py).
@@ -21,18 +20,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
-
-from shopflow_qa.cli.setup import find_nginx
 
 DOMAIN = "rehearsal.shopflow.test"
 HOSTS = {"web": f"shop.{DOMAIN}", "admin": f"admin.{DOMAIN}", "api": f"api.{DOMAIN}", "payments": f"payments.{DOMAIN}"}
@@ -205,189 +197,3 @@ def stop_stack(name: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "shopflow_stack", "down", "--name", name], cwd=REPO_ROOT, capture_output=True, timeout=120
     )
-
-
-# ---- nginx ---------------------------------------------------------------------------------
-
-
-class Proxy:
-    """nginx in the foreground as a child process, fronting one stack — or two during a rolling
-    deploy, requests shared between the old and the new build."""
-
-    def __init__(self, site: Site) -> None:
-        self.site = site
-        self.prefix = site.folder / "nginx"
-        (self.prefix / "tmp").mkdir(parents=True, exist_ok=True)
-        self.config = self.prefix / "nginx.conf"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.stack: Stack | None = None
-
-    def _write(self, stacks: tuple[Stack, ...]) -> None:
-        user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the prefix (pytest's tmp is 0700)
-        servers = "".join(
-            f"  upstream {role} {{ {''.join(f'server 127.0.0.1:{s.ports[role]}; ' for s in stacks)}}}\n"
-            f"  server {{ listen 127.0.0.1:{self.site.port} ssl; server_name {host};\n"
-            f"    location / {{ proxy_pass http://{role}; }} }}\n"
-            for role, host in HOSTS.items()
-        )
-        tmp = self.prefix / "tmp"
-        self.config.write_text(
-            f"{user}worker_processes 1;\nerror_log {self.prefix}/error.log warn;\npid {self.prefix}/nginx.pid;\n"
-            "events { worker_connections 512; }\n"
-            "http {\n"
-            f"  access_log {self.prefix}/access.log;\n"
-            + "".join(f"  {kind}_temp_path {tmp}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-            + f"  ssl_certificate {self.site.folder}/server.pem;\n  ssl_certificate_key {self.site.folder}/server.key;\n"
-            '  client_max_body_size 2m;\n  proxy_http_version 1.1;\n  proxy_set_header Connection "";\n'
-            "  proxy_set_header Host $http_host;\n  proxy_set_header X-Forwarded-Proto https;\n"
-            "  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n  proxy_read_timeout 120s;\n"
-            f"  server {{ listen 127.0.0.1:{self.site.port} ssl default_server; return 421; }}\n"
-            f"{servers}}}\n"
-        )
-
-    def start(self, stack: Stack) -> None:
-        nginx = find_nginx()
-        if nginx is None:
-            raise RuntimeError("nginx is not installed: run `make setup` (apt package nginx-light)")
-        self._write((stack,))
-        self.process = subprocess.Popen(
-            [nginx, "-p", str(self.prefix), "-c", str(self.config), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self.stack = stack
-        self.wait_for(stack)
-
-    def switch(self, *stacks: Stack, wait: bool = True) -> None:
-        """Put `stacks` behind the proxy (nginx re-reads its config; old workers finish their
-        requests); waits until the last one answers unless `wait` is false."""
-        assert self.process is not None
-        self._write(stacks)
-        self.process.send_signal(signal.SIGHUP)
-        self.stack = stacks[-1]
-        if wait:
-            self.wait_for(stacks[-1])
-
-    def wait_for(self, stack: Stack, timeout: float = 30) -> None:
-        """Until /health through the proxy reports `stack`'s version."""
-        deadline = time.monotonic() + timeout
-        last = ""
-        with httpx.Client(verify=_ssl_context(self.site.ca_file), timeout=5) as client:
-            while time.monotonic() < deadline:
-                if self.process is not None and self.process.poll() is not None:
-                    raise RuntimeError(
-                        f"nginx exited: {self.process.stderr.read().decode()[-500:] if self.process.stderr else ''}"
-                    )
-                try:
-                    body = client.get(f"{self.site.url('api')}/health").json()
-                    if body.get("version") == stack.version:
-                        return
-                    last = str(body.get("version"))
-                except (httpx.HTTPError, ValueError) as error:
-                    last = repr(error)
-                time.sleep(0.2)
-        raise RuntimeError(f"the proxy does not serve {stack.name} ({stack.version}) after {timeout} s: {last}")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGQUIT)  # graceful: workers finish, master exits
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
-
-
-def _ssl_context(ca_file: Path):  # type: ignore[no-untyped-def]
-    import ssl
-
-    return ssl.create_default_context(cafile=str(ca_file))
-
-
-# ---- CloudWatch Logs (moto) ----------------------------------------------------------------
-
-LOG_GROUPS = {service: f"/ecs/rehearsal-{service}" for service in ("web", "admin", "api", "worker")}
-AWS_REGION = "us-east-1"
-
-
-def aws_table() -> str:
-    """The env file's `[…aws]` table: where staging's services log (`<name>`: the environment)."""
-    groups = ", ".join(f'{service} = "{group}"' for service, group in LOG_GROUPS.items())
-    return f'[environments.<name>.aws]\nregion = "{AWS_REGION}"\nlog_groups = {{ {groups} }}\n'
-
-
-def aws_environ(endpoint: str, folder: Path) -> dict[str, str]:
-    """boto3 pointed at moto with dummy keys; nothing of the user's AWS set-up."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": str(folder / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-def _line_ms(line: str) -> int:
-    try:
-        stamp = time.mktime(time.strptime(line[:19], "%Y-%m-%d %H:%M:%S"))
-        return int(stamp * 1000) + int(line[20:23])
-    except ValueError:
-        return int(time.time() * 1000)
-
-
-class LogShipper:
-    """What ECS's awslogs driver does on staging: the services' log lines into CloudWatch Logs
-    (here moto), one stream per stack, every half second."""
-
-    def __init__(self, endpoint: str, folder: Path) -> None:
-        import boto3
-
-        self.logs = boto3.client("logs", region_name=AWS_REGION, endpoint_url=endpoint, **_keys())
-        for group in LOG_GROUPS.values():
-            self.logs.create_log_group(logGroupName=group)
-        self.offsets: dict[Path, int] = {}
-        self.stacks: list[str] = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="rehearsal-log-shipper", daemon=True)
-
-    def follow(self, stack_name: str) -> None:
-        for group in LOG_GROUPS.values():
-            self.logs.create_log_stream(logGroupName=group, logStreamName=stack_name)
-        self.stacks.append(stack_name)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self.stopping.wait(0.5):
-            for stack_name in list(self.stacks):
-                for service, group in LOG_GROUPS.items():
-                    self._ship(REPO_ROOT / ".shopflow" / "stacks" / stack_name / "logs" / f"{service}.log", group, stack_name)
-
-    def _ship(self, path: Path, group: str, stream: str) -> None:
-        try:
-            with path.open("rb") as handle:
-                handle.seek(self.offsets.get(path, 0))
-                chunk = handle.read()
-        except OSError:
-            return
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        if not complete:
-            return
-        self.offsets[path] = self.offsets.get(path, 0) + len(complete)
-        lines = [line for line in complete.decode(errors="replace").splitlines() if line.strip()]
-        events = sorted(({"timestamp": _line_ms(line), "message": line} for line in lines), key=lambda e: e["timestamp"])
-        for start in range(0, len(events), 500):
-            self.logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[start : start + 500])
-
-
-def _keys() -> dict[str, str]:
-    return {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

@@ -32,14 +32,17 @@ from pathlib import Path
 
 import pytest
 
+from shopflow_qa.cli.setup import find_nginx
+from tests.rehearsal import cloudwatch as logs
 from tests.rehearsal import site as rehearsal
+from tests.rehearsal.nginx import Proxy
 
 GREEN_VERSION = "a11ce0de" + "0" * 32
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[rehearsal.Site]:
-    if rehearsal.find_nginx() is None:
+    if find_nginx() is None:
         pytest.fail("nginx is not installed: run `make setup` (apt package nginx-light)")
     reason = rehearsal.ensure_hostnames()
     if reason:
@@ -48,7 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[rehearsal.Site]:
 
 
 @pytest.fixture(scope="module")
-def cloudwatch(site: rehearsal.Site) -> Iterator[rehearsal.LogShipper]:
+def cloudwatch(site: rehearsal.Site) -> Iterator[logs.LogShipper]:
     """A moto server on 127.0.0.1 (never a real account) and the shipper feeding it."""
     from moto.server import ThreadedMotoServer
 
@@ -57,8 +60,8 @@ def cloudwatch(site: rehearsal.Site) -> Iterator[rehearsal.LogShipper]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    site.extra_environ.update(rehearsal.aws_environ(endpoint, site.folder))
-    shipper = rehearsal.LogShipper(endpoint, site.folder)
+    site.extra_environ.update(logs.aws_environ(endpoint, site.folder))
+    shipper = logs.LogShipper(endpoint, site.folder)
     shipper.start()
     yield shipper
     shipper.stop()
@@ -66,12 +69,12 @@ def cloudwatch(site: rehearsal.Site) -> Iterator[rehearsal.LogShipper]:
 
 
 @pytest.fixture(scope="module")
-def proxy(site: rehearsal.Site, cloudwatch: rehearsal.LogShipper) -> Iterator[rehearsal.Proxy]:
+def proxy(site: rehearsal.Site, cloudwatch: logs.LogShipper) -> Iterator[Proxy]:
     """nginx fronting the healthy stack; a test that swaps the stack puts it back."""
     name = f"reh-{uuid.uuid4().hex[:6]}"
     stack = rehearsal.start_stack(site, name, GREEN_VERSION)
     cloudwatch.follow(name)
-    front = rehearsal.Proxy(site)
+    front = Proxy(site)
     try:
         front.start(stack)
         yield front
@@ -93,12 +96,10 @@ def record(reports: Path) -> dict:
 
 
 def env_file(site: rehearsal.Site, **capabilities: object) -> Path:
-    return site.env_file(capabilities=capabilities, aws=rehearsal.aws_table())
+    return site.env_file(capabilities=capabilities, aws=logs.aws_table())
 
 
-def test_the_whole_gate_is_green_and_doctor_finds_nothing_wrong(
-    site: rehearsal.Site, proxy: rehearsal.Proxy, tmp_path: Path
-) -> None:
+def test_the_whole_gate_is_green_and_doctor_finds_nothing_wrong(site: rehearsal.Site, proxy: Proxy, tmp_path: Path) -> None:
     staging_like = env_file(site)
     print("rehearsal URLs:", ", ".join(f"{role} {url}" for role, url in site.urls.items()))
     assert all(url.startswith("https://") and "127.0.0.1" not in url and "localhost" not in url for url in site.urls.values())
@@ -133,7 +134,7 @@ FAULTS = {
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_a_faulty_build_going_live_turns_the_gate_red_in_its_area(
-    fault: str, site: rehearsal.Site, proxy: rehearsal.Proxy, cloudwatch: rehearsal.LogShipper, tmp_path: Path
+    fault: str, site: rehearsal.Site, proxy: Proxy, cloudwatch: logs.LogShipper, tmp_path: Path
 ) -> None:
     suites, red, green = FAULTS[fault]
     healthy = proxy.stack
@@ -161,7 +162,7 @@ def test_a_faulty_build_going_live_turns_the_gate_red_in_its_area(
 
 
 def test_a_rolling_deploy_is_waited_for_and_a_wrong_version_fails_clearly(
-    site: rehearsal.Site, proxy: rehearsal.Proxy, cloudwatch: rehearsal.LogShipper, tmp_path: Path
+    site: rehearsal.Site, proxy: Proxy, cloudwatch: logs.LogShipper, tmp_path: Path
 ) -> None:
     old = proxy.stack
     assert old is not None
@@ -204,7 +205,7 @@ def test_a_rolling_deploy_is_waited_for_and_a_wrong_version_fails_clearly(
 
 
 def test_without_a_mailbox_the_email_journeys_are_skipped_and_listed_as_not_verified(
-    site: rehearsal.Site, proxy: rehearsal.Proxy, tmp_path: Path
+    site: rehearsal.Site, proxy: Proxy, tmp_path: Path
 ) -> None:
     no_mailbox = env_file(site, mailbox=False)
     done = gate(site, no_mailbox, tmp_path, "--suites", "checkout,payments", "--", "-k", "email or mailbox or amount_charged")
