@@ -98,6 +98,14 @@ def publish(
     ] = None,
     env_file: EnvFileOption = [],
     branch: BranchOption = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            envvar="SHOPFLOW_REPORTS_PUBLIC_URL",
+            help="Where browsers reach the destination's root (bucket website, CDN): prints clickable links too.",
+        ),
+    ] = None,
 ) -> None:
     """Publish a run (after a secret scan): the run folder, `latest/` of its environment and branch, an index of recent runs."""
     path = run_dir.resolve_run(run)
@@ -122,6 +130,8 @@ def publish(
     print(f"report: {published.report}")
     print(f"latest: {published.latest}")
     print(f"index:  {published.index}")
+    for name, link in published.links(public_url).items() if public_url else ():
+        print(f"{name}-url: {link}")
 
 
 @app.command("history")

@@ -65,10 +65,16 @@ def current_branch(environ: Mapping[str, str] | None = None, cwd: Path | None = 
 
 @dataclass(frozen=True)
 class Published:
-    report: str  # the run's own report
+    report: str  # the run's own report, as the store names it (s3://… or a path)
     latest: str  # <env>/<branch>/latest/index.html
     index: str  # the index of recent runs
     files: int
+    keys: dict[str, str]  # report / latest / index: the keys below the destination's root
+
+    def links(self, public_url: str) -> dict[str, str]:
+        """The same places under `public_url`, the address a browser reaches the destination's
+        root at (a bucket website, a CDN, the static server)."""
+        return {name: f"{public_url.rstrip('/')}/{key}" for name, key in self.keys.items()}
 
 
 def _verdict(run: Path) -> str:
@@ -103,7 +109,8 @@ def publish(run: Path, store: Store, env: str, branch: str) -> Published:
     recent = sorted([entry, *recent], key=lambda e: str(e.get("started_at", "")), reverse=True)[:KEEP_IN_INDEX]
     store.write(RUNS_FILE, (json.dumps(recent, indent=1) + "\n").encode())
     store.write(INDEX, render_index(recent).encode())
-    return Published(store.url(entry["report"]), store.url(f"{base}/latest/{INDEX}"), store.url(INDEX), len(files))
+    keys = {"report": entry["report"], "latest": f"{base}/latest/{INDEX}", "index": INDEX}
+    return Published(store.url(keys["report"]), store.url(keys["latest"]), store.url(INDEX), len(files), keys)
 
 
 def _recent(store: Store) -> list[dict[str, str]]:
