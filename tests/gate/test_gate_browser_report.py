@@ -127,8 +127,13 @@ def test_failed_browser_tests_artefacts_are_in_the_single_file_report_and_no_sec
     # On the failed test's own page: its evidence as the test's attachments (not a fixture's),
     # the trace typed for Allure 3's trace viewer, and only a few set-up/tear-down entries.
     failed = _failed_result(run / "allure-results")
+    names = [a["name"] for a in failed["attachments"]]
     attachments = {a["name"].split(" (")[0]: a["type"] for a in failed["attachments"]}
-    assert list(attachments) == ["Screenshot", "Playwright trace", "Video", "HTTP exchanges", "Server logs"], attachments
+    assert list(attachments) == ["Screenshot", "Playwright trace", "Video", "HTTP exchanges", "Server logs"], names
+    assert "HTTP exchanges" in names and "HTTP exchanges (browser)" in names, "the API client's and the browser's"
+    browser_exchanges = (folder / "browser-exchanges.txt").read_text()
+    assert "GET http" in browser_exchanges and "<-- HTTP 200" in browser_exchanges
+    assert "local-admin-password" not in browser_exchanges
     assert attachments["Playwright trace"] == "application/vnd.allure.playwright-trace"
     entries = _fixture_entries(run / "allure-results", failed["uuid"])
     assert len(entries) < 10 and not any("<lambda>" in name or name.startswith("_") for name in entries), entries

@@ -74,7 +74,7 @@ def test_the_failed_test_shows_its_evidence_and_its_trace_opens_in_the_viewer(pa
     expect(page.get_by_test_id("test-result-status-failed")).to_be_visible()
     expect(page.get_by_test_id("test-result-error-message").first).to_contain_text("Your card has insufficient funds.")
     headers = page.get_by_test_id("test-result-attachment-header")
-    for name in ("Screenshot", "Playwright trace", "Video", "Server logs"):
+    for name in ("Screenshot", "Playwright trace", "Video", "HTTP exchanges (browser)", "Server logs"):
         expect(headers.filter(has_text=name).first).to_be_visible()
     expect(headers.filter(has_text="Playwright trace").first).to_contain_text("application/vnd.allure.playwright-trace")
 
