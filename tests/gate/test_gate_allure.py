@@ -143,3 +143,20 @@ def test_config_is_a_plain_module_with_single_file_awesome_and_history(tmp_path:
 )
 def test_version_matches_full_sha_or_a_shared_prefix_of_seven(expected: str, deployed: str, match: bool) -> None:
     assert version_matches(expected, deployed) is match
+
+
+def test_history_is_restored_from_a_published_folder_or_from_a_run_folder_such_as_an_artifact(tmp_path: Path) -> None:
+    from shopflow_qa.core import report_publish
+    from shopflow_qa.core.report_store import DirStore
+
+    site = tmp_path / "site"
+    (site / "staging" / "main" / "latest").mkdir(parents=True)
+    (site / "staging" / "main" / "latest" / allure_history.HISTORY_FILE).write_text('{"timestamp": 1}\n{"timestamp": 2}\n')
+    reports = tmp_path / "reports"
+    assert report_publish.restore_history(DirStore(site), "staging", "main", reports) == 2
+    assert allure_history.seed_path(reports, "staging").read_text().count("timestamp") == 2
+    assert report_publish.restore_history(DirStore(site), "staging", "feature-x", reports) == 0, "another branch: none"
+    artifact_run = tmp_path / "artifact" / "20261128T170000Z-staging-gate"
+    artifact_run.mkdir(parents=True)
+    (artifact_run / allure_history.HISTORY_FILE).write_text('{"timestamp": 3}\n')
+    assert report_publish.restore_history(DirStore(artifact_run), "staging", "main", reports) == 1
