@@ -189,3 +189,16 @@ def test_a_folder_for_a_static_server_gets_the_same_layout(published: Published,
     ).read_bytes()
     assert (site / ENV / "feature-x" / "runs" / published.first.name / "junit.xml").is_file()
     assert published.first.name in (site / "index.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--to", "ftp://example.com/reports"], "--to ftp://example.com/reports: publish to s3://bucket/prefix or to a folder"),
+        (["--to", "s3:///no-bucket"], "--to s3:///no-bucket: expected s3://bucket/prefix"),
+        ([], f"environment '{ENV}' names no reports bucket (aws.reports_bucket): pass --to s3://bucket/prefix or --to DIR"),
+    ],
+)
+def test_a_bad_destination_is_one_line_and_exit_2(published: Published, args: list[str], message: str) -> None:
+    done = run_cli("report", "publish", str(published.first), "--env-file", str(published.env_file), *args, env=published.aws)
+    assert (done.code, done.stderr.strip().splitlines()) == (2, [f"shopflow-qa: error: {message}"]), done.stdout + done.stderr
