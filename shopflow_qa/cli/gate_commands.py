@@ -1,10 +1,7 @@
-"""`shopflow-qa gate` and `shopflow-qa report`: the post-deploy verdict and its HTML report."""
+"""`shopflow-qa gate`: the post-deploy verdict (its report: report_commands.py)."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,8 +12,7 @@ from shopflow_qa.cli.gate import run_gate
 from shopflow_qa.cli.gate_checks import MAX_RERUNS, MAX_WORKERS, GateArgs, GateProblems, check
 from shopflow_qa.cli.gate_model import DEFAULT_HEARTBEAT_S, DEFAULT_LOAD_DURATION, DEFAULT_LOAD_PROFILE, SUITES_DIR
 from shopflow_qa.cli.pytest_gate import AREAS
-from shopflow_qa.core import allure_report, run_dir
-from shopflow_qa.core.environment import ConfigError, resolve_environment
+from shopflow_qa.core.environment import ConfigError
 from shopflow_qa.core.load_plan import LOAD_SHAPES, PROFILES
 
 
@@ -103,51 +99,6 @@ def gate(
     raise typer.Exit(run_gate(options))
 
 
-def _secrets_of(env: str) -> list[str]:
-    """The secrets of `env` this shell can resolve, to clean the carried history of (none when
-    the environment is not known here: the history is then carried as it is)."""
-    try:
-        return resolve_environment(env, []).secret_values()
-    except ConfigError:
-        return []
-
-
-@one_line_errors
-def report(
-    run: Annotated[str | None, typer.Argument(help="Run folder (name under reports/ or a path); default reports/latest.")] = None,
-    open_report: Annotated[bool, typer.Option("--open", help="Serve the report on 127.0.0.1 until Ctrl-C.")] = False,
-    port: Annotated[int, typer.Option("--port", help="Port for --open (0: any free port).", min=0, max=65535)] = 0,
-) -> None:
-    """Rebuild a run's single-file Allure report (history from the previous run of its environment)."""
-    path = run_dir.resolve_run(run)
-    info = run_dir.read_run(path)
-    env = info.env if info else "unknown"
-    html = allure_report.generate(
-        path, env, secrets=_secrets_of(env), warn=lambda warning: print(f"warning: {warning}", file=sys.stderr)
-    )
-    print(f"report: {html}")
-    if open_report:
-        _serve(html.parent, port)
-
-
-def _serve(directory: Path, port: int) -> None:
-    """Serve `directory` on 127.0.0.1 only (never on all interfaces)."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-        url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
-        print(f"serving {url} (Ctrl-C to stop)", flush=True)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            print("stopped", file=sys.stderr)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-
 def register(app: typer.Typer) -> None:
-    """Add `gate` and `report` to the `shopflow-qa` root command."""
+    """Add `gate` to the `shopflow-qa` root command."""
     app.command("gate")(gate)
-    app.command("report")(report)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from shopflow_qa.cli import gate_summary
 from shopflow_qa.cli.errors import EXIT_USAGE
 from shopflow_qa.cli.gate_model import PYTEST_TIMEOUT_S, GateState, StageFailed
 from shopflow_qa.cli.gate_progress import locust_counts
 from shopflow_qa.cli.gate_pytest import PytestStep
+from shopflow_qa.core import allure_report, load_results
 from shopflow_qa.core.durations import parse_duration
 from shopflow_qa.core.load_summary import LoadSummary, LoadSummaryError
 
@@ -53,6 +55,7 @@ class LoadStep(PytestStep):
                 load_summary = LoadSummary.read(summary_path)
                 rows = gate_summary.slo_rows(load_summary)
                 state.warnings += [f"load: {w}" for w in load_summary.warnings]  # e.g. the default SLO profile applied
+                self._load_cases(state, load_summary, summary_path.parent)
             except LoadSummaryError as error:
                 state.warnings.append(str(error))
         state.load = {
@@ -69,3 +72,10 @@ class LoadStep(PytestStep):
         if code == 1:
             return "failed", f"{profile}: SLO breached: {', '.join(breached) or 'see load/summary.json'}"
         raise StageFailed(f"load {profile} could not run (exit {code}); see logs/load.log", EXIT_USAGE)
+
+    def _load_cases(self, state: GateState, summary: LoadSummary, load_dir: Path) -> None:
+        """Each SLO threshold as a test case in junit.xml (merged by the reports step) and in
+        Allure, with Locust's report and the latency plot on the load run's case."""
+        state.extra_junit.append(load_results.write_junit(summary, state.run / load_results.JUNIT_FILE))
+        version = state.health.version if state.health else ""
+        load_results.write_allure(summary, load_dir, state.run / allure_report.RESULTS, state.environment.name, version)

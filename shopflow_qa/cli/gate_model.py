@@ -96,7 +96,8 @@ class GateState:
     started: datetime
     monotonic_start: float
     stages: list[gate_summary.StageResult] = field(default_factory=list)
-    junit_files: list[Path] = field(default_factory=list)
+    junit_files: list[Path] = field(default_factory=list)  # the pytest stages' (the verdict counts their tests)
+    extra_junit: list[Path] = field(default_factory=list)  # merged into junit.xml too: the load step's SLO cases
     health: deploy.Health | None = None
     warnings: list[str] = field(default_factory=list)
     load: dict[str, object] | None = None

@@ -31,7 +31,7 @@ class ReportStep(PytestStep):
 
     def _build_reports(self, state: GateState) -> tuple[str, str]:
         env = state.environment
-        gate_summary.merge_junit(state.junit_files, state.run / "junit.xml")
+        gate_summary.merge_junit([*state.junit_files, *state.extra_junit], state.run / "junit.xml")
         results = state.run / allure_report.RESULTS
         if not results.is_dir() or not any(results.glob("*-result.json")):
             return "skipped", "no Allure results"

@@ -8,8 +8,9 @@ summaries without running a gate. The schema of `gate.json` is documented in doc
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -295,12 +296,25 @@ def render_summary(record: GateRecord) -> str:
         elif load.get("detail"):
             lines.append(load["detail"])
     lines += ["", "### Reports", ""]
-    lines.append(f"- Run folder: `{record.run_dir}`")
-    if record.report:
-        lines.append(f"- Allure report (one file, opens offline): `{record.run_dir}/{record.report}`")
+    lines += _report_links(record, os.environ)
     data = ["gate.json", *(n for n in ("junit.xml", "allure-results/", "load/", "logs/") if (Path(record.run_dir) / n).exists())]
-    lines.append("- Data: " + ", ".join(f"`{name}`" for name in data))
+    lines.append("- Data (in the run folder): " + ", ".join(f"`{name}`" for name in data))
     return "\n".join(lines) + "\n"
+
+
+def _report_links(record: GateRecord, environ: Mapping[str, str]) -> list[str]:
+    """Where a reader of the summary finds the report: the run folder by name (paths inside it,
+    never this machine's absolute path) and, on GitHub Actions, the CI run's artifacts (the
+    workflow adds the published report's link to the job summary once it is published)."""
+    name = Path(record.run_dir).name
+    lines = [f"- Run folder: `{name}` (`reports/{name}/`)"]
+    if record.report:
+        lines.append(f"- Allure report (one file, opens offline): `{record.report}` in the run folder")
+    if environ.get("GITHUB_ACTIONS") == "true" and environ.get("GITHUB_RUN_ID"):
+        server = environ.get("GITHUB_SERVER_URL", "https://github.com")
+        url = f"{server}/{environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{environ['GITHUB_RUN_ID']}#artifacts"
+        lines.append(f"- CI artifact with the whole run folder: [{url}]({url})")
+    return lines
 
 
 def _test_data_line(record: GateRecord) -> str:

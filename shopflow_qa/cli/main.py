@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shopflow_qa.cli import gate_commands, load_commands, ops_commands, stack_commands
+from shopflow_qa.cli import gate_commands, load_commands, ops_commands, report_commands, stack_commands
 
 app = typer.Typer(
     help="ShopFlow QA harness: post-deploy gate, load profiles, local stacks.",
@@ -37,6 +37,7 @@ def _root(
 
 
 app.add_typer(stack_commands.app, name="stack")
+app.add_typer(report_commands.app, name="report")
 gate_commands.register(app)
 ops_commands.register(app)
 load_commands.register(app)

@@ -17,26 +17,17 @@ from pathlib import Path
 
 import pytest
 
-AREAS = ("smoke", "contract", "payments", "checkout", "admin")
-# The markers that put a test in an area: suites/api's HTTP behaviour tests (`api`) are
-# gated with the contract tests, so a test marked only `api` is not left out of the gate.
-AREA_MARKERS: dict[str, tuple[str, ...]] = {"contract": ("contract", "api")}
+from shopflow_qa.core.areas import AREAS, area_of, markers_of
+
+__all__ = ["AREAS", "area_of", "markers_of", "marker_expression"]
+
 AREA_PROPERTY = "shopflow_area"
 NODEID_PROPERTY = "shopflow_nodeid"
-
-
-def markers_of(area: str) -> tuple[str, ...]:
-    return AREA_MARKERS.get(area, (area,))
 
 
 def marker_expression(area: str) -> str:
     """The `-m` expression selecting one area's tests ("contract or api" for contract)."""
     return " or ".join(markers_of(area))
-
-
-def area_of(markers: set[str], order: tuple[str, ...] = AREAS) -> str:
-    """The first gate area among a test's markers, or "" when it carries none."""
-    return next((area for area in order if markers.intersection(markers_of(area))), "")
 
 
 def test_id(item: pytest.Item) -> str:

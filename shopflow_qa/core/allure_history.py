@@ -1,6 +1,8 @@
 """Allure's history across runs: `allure-history.jsonl` carried from the newest earlier run of the
-same environment, every entry redacted with the run's secrets (an entry still holding one is
-dropped), so trends survive without a secret travelling from run to run."""
+same environment — a run folder beside this one, or the history restored from where reports
+are published (`reports/.history/<env>.jsonl`, core/report_publish.py), whichever is newer —
+every entry redacted with the run's secrets (an entry still holding one is dropped), so
+trends survive, on a laptop and on CI, without a secret travelling from run to run."""
 
 from __future__ import annotations
 
@@ -13,6 +15,28 @@ from shopflow_qa.core import run_dir as runs
 from shopflow_qa.core.redaction import Redactor, secret_forms
 
 HISTORY_FILE = "allure-history.jsonl"
+SEED_DIR = ".history"  # under the reports folder: histories restored from a published location
+
+
+def seed_path(reports_root: Path, env: str) -> Path:
+    """Where a history restored for `env` waits for that environment's next report."""
+    return reports_root / SEED_DIR / f"{runs.safe_name(env)}.jsonl"
+
+
+def _newest_timestamp(path: Path) -> int:
+    """The newest entry's time in a history file (0 when unreadable or empty)."""
+    newest = 0
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        try:
+            newest = max(newest, int(json.loads(line).get("timestamp", 0)))
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return newest
+
 
 # Ids Allure links history entries by: never rewritten.
 _HISTORY_IDS = frozenset({"uuid", "id", "historyId", "knownTestCaseIds"})
@@ -42,8 +66,9 @@ def _entries(count: int) -> str:
 
 
 def carry_history(run: Path, env: str, secrets: Sequence[str] = ()) -> HistoryHandover:
-    """Seed `run/allure-history.jsonl` from the newest earlier run of `env` that has one,
-    cleaned of `secrets` (see `clean_history`).
+    """Seed `run/allure-history.jsonl` from the newest earlier run of `env` that has one, or
+    from the history restored for `env`, whichever holds the newer entries; cleaned of
+    `secrets` (see `clean_history`).
 
     Rewritten on every generation, so rebuilding a report (`shopflow-qa report`) never
     appends the same run to its history twice.
@@ -57,10 +82,15 @@ def carry_history(run: Path, env: str, secrets: Sequence[str] = ()) -> HistoryHa
         for r in candidates
         if r.path.resolve() != run.resolve() and (mine is None or (r.started_at, r.name) < (mine.started_at, mine.name))
     ]
-    if not earlier:
+    sources = [earlier[-1].path / HISTORY_FILE] if earlier else []
+    seed = seed_path(run.resolve().parent, env)
+    if seed.is_file():
+        sources.append(seed)
+    if not sources:
         return HistoryHandover()
-    source = earlier[-1].path
-    lines, handover = clean_history(source / HISTORY_FILE, secrets)
+    history = max(sources, key=_newest_timestamp)
+    source = history.parent if history.name == HISTORY_FILE else history
+    lines, handover = clean_history(history, secrets)
     target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     handover.source = source
     return handover

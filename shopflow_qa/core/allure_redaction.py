@@ -25,7 +25,9 @@ from typing import Any, cast
 import attr
 from allure_commons import hookimpl, plugin_manager
 from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import TestResultContainer
 
+from shopflow_qa.core.allure_fixtures import fold_container
 from shopflow_qa.core.file_redaction import copy_redacted, is_media, redacted_bytes
 from shopflow_qa.core.redaction import Redactor
 
@@ -39,8 +41,13 @@ class RedactingFileLogger(AllureFileLogger):
     """allure-python-commons' file logger, redacting with the run's `redactor` before writing."""
 
     redactor: Redactor
+    # Fixture name → title of the set-up entries a reader sees (core/allure_fixtures.py);
+    # None keeps every entry as allure-pytest wrote it.
+    fixture_titles: dict[str, str] | None = None
 
     def _report_item(self, item: Any) -> None:  # results, containers, globals
+        if isinstance(item, TestResultContainer) and self.fixture_titles is not None:
+            fold_container(item, self.fixture_titles)
         redact_model(item, self.redactor)
         super()._report_item(item)  # type: ignore[no-untyped-call]  # allure-python-commons is untyped
 
@@ -75,20 +82,21 @@ def _redacted(value: Any, redactor: Redactor) -> Any:
     return value
 
 
-def redact_allure_results(report_dir: str | Path, redactor: Redactor) -> bool:
-    """Make the file logger allure-pytest registered for `report_dir` redact with `redactor`.
+def redact_allure_results(report_dir: str | Path, redactor: Redactor, fixture_titles: dict[str, str] | None = None) -> bool:
+    """Make the file logger allure-pytest registered for `report_dir` redact with `redactor`
+    (and, given `fixture_titles`, fold the set-up/tear-down entries to those fixtures).
     False when there is no such logger (then results would be written unredacted)."""
     target = Path(report_dir).absolute()
     for plugin in plugin_manager.get_plugins():
         if not isinstance(plugin, AllureFileLogger) or Path(plugin._report_dir) != target:
             continue
-        if isinstance(plugin, RedactingFileLogger):
-            plugin.redactor = redactor
-            return True
-        name = plugin_manager.get_name(plugin)
-        plugin_manager.unregister(plugin)  # hook implementations are bound when registered
-        plugin.__class__ = RedactingFileLogger
-        cast(RedactingFileLogger, plugin).redactor = redactor
-        plugin_manager.register(plugin, name)
+        if not isinstance(plugin, RedactingFileLogger):
+            name = plugin_manager.get_name(plugin)
+            plugin_manager.unregister(plugin)  # hook implementations are bound when registered
+            plugin.__class__ = RedactingFileLogger
+            plugin_manager.register(plugin, name)
+        logger = cast(RedactingFileLogger, plugin)
+        logger.redactor = redactor
+        logger.fixture_titles = fixture_titles
         return True
     return False

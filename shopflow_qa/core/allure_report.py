@@ -181,7 +181,12 @@ def write_config(run: Path, title: str) -> Path:
         "output": str(run / REPORT),
         "historyPath": str(run / HISTORY_FILE),
         "categories": {"rules": [{k: v for k, v in c.items() if k != "description"} for c in CATEGORIES]},
-        "plugins": {"awesome": {"options": {"singleFile": True, "reportName": title, "reportLanguage": "en"}}},
+        # The tree groups by area, then module (the labels the plugin sets: core/areas.py).
+        "plugins": {
+            "awesome": {
+                "options": {"singleFile": True, "reportName": title, "reportLanguage": "en", "groupBy": ["parentSuite", "suite"]}
+            }
+        },
     }
     path = run / CONFIG_FILE
     path.write_text(

@@ -56,6 +56,8 @@ class AwsResources:
     ecs_cluster: str = ""
     ecs_services: Mapping[str, str] = field(default_factory=dict)
     log_groups: Mapping[str, str] = field(default_factory=dict)
+    reports_bucket: str = ""  # where `shopflow-qa report publish` puts reports (s3://<bucket>/reports)
+    endpoint_url: str = ""  # another S3-compatible endpoint (a test's moto); $AWS_ENDPOINT_URL does the same
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,14 @@ _ENV_KEYS: dict[str, type | tuple[type, ...]] = {
 SLO_SECTIONS = ("contract", "load")
 REQUIRED_KEYS = ("web_url", "api_url")
 _CAPACITY_SERVICES = ("web", "api", "worker")
-_AWS_KEYS: dict[str, type | tuple[type, ...]] = {"region": str, "ecs_cluster": str, "ecs_services": dict, "log_groups": dict}
+_AWS_KEYS: dict[str, type | tuple[type, ...]] = {
+    "region": str,
+    "ecs_cluster": str,
+    "ecs_services": dict,
+    "log_groups": dict,
+    "reports_bucket": str,
+    "endpoint_url": str,
+}
 _AWS_SERVICES = ("web", "admin", "api", "payments", "worker")
 _AWS_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

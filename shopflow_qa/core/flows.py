@@ -31,6 +31,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 from shopflow_qa.core.address import DEFAULT_ADDRESS, Address, AddressLike
 from shopflow_qa.core.cards import Card, CardCatalogue, default_catalogue
+from shopflow_qa.core.steps import steps
 
 
 @runtime_checkable
@@ -83,6 +84,7 @@ class OrderStatusTimeout(AssertionError):
     """An order did not reach the awaited status in time (names the status it kept)."""
 
 
+@steps("API")
 class Shop:
     """The storefront API's operations and flows, over any Transport."""
 

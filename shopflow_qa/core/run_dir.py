@@ -49,7 +49,8 @@ def reports_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(environ.get(REPORTS_DIR_VARIABLE) or PROJECT_ROOT / "reports")
 
 
-def _safe(part: str) -> str:
+def safe_name(part: str) -> str:
+    """`part` as a file name part: letters, digits, `_.-`."""
     return _UNSAFE.sub("_", part).strip("._") or "unnamed"
 
 
@@ -95,7 +96,7 @@ def _create(env: str, kind: str, started: datetime, root: Path, given: str | Non
             _write_run_file(path, env, kind, started)
     else:
         root.mkdir(parents=True, exist_ok=True)
-        stem = f"{started.strftime(_TIME_FORMAT)}-{_safe(env)}-{_safe(kind)}"
+        stem = f"{started.strftime(_TIME_FORMAT)}-{safe_name(env)}-{safe_name(kind)}"
         path = root / stem
         for attempt in range(2, 1000):  # two runs in the same second get -2, -3, …
             try:

@@ -108,6 +108,21 @@ def test_history_comes_from_the_previous_run_of_the_same_environment(tmp_path: P
     assert allure_history.carry_history(first, "qa").source is None and not (first / allure_history.HISTORY_FILE).exists()
 
 
+def test_a_restored_history_is_carried_when_it_is_newer_than_the_local_runs(tmp_path: Path) -> None:
+    environ = {run_dir.REPORTS_DIR_VARIABLE: str(tmp_path)}
+    t0 = datetime(2026, 11, 28, 17, tzinfo=UTC)
+    local = run_dir.create_run_dir("staging", "gate", environ=environ, now=t0)
+    (local / allure_history.HISTORY_FILE).write_text('{"name": "laptop", "timestamp": 100}\n')
+    current = run_dir.create_run_dir("staging", "gate", environ=environ, now=t0 + timedelta(minutes=1))
+    seed = allure_history.seed_path(tmp_path, "staging")
+    seed.parent.mkdir()
+    seed.write_text('{"name": "ci 1", "timestamp": 150}\n{"name": "ci 2", "timestamp": 200}\n')
+    assert allure_history.carry_history(current, "staging").source == seed
+    assert "ci 2" in (current / allure_history.HISTORY_FILE).read_text()
+    seed.write_text('{"name": "ci 0", "timestamp": 50}\n')
+    assert allure_history.carry_history(current, "staging").source == local, "the laptop's own run is newer"
+
+
 def test_config_is_a_plain_module_with_single_file_awesome_and_history(tmp_path: Path) -> None:
     text = allure_report.write_config(tmp_path, "ShopFlow local").read_text()
     assert "import" not in text
@@ -128,3 +143,20 @@ def test_config_is_a_plain_module_with_single_file_awesome_and_history(tmp_path:
 )
 def test_version_matches_full_sha_or_a_shared_prefix_of_seven(expected: str, deployed: str, match: bool) -> None:
     assert version_matches(expected, deployed) is match
+
+
+def test_history_is_restored_from_a_published_folder_or_from_a_run_folder_such_as_an_artifact(tmp_path: Path) -> None:
+    from shopflow_qa.core import report_publish
+    from shopflow_qa.core.report_store import DirStore
+
+    site = tmp_path / "site"
+    (site / "staging" / "main" / "latest").mkdir(parents=True)
+    (site / "staging" / "main" / "latest" / allure_history.HISTORY_FILE).write_text('{"timestamp": 1}\n{"timestamp": 2}\n')
+    reports = tmp_path / "reports"
+    assert report_publish.restore_history(DirStore(site), "staging", "main", reports) == 2
+    assert allure_history.seed_path(reports, "staging").read_text().count("timestamp") == 2
+    assert report_publish.restore_history(DirStore(site), "staging", "feature-x", reports) == 0, "another branch: none"
+    artifact_run = tmp_path / "artifact" / "20261128T170000Z-staging-gate"
+    artifact_run.mkdir(parents=True)
+    (artifact_run / allure_history.HISTORY_FILE).write_text('{"timestamp": 3}\n')
+    assert report_publish.restore_history(DirStore(artifact_run), "staging", "main", reports) == 1

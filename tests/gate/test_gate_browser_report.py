@@ -55,6 +55,17 @@ def _embedded_attachments(html: str) -> dict[str, list[bytes]]:
     return found
 
 
+def _failed_result(results: Path) -> dict:
+    [failed] = [r for r in map(json.loads, map(Path.read_text, results.glob("*-result.json"))) if r["status"] == "failed"]
+    return failed
+
+
+def _fixture_entries(results: Path, uuid: str) -> list[str]:
+    """The set-up and tear-down entries Allure shows on the page of the test `uuid`."""
+    containers = [json.loads(p.read_text()) for p in results.glob("*-container.json")]
+    return [e["name"] for c in containers if uuid in c.get("children", []) for e in c.get("befores", []) + c.get("afters", [])]
+
+
 def test_failed_browser_tests_artefacts_are_in_the_single_file_report_and_no_secret_anywhere(
     sqlite_stack, tmp_path: Path
 ) -> None:
@@ -112,6 +123,23 @@ def test_failed_browser_tests_artefacts_are_in_the_single_file_report_and_no_sec
     texts = [blob.decode() for blob in embedded.get("txt", [])]
     assert any("Authorization: [REDACTED]" in text and "/api/products" in text for text in texts), "HTTP exchanges"
     assert any(text.startswith(f"# local stack '{sqlite_stack.name}'") for text in texts), "server logs"
+
+    # On the failed test's own page: its evidence as the test's attachments (not a fixture's),
+    # the trace typed for Allure 3's trace viewer, and only a few set-up/tear-down entries.
+    failed = _failed_result(run / "allure-results")
+    names = [a["name"] for a in failed["attachments"]]
+    attachments = {a["name"].split(" (")[0]: a["type"] for a in failed["attachments"]}
+    assert list(attachments) == ["Screenshot", "Playwright trace", "Video", "HTTP exchanges", "Server logs"], names
+    assert "HTTP exchanges" in names and "HTTP exchanges (browser)" in names, "the API client's and the browser's"
+    browser_exchanges = (folder / "browser-exchanges.txt").read_text()
+    assert "GET http" in browser_exchanges and "<-- HTTP 200" in browser_exchanges
+    assert "local-admin-password" not in browser_exchanges
+    assert attachments["Playwright trace"] == "application/vnd.allure.playwright-trace"
+    entries = _fixture_entries(run / "allure-results", failed["uuid"])
+    assert len(entries) < 10 and not any("<lambda>" in name or name.startswith("_") for name in entries), entries
+    labels = {label["name"]: label["value"] for label in failed["labels"]}
+    assert labels["feature"] == labels["parentSuite"] == "Checkout" and labels["severity"] == "normal"
+    assert labels["environment"] == sqlite_stack.name and labels["version"], labels
 
     # No secret of the environment in any form, in any file, also inside zip archives.
     from shopflow_qa.cli.secret_scan import secret_leaks

@@ -206,8 +206,20 @@ def test_summary_md_names_verdict_version_areas_failures_slos_and_report(tmp_pat
     ) in text
     assert "| error_rate[POST /api/orders/[id]/pay] | <= 0.01 | 0.05 | ❌ breached |" in text
     assert "Active fault switches reported by /health: `slow_api`" in text
-    assert f"`{tmp_path}/allure-report/index.html`" in text
+    assert "- Allure report (one file, opens offline): `allure-report/index.html` in the run folder" in text
+    assert str(tmp_path) not in text, "no path of the machine that ran the gate"
     assert "`junit.xml`" in text and "`load/`" not in text
+    assert "actions/runs" not in text
+
+
+def test_summary_md_on_github_actions_links_the_runs_artifacts(tmp_path: Path, junit: Path, monkeypatch) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "shopflow/shopflow")
+    monkeypatch.setenv("GITHUB_RUN_ID", "4242")
+    text = gs.render_summary(_record(tmp_path, junit))
+    url = "https://github.com/shopflow/shopflow/actions/runs/4242#artifacts"
+    assert f"- CI artifact with the whole run folder: [{url}]({url})" in text and str(tmp_path) not in text
 
 
 def test_one_line_reason_skips_code_and_shortens() -> None:
