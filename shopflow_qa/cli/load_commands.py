@@ -54,6 +54,10 @@ def load(
         bool, typer.Option("--web", help="Open Locust's web UI on 127.0.0.1 instead of running headless (Ctrl-C ends it).")
     ] = False,
     web_port: Annotated[int, typer.Option("--web-port", help="Port of the web UI.", min=1, max=65535)] = 8089,
+    plot: Annotated[
+        bool,
+        typer.Option("--plot", help="Also write latency.png (percentiles and throughput per second; needs matplotlib)."),
+    ] = False,
 ) -> None:
     """Run a Locust profile headless, bounded; exit 1 when an SLO threshold is breached."""
     options = LoadOptions(
@@ -75,6 +79,7 @@ def load(
         workers=workers,
         quiet=quiet,
         web_port=web_port if web else 0,
+        plot=plot,
     )
     raise typer.Exit(run_load(options))
 

@@ -95,7 +95,8 @@ def _run_load(options: LoadOptions) -> int:
         raise ConfigError(
             f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; see {run / 'locust.log'}"
         )
-    _plot(run)
+    if options.plot:
+        _plot(run)
     if interrupted:  # partial figures: the thresholds were judged on what ran, but the run did not finish
         breached = ", ".join(amended.breached)
         print(

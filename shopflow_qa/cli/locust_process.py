@@ -57,7 +57,7 @@ def locust_command(p: Plan, run: Path, run_id: str, master_port: int = 0) -> lis
         str(STOP_TIMEOUT_S),
         "--csv",
         str(run / "locust"),
-        "--csv-full-history",
+        *(["--csv-full-history"] if p.options.plot else []),  # the per-second rows only the plot reads
         "--html",
         str(run / "locust.html"),
         "--loglevel",

@@ -84,6 +84,7 @@ class LoadOptions:
     quiet: bool = False
     api_url: str | None = None  # Locust's -H: the API URL override (as BASE_URL would be)
     web_port: int = 0  # `shopflow-qa load --web`: Locust's web UI on 127.0.0.1:PORT (0: headless)
+    plot: bool = False  # `shopflow-qa load --plot`: latency.png from the per-second history (matplotlib)
 
 
 @dataclass

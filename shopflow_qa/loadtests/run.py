@@ -8,6 +8,7 @@ Imported only by Locust processes (docs/architecture.md: never into pytest).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -136,6 +137,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
         logging.error("shopflow: %s; not started", error)
         environment.runner.quit()
         return
+    gc.freeze()  # start-up's objects (Locust, gevent, Flask: ~10^5) are never scanned again by the collector
     RUN.plan = plan  # a host changed in the web UI is the one the summary names
     RUN.run_id = options.shopflow_run_id or RUN.run_id or load_plan.new_run_id()
     if plan.options.shape == load_plan.CONSTANT_RATE and plan.options.rate:
@@ -270,11 +272,6 @@ def _say_verdict(**_: Any) -> None:
     """Printed last, under Locust's own tables: the threshold table and the one-line verdict."""
     if RUN.verdict_lines:
         print("\n".join(RUN.verdict_lines), flush=True)
-
-
-@events.request.add_listener
-def _count_request(**_: Any) -> None:
-    stats.count_request()
 
 
 @events.report_to_master.add_listener

@@ -9,7 +9,6 @@ from shopflow_qa.core.arrivals import ArrivalSchedule
 
 PERCENTILES = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99}
 _checks = {"passed": 0, "failed": 0, "checkouts": 0}
-_my_requests = [0]  # this worker's requests since its last report to the master
 _per_worker: dict[str, int] = {}  # on the master: requests each worker reported
 _arrivals_total = {"scheduled": 0, "started": 0, "dropped": 0}  # on the master: the workers' arrivals
 _reported_arrivals = {"started": 0, "dropped": 0}  # on a worker: what it already reported
@@ -20,10 +19,6 @@ def record_check(passed: bool, checkout: bool = False) -> None:
     _checks["passed" if passed else "failed"] += 1
     if checkout:
         _checks["checkouts"] += 1
-
-
-def count_request() -> None:
-    _my_requests[0] += 1
 
 
 def _endpoint(entry: Any) -> dict[str, Any]:
@@ -60,8 +55,7 @@ def report(data: dict[str, Any], worker: str, arrivals: ArrivalSchedule | None) 
     data["shopflow_checks"] = dict(_checks)
     for key in _checks:
         _checks[key] = 0
-    data["shopflow_worker"] = [worker, _my_requests[0]]
-    _my_requests[0] = 0
+    data["shopflow_worker"] = worker  # its requests: Locust's own `stats_total` of the same report
     if arrivals is not None:  # deltas since the last report, like Locust's own stats
         counts = arrival_counts(arrivals)
         data["shopflow_arrivals"] = {k: counts[k] - _reported_arrivals[k] for k in _reported_arrivals}
@@ -74,8 +68,9 @@ def merge(data: dict[str, Any]) -> None:
     for key, value in (data.get("shopflow_checks") or {}).items():
         _checks[key] = _checks.get(key, 0) + int(value)
     if data.get("shopflow_worker"):
-        name, count = data["shopflow_worker"]
-        _per_worker[name] = _per_worker.get(name, 0) + int(count)
+        name = str(data["shopflow_worker"])
+        count = int((data.get("stats_total") or {}).get("num_requests", 0))
+        _per_worker[name] = _per_worker.get(name, 0) + count
     arrivals = data.get("shopflow_arrivals") or {}
     for key in ("started", "dropped"):
         _arrivals_total[key] += int(arrivals.get(key, 0))

@@ -81,7 +81,7 @@ def test_bad_input_and_a_read_only_environment_are_one_line_exit_2(tmp_path: Pat
 
 
 def test_browse_meets_its_slos_and_writes_the_run_folder(tmp_path: Path, sqlite_stack) -> None:
-    result = shopflow_load(tmp_path, "browse", *on(sqlite_stack), "--users", "2", "--duration", "3s", "-q")
+    result = shopflow_load(tmp_path, "browse", *on(sqlite_stack), "--users", "2", "--duration", "3s", "-q", "--plot")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     run = (tmp_path / "reports" / "latest").resolve()
     summary = summary_of(tmp_path)
