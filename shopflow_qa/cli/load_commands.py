@@ -47,8 +47,12 @@ def load(
     ] = 10.0,
     abort_sustain: Annotated[float, typer.Option("--abort-sustain", help="Seconds a breach must last to abort.", min=0)] = 5.0,
     workers: Annotated[
-        int, typer.Option("--workers", help="Locust workers on this machine (distributed mode; 0 = one process).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Locust worker processes on this machine (default: one per usable core, under a master; 1 = one process).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only Locust's final summary, no periodic tables.")] = False,
     web: Annotated[
         bool, typer.Option("--web", help="Open Locust's web UI on 127.0.0.1 instead of running headless (Ctrl-C ends it).")

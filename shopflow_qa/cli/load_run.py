@@ -60,11 +60,12 @@ def _run_load(options: LoadOptions) -> int:
         if options.web_port:  # open until Ctrl-C; each swarm started in the UI is bounded inside Locust
             deadline = WEB_SESSION_S
             print(f"web UI: http://127.0.0.1:{options.web_port} (environment {p.environment.name}); Ctrl-C ends it", flush=True)
-        master_port = free_port() if options.workers else 0
+        print(f"generator: {p.workers_why}", flush=True)
+        master_port = free_port() if p.workers else 0
         env = child_env()
         workers: list[subprocess.Popen[bytes]] = []
         try:
-            workers = start_workers(p, run, run_id, env, master_port) if options.workers else []
+            workers = start_workers(p, run, run_id, env, master_port) if p.workers else []
             code, interrupted = run_locust(locust_command(p, run, run_id, master_port), env, run / "locust.log", deadline)
         finally:
             stop_at_once_on_another_interrupt(None)  # from here on, a signal cannot cut the purge or the summary short
@@ -84,7 +85,7 @@ def _run_load(options: LoadOptions) -> int:
         verdict=written.verdict
         if result == written.exit_code
         else {EXIT_USAGE: "error", EXIT_INTERRUPTED: "interrupted"}.get(result, "failed"),
-        workers=options.workers,
+        workers=p.workers,
         test_data=test_data,
         purged=test_data["purged"] if test_data.get("status") == "purged" else None,
     )

@@ -66,7 +66,7 @@ def locust_command(p: Plan, run: Path, run_id: str, master_port: int = 0) -> lis
         f"{max(1, round(p.duration_s))}s",
     ]
     command += ["-u", str(p.users), "-r", f"{p.spawn_rate:g}"]
-    if p.options.workers:
+    if p.workers:
         command += [
             "--master",
             "--master-bind-host",
@@ -74,7 +74,7 @@ def locust_command(p: Plan, run: Path, run_id: str, master_port: int = 0) -> lis
             "--master-bind-port",
             str(master_port),
             "--expect-workers",
-            str(p.options.workers),
+            str(p.workers),
             "--expect-workers-max-wait",
             "30",
         ]
@@ -102,7 +102,7 @@ def free_port() -> int:
 def start_workers(p: Plan, run: Path, run_id: str, env: dict[str, str], master_port: int) -> list[subprocess.Popen[bytes]]:
     """Locust's own distributed mode on this machine: N worker processes talking to the master on 127.0.0.1."""
     workers = []
-    for index in range(p.options.workers):
+    for index in range(p.workers):
         command = [
             sys.executable,
             "-m",
