@@ -54,6 +54,11 @@ LOAD_SHAPES = (*shapes.SHAPES, CONSTANT_RATE)  # what --shape (the gate's --load
 MAX_WORKERS = 16
 
 
+MAX_REMOTE_WORKERS = 1000
+LOOPBACK = "127.0.0.1"
+LOCUST_MASTER_PORT = 5557  # Locust's own default
+
+
 def size_users(profile: str, environment: Environment, users: int | None) -> int:
     """Users from the environment's API capacity (staging 2 tasks, production 6), or `--users`."""
     if users is not None:
@@ -85,6 +90,10 @@ class LoadOptions:
     api_url: str | None = None  # Locust's -H: the API URL override (as BASE_URL would be)
     web_port: int = 0  # `shopflow-qa load --web`: Locust's web UI on 127.0.0.1:PORT (0: headless)
     plot: bool = False  # `shopflow-qa load --plot`: latency.png from the per-second history (matplotlib)
+    master: bool = False  # `--master`: Locust's master only; `expect_workers` workers join from other hosts
+    expect_workers: int = 0
+    master_bind: str = LOOPBACK  # where the master listens for workers: loopback unless the user names an address
+    master_port: int = LOCUST_MASTER_PORT
 
 
 @dataclass
@@ -151,6 +160,16 @@ def _option_checks(options: LoadOptions) -> list[Callable[[], object]]:
         if options.workers is not None and not 0 <= options.workers <= MAX_WORKERS:
             raise ConfigError(f"--workers: must be between 0 and {MAX_WORKERS}, got {options.workers}")
 
+    def distributed() -> None:
+        if options.master and not 1 <= options.expect_workers <= MAX_REMOTE_WORKERS:
+            raise ConfigError(f"--expect-workers: --master needs 1 to {MAX_REMOTE_WORKERS} workers, got {options.expect_workers}")
+        if options.expect_workers and not options.master:
+            raise ConfigError("--expect-workers: only with --master (workers from other hosts join this master)")
+        if options.master and options.workers is not None:
+            raise ConfigError("--workers: not with --master (the workers are `shopflow-qa load-worker` processes elsewhere)")
+        if not 1 <= options.master_port <= 65535:
+            raise ConfigError(f"--master-port: must be between 1 and 65535, got {options.master_port}")
+
     def overrides() -> None:
         for text in options.slo_overrides:
             slo.parse_override(text)
@@ -162,6 +181,7 @@ def _option_checks(options: LoadOptions) -> list[Callable[[], object]]:
         lambda: check_shape(options.shape),
         rate,
         workers,
+        distributed,
         overrides,
     ]
 
@@ -208,6 +228,9 @@ def plan(options: LoadOptions) -> Plan:
             f"(give the environment `slos`, add [{environment.name}.load] or [{slos.DEFAULT_PROFILE}.load], or pass --slo)"
         )
     workers, why = size_generator(options.workers)
+    if options.master:
+        workers = options.expect_workers
+        why = f"{workers} Locust workers expected at {options.master_bind}:{options.master_port} (`shopflow-qa load-worker`); this process is their master"
     return Plan(options, environment, users, spawn_rate, duration_s, thresholds, choice, workers, why)
 
 
