@@ -17,8 +17,19 @@ import json
 import re
 import sys
 
-PRODUCTS = [
-    {"id": i, "slug": f"bench-product-{i}", "name": f"Bench product {i}", "price": 1000 + i, "currency": "USD", "stock": 10**6}
+PRODUCTS = [  # the real stack's product shape and size (a list of 20 is ~4.4 kB)
+    {
+        "id": i,
+        "slug": f"bench-product-{i}",
+        "name": f"Bench Product {i}",
+        "description": f"Bench Product {i} from the ShopFlow benchmark range.",
+        "category": "bench",
+        "price": 1000 + i,
+        "currency": "USD",
+        "stock": 10**6,
+        "in_stock": True,
+        "image_url": None,
+    }
     for i in range(1, 21)
 ]
 _ids = itertools.count(1)
@@ -49,6 +60,18 @@ def _answer(method: str, path: str) -> tuple[int, object]:
     return 404, {"error": {"code": "not_found", "message": route}}
 
 
+def _response(status: int, body: object) -> bytes:
+    payload = json.dumps(body).encode()
+    head = f"HTTP/1.1 {status} {REASONS[status]}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    return head.encode() + payload
+
+
+_STATIC = {  # answers that never change, encoded once: the shop's own CPU stays small
+    ("GET", route): _response(*_answer("GET", route))
+    for route in ("/health", "/api/products", "/api/categories", "/api/products/1")
+}
+
+
 class Answer(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.Transport = transport  # type: ignore[assignment]
@@ -67,13 +90,11 @@ class Answer(asyncio.Protocol):
                 return
             self.buffer = self.buffer[end + 4 + length :]
             method, path = head.split(" ", 2)[:2]
-            status, body = _answer(method, path)
-            payload = json.dumps(body).encode()
-            self.transport.write(
-                f"HTTP/1.1 {status} {REASONS[status]}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\n\r\n".encode()
-                + payload
-            )
+            route = path.split("?", 1)[0]
+            if method == "GET" and route.startswith("/api/products/"):
+                route = "/api/products/1"
+            static = _STATIC.get((method, route))
+            self.transport.write(static if static is not None else _response(*_answer(method, path)))
 
 
 async def main(port: int, host: str) -> None:

@@ -47,7 +47,7 @@ CONSTANT_RATE = "constant_rate"
 RATE_PER_API_TASK = 5  # flows per second per API task, the default --rate
 
 
-MAX_RATE = 1000.0
+MAX_RATE = 5000.0  # flows/s of a whole run: across workers on many machines
 LOAD_SHAPES = (*shapes.SHAPES, CONSTANT_RATE)  # what --shape (the gate's --load-shape) accepts
 
 
