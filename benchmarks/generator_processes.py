@@ -8,7 +8,7 @@ instead of blaming the shop. The target is benchmarks/fast_shop.py (the real loc
 saturate long before the generator on 2 cores). Other processes share this machine: the load
 average is recorded; a starved generator is reported as saturated, which is the point.
 
-    .venv/bin/python benchmarks/generator_processes.py [--rate 500] [--seconds 20] [--impossible-rate 1000]
+    .venv/bin/python benchmarks/generator_processes.py [--rates 600,750] [--seconds 20] [--impossible-rate 3000]
 """
 
 from __future__ import annotations
@@ -125,9 +125,9 @@ def report(rows: list[dict], args: argparse.Namespace, loads: list[float]) -> st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--rates", default="600,750", help="comma-separated flows/s, each run by one process and by the default")
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--impossible-rate", type=float, default=1000.0)
+    parser.add_argument("--impossible-rate", type=float, default=3000.0)
     args = parser.parse_args()
     if not shutil.which("taskset") or (os.cpu_count() or 1) < 2:
         sys.exit("benchmarks/generator_processes.py: needs taskset and 2 cores")
@@ -141,8 +141,9 @@ def main() -> None:
             work = Path(tmp)
             env_file = work / "fast.toml"
             env_file.write_text(env_file_text("fast", f"http://127.0.0.1:{port}"))
-            rows.append(run("one process", ["--workers", "1"], [], args.rate, args.seconds, env_file, work))
-            rows.append(run("default (every core)", [], [], args.rate, args.seconds, env_file, work))
+            for rate in (float(r) for r in args.rates.split(",")):
+                rows.append(run(f"{rate:g}/s, one process", ["--workers", "1"], [], rate, args.seconds, env_file, work))
+                rows.append(run(f"{rate:g}/s, default (every core)", [], [], rate, args.seconds, env_file, work))
             subprocess.run(["taskset", "-a", "-p", "-c", "0", str(shop.pid)], capture_output=True, check=False)
             rows.append(
                 run(
