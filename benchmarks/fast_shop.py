@@ -6,7 +6,7 @@ server answers the routes the load profiles use (docs/api.md shapes: /health, pr
 categories, carts, lines, orders, pay, order status) from memory with tiny JSON bodies: an
 order is paid as soon as it is paid for. Benchmark-only (benchmarks/generator_processes.py).
 
-    python benchmarks/fast_shop.py PORT [HOST]
+    python benchmarks/fast_shop.py PORT [--env-file PATH]   # PATH: environment `fast` aimed at it
 """
 
 from __future__ import annotations
@@ -122,4 +122,8 @@ token = "fast-shop-token"
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"))
+    port = int(sys.argv[1])
+    if sys.argv[2:3] == ["--env-file"]:
+        with open(sys.argv[3], "w") as handle:
+            handle.write(env_file_text("fast", f"http://127.0.0.1:{port}"))
+    asyncio.run(main(port, "127.0.0.1"))
