@@ -12,7 +12,7 @@ included: that is what a run costs). The flow: products → product → cart →
 pay → poll the order every 0.25 s until paid (benchmarks/k6/checkout_flow.js mirrors
 loadtests/checkout_flow.py).
 
-    .venv/bin/python benchmarks/generator_vs_k6.py [--rate 15] [--seconds 60] [--trivial-seconds 8]
+    .venv/bin/python benchmarks/generator_vs_k6.py [--rate 15] [--seconds 60] [--rounds 2] [--trivial-seconds 8]
 """
 
 from __future__ import annotations
@@ -270,10 +270,15 @@ def trivial(seconds: int, work: Path) -> list[Figures]:
 
 
 def report(flow: list[Figures], flat: list[Figures], args: argparse.Namespace, loads: list[float]) -> str:
-    k6, raw, harness = flow
+    def best(prefix: str, key: str) -> Figures:
+        runs = [f for f in flow if f.tool.startswith(prefix)]
+        return min(runs, key=lambda f: getattr(f, key) if getattr(f, key) is not None else float("inf"))
+
+    k6, raw, harness = (best(t, "cpu_ms_per_request") for t in ("k6", "raw Locust", "`shopflow-qa load"))
+    k6_p95, raw_p95, harness_p95 = (best(t, "p95_ms") for t in ("k6", "raw Locust", "`shopflow-qa load"))
     ratio_raw = raw.cpu_ms_per_request / k6.cpu_ms_per_request
     ratio_harness = harness.cpu_ms_per_request / raw.cpu_ms_per_request
-    p95_gap = [abs((f.p95_ms or 0) - (k6.p95_ms or 0)) / (k6.p95_ms or 1) for f in (raw, harness)]
+    p95_gap = [abs((f.p95_ms or 0) - (k6_p95.p95_ms or 0)) / (k6_p95.p95_ms or 1) for f in (raw_p95, harness_p95)]
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
@@ -300,6 +305,9 @@ def report(flow: list[Figures], flat: list[Figures], args: argparse.Namespace, l
             f"{f.wall_s:.1f} | {ms(f.p50_ms)} | {ms(f.p95_ms)} | {ms(f.p99_ms)} | {f.note} |"
             for f in flow
         ),
+        "",
+        f"{args.rounds} round(s), the tools interleaved; each target compares the best round of each tool "
+        "(lowest CPU per request; lowest p95).",
         "",
         "| target | measured | |",
         "|---|---|---|",
@@ -336,6 +344,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--trivial-seconds", type=int, default=8)
     parser.add_argument("--skip-trivial", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the best of each tool is compared")
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if not shutil.which(tool):
@@ -352,13 +361,14 @@ def main() -> None:
             env_file = state.directory / "env.toml"
             api_url = _api_url(env_file)
             flow = []
-            for measure in (
-                lambda: k6_flow(api_url, args.rate, args.seconds, work),
-                lambda: locust_flow(stack, env_file, args.rate, args.seconds, work),
-                lambda: shopflow_flow(stack, env_file, args.rate, args.seconds, work),
-            ):
-                flow.append(measure())
-                print(asdict(flow[-1]), flush=True)
+            for _ in range(args.rounds):
+                for measure in (
+                    lambda: k6_flow(api_url, args.rate, args.seconds, work),
+                    lambda: locust_flow(stack, env_file, args.rate, args.seconds, work),
+                    lambda: shopflow_flow(stack, env_file, args.rate, args.seconds, work),
+                ):
+                    flow.append(measure())
+                    print(asdict(flow[-1]), flush=True)
         finally:
             runner.down(stack)
         flat = [] if args.skip_trivial else trivial(args.trivial_seconds, work)
