@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from shopflow_qa.cli.errors import fail_all, one_line_errors
+from shopflow_qa.cli.gate import run_gate
 from shopflow_qa.cli.gate_checks import MAX_RERUNS, MAX_WORKERS, GateArgs, GateProblems, check
 from shopflow_qa.cli.gate_model import DEFAULT_HEARTBEAT_S, DEFAULT_LOAD_DURATION, DEFAULT_LOAD_PROFILE, SUITES_DIR
 from shopflow_qa.cli.pytest_gate import AREAS
@@ -99,8 +100,6 @@ def gate(
         options, _ = check(args)
     except GateProblems as problems:
         raise fail_all(problems.problems) from None
-    from shopflow_qa.cli.gate import run_gate  # the gate's stages (pytest among them) load only when the gate runs
-
     raise typer.Exit(run_gate(options))
 
 
