@@ -50,9 +50,13 @@ class LoadStep(PytestStep):
         code = self._run(f"load {profile}", command, state.run / "logs" / "load.log", child_env, PYTEST_TIMEOUT_S)
         summary_path = gate_summary.find_load_summary(load_dir) or gate_summary.find_load_summary(state.run)
         rows = []
+        inconclusive = ""
         if summary_path:
             try:
                 load_summary = LoadSummary.read(summary_path)
+                inconclusive = (
+                    (load_summary.generator or {}).get("bottleneck") or "" if load_summary.verdict == "inconclusive" else ""
+                )
                 rows = gate_summary.slo_rows(load_summary)
                 state.warnings += [f"load: {w}" for w in load_summary.warnings]  # e.g. the default SLO profile applied
                 self._load_cases(state, load_summary, summary_path.parent)
@@ -71,6 +75,8 @@ class LoadStep(PytestStep):
             return "passed", f"{profile} {self.options.load_duration}: {len(rows)} SLOs met"
         if code == 1:
             return "failed", f"{profile}: SLO breached: {', '.join(breached) or 'see load/summary.json'}"
+        if inconclusive:  # the generator, not the shop, was the limit: no verdict on the shop either way
+            raise StageFailed(f"load {profile} inconclusive: {inconclusive}", EXIT_USAGE)
         raise StageFailed(f"load {profile} could not run (exit {code}); see logs/load.log", EXIT_USAGE)
 
     def _load_cases(self, state: GateState, summary: LoadSummary, load_dir: Path) -> None:

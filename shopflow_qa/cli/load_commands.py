@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from shopflow_qa.cli.errors import one_line_errors
-from shopflow_qa.cli.load_run import run_load
-from shopflow_qa.core.load_plan import PROFILES, LoadOptions
+from shopflow_qa.cli.load_run import run_load, run_worker
+from shopflow_qa.core.load_plan import LOCUST_MASTER_PORT, LOOPBACK, PROFILES, LoadOptions
 from shopflow_qa.core.slos import SLO_FILE
 
 
@@ -47,13 +47,30 @@ def load(
     ] = 10.0,
     abort_sustain: Annotated[float, typer.Option("--abort-sustain", help="Seconds a breach must last to abort.", min=0)] = 5.0,
     workers: Annotated[
-        int, typer.Option("--workers", help="Locust workers on this machine (distributed mode; 0 = one process).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Locust worker processes on this machine (default: one per usable core, under a master; 1 = one process).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only Locust's final summary, no periodic tables.")] = False,
     web: Annotated[
         bool, typer.Option("--web", help="Open Locust's web UI on 127.0.0.1 instead of running headless (Ctrl-C ends it).")
     ] = False,
     web_port: Annotated[int, typer.Option("--web-port", help="Port of the web UI.", min=1, max=65535)] = 8089,
+    plot: Annotated[
+        bool,
+        typer.Option("--plot", help="Also write latency.png (percentiles and throughput per second; needs matplotlib)."),
+    ] = False,
+    master: Annotated[
+        bool,
+        typer.Option("--master", help="Be the master of workers on other hosts (`shopflow-qa load-worker`); it alone judges."),
+    ] = False,
+    expect_workers: Annotated[int, typer.Option("--expect-workers", help="--master: workers to wait for (up to 120 s).")] = 0,
+    master_bind: Annotated[
+        str, typer.Option("--master-bind", help="--master: address workers connect to (default loopback; name a private one).")
+    ] = LOOPBACK,
+    master_port: Annotated[int, typer.Option("--master-port", help="--master: port workers connect to.")] = LOCUST_MASTER_PORT,
 ) -> None:
     """Run a Locust profile headless, bounded; exit 1 when an SLO threshold is breached."""
     options = LoadOptions(
@@ -75,10 +92,27 @@ def load(
         workers=workers,
         quiet=quiet,
         web_port=web_port if web else 0,
+        plot=plot,
+        master=master,
+        expect_workers=expect_workers,
+        master_bind=master_bind,
+        master_port=master_port,
     )
     raise typer.Exit(run_load(options))
+
+
+@one_line_errors
+def load_worker(
+    profile: Annotated[str, typer.Argument(help=f"Load profile the master runs: {', '.join(PROFILES)}.")],
+    master_host: Annotated[str, typer.Option("--master-host", help="Address of the `shopflow-qa load --master` process.")],
+    master_port: Annotated[int, typer.Option("--master-port", help="Its --master-port.", min=1, max=65535)] = LOCUST_MASTER_PORT,
+) -> None:
+    """A Locust worker for a master on another host: runs users until the master ends the run (its
+    options, run id and share of the rate come from the master; the token from this host's variable)."""
+    raise typer.Exit(run_worker(profile, master_host, master_port))
 
 
 def register(app: typer.Typer) -> None:
     """Add `load` to the `shopflow-qa` root command."""
     app.command("load")(load)
+    app.command("load-worker")(load_worker)

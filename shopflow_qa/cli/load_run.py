@@ -12,6 +12,7 @@ docs/architecture.md, "Exit codes"."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 
 from shopflow_qa.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, os_problem, raise_terminated
 from shopflow_qa.cli.locust_process import (
+    REMOTE_WORKERS_WAIT_S,
     child_env,
     free_port,
     locust_command,
@@ -27,14 +29,26 @@ from shopflow_qa.cli.locust_process import (
     start_workers,
     stop_at_once_on_another_interrupt,
     stop_workers,
+    worker_command,
 )
 from shopflow_qa.core import admin_data, local_stack, run_dir
 from shopflow_qa.core.api import purge_command
 from shopflow_qa.core.environment import ConfigError
-from shopflow_qa.core.load_plan import KILL_MARGIN_S, STOP_TIMEOUT_S, LoadOptions, Plan, new_run_id, plan, probe_health, summarise
+from shopflow_qa.core.load_plan import (
+    KILL_MARGIN_S,
+    STOP_TIMEOUT_S,
+    LoadOptions,
+    Plan,
+    check_profile,
+    new_run_id,
+    plan,
+    probe_health,
+    summarise,
+)
 from shopflow_qa.core.load_summary import LoadSummary, LoadSummaryError
 
 WEB_SESSION_S = 6 * 3600.0  # a forgotten web UI session is stopped after the longest run allowed
+WORKER_SESSION_S = WEB_SESSION_S + REMOTE_WORKERS_WAIT_S  # a worker whose master vanished is stopped too
 
 
 def run_load(options: LoadOptions) -> int:
@@ -49,6 +63,25 @@ def run_load(options: LoadOptions) -> int:
             signal.signal(sig, handler)
 
 
+def run_worker(profile: str, master_host: str, master_port: int) -> int:
+    """`shopflow-qa load-worker`: Locust's worker until its master quits; Ctrl-C or SIGTERM stops it (exit 3).
+    It writes nothing: the master judges the run and writes the summary."""
+    check_profile(profile)
+    if not master_host.strip():
+        raise ConfigError("--master-host: name the master's address")
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, raise_terminated)
+    print(f"load-worker {profile}: joining the master at {master_host}:{master_port}", flush=True)
+    try:
+        code, interrupted = run_locust(
+            worker_command(profile, master_host, master_port), child_env(), Path(os.devnull), WORKER_SESSION_S
+        )
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return EXIT_INTERRUPTED if interrupted else code
+
+
 def _run_load(options: LoadOptions) -> int:
     p = plan(options)
     run = run_dir.create_run_dir(p.environment.name, f"load-{options.profile}")
@@ -60,11 +93,14 @@ def _run_load(options: LoadOptions) -> int:
         if options.web_port:  # open until Ctrl-C; each swarm started in the UI is bounded inside Locust
             deadline = WEB_SESSION_S
             print(f"web UI: http://127.0.0.1:{options.web_port} (environment {p.environment.name}); Ctrl-C ends it", flush=True)
-        master_port = free_port() if options.workers else 0
+        print(f"generator: {p.workers_why}", flush=True)
+        master_port = options.master_port if options.master else free_port() if p.workers else 0
+        if options.master:
+            deadline += REMOTE_WORKERS_WAIT_S
         env = child_env()
         workers: list[subprocess.Popen[bytes]] = []
         try:
-            workers = start_workers(p, run, run_id, env, master_port) if options.workers else []
+            workers = start_workers(p, run, run_id, env, master_port) if p.workers and not options.master else []
             code, interrupted = run_locust(locust_command(p, run, run_id, master_port), env, run / "locust.log", deadline)
         finally:
             stop_at_once_on_another_interrupt(None)  # from here on, a signal cannot cut the purge or the summary short
@@ -84,7 +120,7 @@ def _run_load(options: LoadOptions) -> int:
         verdict=written.verdict
         if result == written.exit_code
         else {EXIT_USAGE: "error", EXIT_INTERRUPTED: "interrupted"}.get(result, "failed"),
-        workers=options.workers,
+        workers=p.workers,
         test_data=test_data,
         purged=test_data["purged"] if test_data.get("status") == "purged" else None,
     )
@@ -95,7 +131,8 @@ def _run_load(options: LoadOptions) -> int:
         raise ConfigError(
             f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; see {run / 'locust.log'}"
         )
-    _plot(run)
+    if options.plot:
+        _plot(run)
     if interrupted:  # partial figures: the thresholds were judged on what ran, but the run did not finish
         breached = ", ".join(amended.breached)
         print(

@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from shopflow_qa.core import processes
-from shopflow_qa.core.load_plan import LOADTESTS, PROFILES, STOP_TIMEOUT_S, Plan
+from shopflow_qa.core.load_plan import LOADTESTS, LOCUST_MASTER_PORT, LOOPBACK, PROFILES, STOP_TIMEOUT_S, Plan
 from shopflow_qa.core.paths import PACKAGE_ROOT, PROJECT_ROOT
+
+LOCAL_WORKERS_WAIT_S = 30
+REMOTE_WORKERS_WAIT_S = 120  # workers on other hosts: started by hand or by an orchestrator
 
 
 def shopflow_arguments(p: Plan, run_id: str, rate: float | None) -> list[str]:
@@ -57,7 +60,7 @@ def locust_command(p: Plan, run: Path, run_id: str, master_port: int = 0) -> lis
         str(STOP_TIMEOUT_S),
         "--csv",
         str(run / "locust"),
-        "--csv-full-history",
+        *(["--csv-full-history"] if p.options.plot else []),  # the per-second rows only the plot reads
         "--html",
         str(run / "locust.html"),
         "--loglevel",
@@ -66,17 +69,17 @@ def locust_command(p: Plan, run: Path, run_id: str, master_port: int = 0) -> lis
         f"{max(1, round(p.duration_s))}s",
     ]
     command += ["-u", str(p.users), "-r", f"{p.spawn_rate:g}"]
-    if p.options.workers:
+    if p.workers:
         command += [
             "--master",
             "--master-bind-host",
-            "127.0.0.1",
+            p.options.master_bind if p.options.master else LOOPBACK,
             "--master-bind-port",
             str(master_port),
             "--expect-workers",
-            str(p.options.workers),
+            str(p.workers),
             "--expect-workers-max-wait",
-            "30",
+            str(REMOTE_WORKERS_WAIT_S if p.options.master else LOCAL_WORKERS_WAIT_S),
         ]
     if p.options.quiet:
         command += ["--only-summary"]
@@ -102,7 +105,7 @@ def free_port() -> int:
 def start_workers(p: Plan, run: Path, run_id: str, env: dict[str, str], master_port: int) -> list[subprocess.Popen[bytes]]:
     """Locust's own distributed mode on this machine: N worker processes talking to the master on 127.0.0.1."""
     workers = []
-    for index in range(p.options.workers):
+    for index in range(p.workers):
         command = [
             sys.executable,
             "-m",
@@ -130,6 +133,25 @@ def start_workers(p: Plan, run: Path, run_id: str, env: dict[str, str], master_p
             )
         )
     return workers
+
+
+def worker_command(profile: str, master_host: str, master_port: int = LOCUST_MASTER_PORT) -> list[str]:
+    """A Locust worker of `profile` for a master elsewhere: it takes the run (options, run id, its share
+    of the rate) from the master with its first spawn, and the token from its own environment variable."""
+    return [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOADTESTS / PROFILES[profile]),
+        "--worker",
+        "--master-host",
+        master_host,
+        "--master-port",
+        str(master_port),
+        "--loglevel",
+        "WARNING",
+    ]
 
 
 def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:

@@ -16,12 +16,13 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from shopflow_qa.core.admin_flows import Admin
 from shopflow_qa.core.flows import FlowError, Shop
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 EMAIL_DOMAIN = "example.com"
 # Every address the factory makes, customer (`qa+`) or guest (`guest+`): the run id and the
@@ -62,11 +63,21 @@ class CustomerFactory:
         self.run_id = run_id
         self.worker_id = worker_id
         self._on_mint = on_mint
-        self.faker = Faker()
-        if seed is not None:
-            self.faker.seed_instance(seed)
+        self._seed = seed
+        self._faker: Faker | None = None
         self._counter = itertools.count(1)
         self.created: list[Customer] = []
+
+    @property
+    def faker(self) -> Faker:
+        """Made on first use: a load user that only needs guest e-mails never pays for Faker's providers."""
+        if self._faker is None:
+            from faker import Faker
+
+            self._faker = Faker()
+            if self._seed is not None:
+                self._faker.seed_instance(self._seed)
+        return self._faker
 
     def _email(self, kind: str) -> str:
         return f"{kind}+{_slug(self.run_id)}.{_slug(self.worker_id)}.{next(self._counter)}.{secrets.token_hex(3)}@{EMAIL_DOMAIN}"

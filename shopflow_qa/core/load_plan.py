@@ -47,11 +47,16 @@ CONSTANT_RATE = "constant_rate"
 RATE_PER_API_TASK = 5  # flows per second per API task, the default --rate
 
 
-MAX_RATE = 1000.0
+MAX_RATE = 5000.0  # flows/s of a whole run: across workers on many machines
 LOAD_SHAPES = (*shapes.SHAPES, CONSTANT_RATE)  # what --shape (the gate's --load-shape) accepts
 
 
 MAX_WORKERS = 16
+
+
+MAX_REMOTE_WORKERS = 1000
+LOOPBACK = "127.0.0.1"
+LOCUST_MASTER_PORT = 5557  # Locust's own default
 
 
 def size_users(profile: str, environment: Environment, users: int | None) -> int:
@@ -80,10 +85,15 @@ class LoadOptions:
     abort_on_breach: bool = False
     abort_grace_s: float = 10.0
     abort_sustain_s: float = 5.0
-    workers: int = 0
+    workers: int | None = None  # generator processes on this machine: None = one per usable core, 1 = one process
     quiet: bool = False
     api_url: str | None = None  # Locust's -H: the API URL override (as BASE_URL would be)
     web_port: int = 0  # `shopflow-qa load --web`: Locust's web UI on 127.0.0.1:PORT (0: headless)
+    plot: bool = False  # `shopflow-qa load --plot`: latency.png from the per-second history (matplotlib)
+    master: bool = False  # `--master`: Locust's master only; `expect_workers` workers join from other hosts
+    expect_workers: int = 0
+    master_bind: str = LOOPBACK  # where the master listens for workers: loopback unless the user names an address
+    master_port: int = LOCUST_MASTER_PORT
 
 
 @dataclass
@@ -97,6 +107,30 @@ class Plan:
     duration_s: float
     thresholds: list[slo.Threshold]
     slos: slos.SloChoice
+    workers: int = 0  # local Locust worker processes under a master (0: one process runs the users itself)
+    workers_why: str = ""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (taskset and cgroup cpusets included), not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def size_generator(workers: int | None, cores: int | None = None) -> tuple[int, str]:
+    """(local worker processes, why). One Locust process is one core at most (gevent is one thread):
+    by default one worker per usable core under a master, so a run the machine can carry is not cut
+    short by its generator; on one core, or asked with `--workers 1`, one process does it all."""
+    cores = usable_cores() if cores is None else cores
+    if workers is None:
+        if cores <= 1:
+            return 0, "1 process: 1 usable core"
+        return cores, f"{cores} Locust workers + a master: {cores} usable cores (--workers 1 for one process)"
+    if workers <= 1:
+        return 0, "1 process: --workers 1"
+    return workers, f"{workers} Locust workers + a master: --workers {workers} ({cores} usable cores)"
 
 
 def check_profile(profile: str) -> None:
@@ -123,8 +157,18 @@ def _option_checks(options: LoadOptions) -> list[Callable[[], object]]:
             raise ConfigError(f"--rate: needs --shape constant_rate and 0 < R <= {MAX_RATE}, got {options.rate:g}")
 
     def workers() -> None:
-        if not 0 <= options.workers <= MAX_WORKERS:
+        if options.workers is not None and not 0 <= options.workers <= MAX_WORKERS:
             raise ConfigError(f"--workers: must be between 0 and {MAX_WORKERS}, got {options.workers}")
+
+    def distributed() -> None:
+        if options.master and not 1 <= options.expect_workers <= MAX_REMOTE_WORKERS:
+            raise ConfigError(f"--expect-workers: --master needs 1 to {MAX_REMOTE_WORKERS} workers, got {options.expect_workers}")
+        if options.expect_workers and not options.master:
+            raise ConfigError("--expect-workers: only with --master (workers from other hosts join this master)")
+        if options.master and options.workers is not None:
+            raise ConfigError("--workers: not with --master (the workers are `shopflow-qa load-worker` processes elsewhere)")
+        if not 1 <= options.master_port <= 65535:
+            raise ConfigError(f"--master-port: must be between 1 and 65535, got {options.master_port}")
 
     def overrides() -> None:
         for text in options.slo_overrides:
@@ -137,6 +181,7 @@ def _option_checks(options: LoadOptions) -> list[Callable[[], object]]:
         lambda: check_shape(options.shape),
         rate,
         workers,
+        distributed,
         overrides,
     ]
 
@@ -182,7 +227,11 @@ def plan(options: LoadOptions) -> Plan:
             f"no load SLOs for '{environment.name}' in {options.slos_path} "
             f"(give the environment `slos`, add [{environment.name}.load] or [{slos.DEFAULT_PROFILE}.load], or pass --slo)"
         )
-    return Plan(options, environment, users, spawn_rate, duration_s, thresholds, choice)
+    workers, why = size_generator(options.workers)
+    if options.master:
+        workers = options.expect_workers
+        why = f"{workers} Locust workers expected at {options.master_bind}:{options.master_port} (`shopflow-qa load-worker`); this process is their master"
+    return Plan(options, environment, users, spawn_rate, duration_s, thresholds, choice, workers, why)
 
 
 def probe_health(environment: Environment) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "shopflow-qa/load/1"
-VERDICTS = ("passed", "failed", "interrupted", "error")
+VERDICTS = ("passed", "failed", "interrupted", "error", "inconclusive")  # inconclusive: the generator was the bottleneck
 
 
 class LoadSummaryError(ValueError):
@@ -102,6 +102,7 @@ class LoadSummary:
     purged: dict[str, int] | None = None
     slos: str = ""  # whose objectives judged the run (an environment's name, or "default")
     warnings: list[str] = field(default_factory=list)  # e.g. the default SLO profile applied
+    generator: dict[str, Any] | None = None  # processes, CPU peaks, busy users; `bottleneck`: why inconclusive
     schema: str = SCHEMA
 
     @property

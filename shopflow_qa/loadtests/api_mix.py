@@ -16,7 +16,7 @@ class ApiMixUser(ShopFlowUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.items = self.run_flow(lambda: catalogue.products(self.shop)) or []
+        self.items = self.run_flow(lambda: catalogue.products(self.shop, self.host or "")) or []
         self.buyable = catalogue.buyable(self.items)
 
     @task(6)
@@ -40,7 +40,7 @@ class ApiMixUser(ShopFlowUser):
     @task(1)
     def order(self) -> None:
         if self.buyable:
-            email = self.customers.identity()["email"]
+            email = self.customers.guest_email()
             self.run_flow(lambda: self.shop.checkout(catalogue.pick(self.buyable)["id"], email), checkout=True)
 
 

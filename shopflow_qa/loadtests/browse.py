@@ -18,7 +18,7 @@ class BrowseUser(ShopFlowUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.items = self.run_flow(lambda: catalogue.products(self.shop)) or []
+        self.items = self.run_flow(lambda: catalogue.products(self.shop, self.host or "")) or []
 
     @task(4)
     def listing(self) -> None:

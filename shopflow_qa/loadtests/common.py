@@ -17,7 +17,7 @@ from locust import FastHttpUser
 from shopflow_qa.core.customers import CustomerFactory
 from shopflow_qa.core.flows import FlowError, Shop, Transport
 from shopflow_qa.loadtests.run import RUN
-from shopflow_qa.loadtests.stats import record_check
+from shopflow_qa.loadtests.stats import record_busy, record_check
 
 
 class ShopFlowUser(FastHttpUser):
@@ -45,10 +45,13 @@ class ShopFlowUser(FastHttpUser):
 
     def run_flow(self, flow: Any, checkout: bool = False) -> Any:
         """Run one flow; a FlowError fails its check (the request itself is already counted by Locust)."""
+        started = time.monotonic()
         try:
             result = flow()
         except FlowError:
             record_check(False)
             return None
+        finally:
+            record_busy(time.monotonic() - started)
         record_check(True, checkout)
         return result

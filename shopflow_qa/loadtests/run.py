@@ -8,6 +8,8 @@ Imported only by Locust processes (docs/architecture.md: never into pytest).
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import logging
 import os
 import sys
@@ -17,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import locust.stats
+import psutil
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
-from shopflow_qa.core import load_plan, local_stack, run_dir, shapes, slo
+from shopflow_qa.core import generator_health, load_plan, local_stack, run_dir, shapes, slo
 from shopflow_qa.core.abort import BreachWatch
 from shopflow_qa.core.arrivals import ArrivalSchedule
 from shopflow_qa.core.environment import ConfigError
@@ -29,6 +33,10 @@ from shopflow_qa.loadtests import stats
 from shopflow_qa.loadtests.stats import arrival_counts, merged_arrivals, per_worker, stats_snapshot
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# --csv rewrites its files every second, every percentile of every endpoint recomputed: every 5 s
+# (Locust flushes them that often anyway; the gate's heartbeat reads them every 10 s) is a fifth of it.
+locust.stats.CSV_STATS_INTERVAL_SEC = 5
+INCONCLUSIVE = "inconclusive"
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Run:
     arrivals: ArrivalSchedule | None = None
     aborted: dict[str, Any] | None = None
     verdict_lines: list[str] = field(default_factory=list)
+    started_at: float = 0.0  # monotonic, at the last test start
 
     @property
     def headers(self) -> dict[str, str]:
@@ -66,6 +75,8 @@ def _plan(environment: Any) -> load_plan.Plan:
 @events.init.add_listener
 def _on_init(environment: Any, **_: Any) -> None:
     """Plan, guard, size and bound the run (a worker only plans when its first spawn arrives)."""
+    if environment.runner is not None:
+        gevent.spawn(_sample_cpu, environment)
     if isinstance(environment.runner, WorkerRunner) or environment.parsed_options is None:
         return
     options = environment.parsed_options
@@ -107,6 +118,31 @@ def _on_init(environment: Any, **_: Any) -> None:
     gevent.spawn(_watch, environment, plan, watch if plan.options.abort_on_breach else None)
 
 
+def _sample_cpu(environment: Any) -> None:
+    """Once a second while all users run, how much of a core this process wanted: its CPU plus the time it
+    sat runnable waiting for a core (Linux's schedstat), so a generator starved by other processes
+    counts as saturated too (core/generator_health.py judges it)."""
+    process = psutil.Process()
+    process.cpu_percent(None)
+    waited = _run_queue_wait_s()
+    while True:
+        gevent.sleep(1.0)
+        percent = process.cpu_percent(None)
+        now_waited = _run_queue_wait_s()
+        percent += 100.0 * max(0.0, now_waited - waited)
+        waited = now_waited
+        if environment.runner is not None and environment.runner.state == "running":  # not while users spawn
+            stats.record_cpu(min(100.0, percent))
+
+
+def _run_queue_wait_s() -> float:
+    """Seconds this process's main thread has waited for a core since it started (0 where unknown)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _run_folder(plan: load_plan.Plan) -> Path:
     """`$SHOPFLOW_RUN_DIR`, else a new `reports/<time>-<env>-load-<profile>/` (reports/latest points at it)."""
     return run_dir.create_run_dir(plan.environment.name, f"load-{plan.options.profile}")
@@ -136,6 +172,8 @@ def _on_test_start(environment: Any, **_: Any) -> None:
         logging.error("shopflow: %s; not started", error)
         environment.runner.quit()
         return
+    RUN.started_at = time.monotonic()
+    gc.freeze()  # start-up's objects (Locust, gevent, Flask: ~10^5) are never scanned again by the collector
     RUN.plan = plan  # a host changed in the web UI is the one the summary names
     RUN.run_id = options.shopflow_run_id or RUN.run_id or load_plan.new_run_id()
     if plan.options.shape == load_plan.CONSTANT_RATE and plan.options.rate:
@@ -209,7 +247,14 @@ def _judge(environment: Any, **_: Any) -> None:
         snapshot["arrivals"] = arrival_counts(RUN.arrivals)
     verdicts = slo.evaluate(plan.thresholds, slo.RunStats.from_dict(snapshot))
     met = all(v.passed for v in verdicts) and RUN.aborted is None
-    code = EXIT_OK if met else EXIT_FAILED
+    figures = stats.generator_figures(
+        "master" if isinstance(environment.runner, MasterRunner) else "locust",
+        plan.users,
+        time.monotonic() - RUN.started_at if RUN.started_at else 0.0,
+        snapshot.get("arrivals"),
+    )
+    bottleneck = generator_health.bottleneck(figures)  # then the figures judge the generator, not the shop
+    code = EXIT_USAGE if bottleneck else EXIT_OK if met else EXIT_FAILED
     extra = {
         "workers": int(getattr(environment.parsed_options, "expect_workers", 0) or 0)
         if isinstance(environment.runner, MasterRunner)
@@ -219,8 +264,11 @@ def _judge(environment: Any, **_: Any) -> None:
         "requests_per_worker": snapshot.get("requests_per_worker"),
         "aborted": RUN.aborted,
         "test_data": {"run_id": RUN.run_id, "status": "kept"},
+        "generator": {**figures.to_json(), "bottleneck": bottleneck or None},
     }
     summary = load_plan.summarise(plan, RUN.run_id, RUN.health, snapshot, verdicts, code, extra)
+    if bottleneck:
+        summary = dataclasses.replace(summary, verdict=INCONCLUSIVE)
     unwritten = ""
     assert RUN.summary_path is not None
     try:
@@ -232,6 +280,8 @@ def _judge(environment: Any, **_: Any) -> None:
     environment.process_exit_code = code
     breached = [v.threshold.name for v in verdicts if not v.passed]
     verdict = "all SLOs met" if not breached else f"SLO breached: {', '.join(breached)}"
+    if bottleneck:
+        verdict = f"{INCONCLUSIVE}: {bottleneck} (measured: {verdict})"
     if RUN.aborted:
         a = RUN.aborted
         verdict = f"aborted at {a['aborted_at_s']} s: {a['name']} = {a['measured']} (limit {a['op']} {a['limit']:g}); " + verdict
@@ -270,11 +320,6 @@ def _say_verdict(**_: Any) -> None:
     """Printed last, under Locust's own tables: the threshold table and the one-line verdict."""
     if RUN.verdict_lines:
         print("\n".join(RUN.verdict_lines), flush=True)
-
-
-@events.request.add_listener
-def _count_request(**_: Any) -> None:
-    stats.count_request()
 
 
 @events.report_to_master.add_listener

@@ -6,12 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from shopflow_qa.core.arrivals import ArrivalSchedule
+from shopflow_qa.core.generator_health import GeneratorFigures
 
 PERCENTILES = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99}
 _checks = {"passed": 0, "failed": 0, "checkouts": 0}
-_my_requests = [0]  # this worker's requests since its last report to the master
 _per_worker: dict[str, int] = {}  # on the master: requests each worker reported
 _arrivals_total = {"scheduled": 0, "started": 0, "dropped": 0}  # on the master: the workers' arrivals
+_busy_s = [0.0]  # user-seconds inside flows: this process's since its last report (a worker) or in all (master, local)
+_my_cpu: list[float] = []  # this process's CPU samples (a worker: since its last report)
+_cpu_by_process: dict[str, list[float]] = {}  # on the master: each worker's CPU samples
+_scheduled_by_worker: dict[str, int] = {}  # on the master: each worker's own schedule (its share of the rate)
 _reported_arrivals = {"started": 0, "dropped": 0}  # on a worker: what it already reported
 
 
@@ -22,8 +26,25 @@ def record_check(passed: bool, checkout: bool = False) -> None:
         _checks["checkouts"] += 1
 
 
-def count_request() -> None:
-    _my_requests[0] += 1
+def record_busy(seconds: float) -> None:
+    """A user spent `seconds` inside one flow (the generator's health judges the users' idleness by it)."""
+    _busy_s[0] += seconds
+
+
+def record_cpu(percent: float) -> None:
+    _my_cpu.append(percent)
+
+
+def generator_figures(own_name: str, users: int, run_s: float, arrivals: dict[str, int] | None) -> GeneratorFigures:
+    """This process's samples (named `own_name`) and, on a master, its workers'."""
+    return GeneratorFigures(
+        cpu_percent={own_name: list(_my_cpu), **{k: list(v) for k, v in _cpu_by_process.items()}},
+        users=users,
+        busy_user_s=_busy_s[0],
+        run_s=run_s,
+        scheduled=int((arrivals or {}).get("scheduled", 0)),
+        dropped=int((arrivals or {}).get("dropped", 0)),
+    )
 
 
 def _endpoint(entry: Any) -> dict[str, Any]:
@@ -60,8 +81,9 @@ def report(data: dict[str, Any], worker: str, arrivals: ArrivalSchedule | None) 
     data["shopflow_checks"] = dict(_checks)
     for key in _checks:
         _checks[key] = 0
-    data["shopflow_worker"] = [worker, _my_requests[0]]
-    _my_requests[0] = 0
+    data["shopflow_worker"] = worker  # its requests: Locust's own `stats_total` of the same report
+    data["shopflow_cpu"], _my_cpu[:] = list(_my_cpu), []
+    data["shopflow_busy_s"], _busy_s[0] = _busy_s[0], 0.0
     if arrivals is not None:  # deltas since the last report, like Locust's own stats
         counts = arrival_counts(arrivals)
         data["shopflow_arrivals"] = {k: counts[k] - _reported_arrivals[k] for k in _reported_arrivals}
@@ -74,13 +96,17 @@ def merge(data: dict[str, Any]) -> None:
     for key, value in (data.get("shopflow_checks") or {}).items():
         _checks[key] = _checks.get(key, 0) + int(value)
     if data.get("shopflow_worker"):
-        name, count = data["shopflow_worker"]
-        _per_worker[name] = _per_worker.get(name, 0) + int(count)
+        name = str(data["shopflow_worker"])
+        _cpu_by_process.setdefault(name, []).extend(float(c) for c in data.get("shopflow_cpu") or [])
+        _busy_s[0] += float(data.get("shopflow_busy_s") or 0.0)
+        count = int((data.get("stats_total") or {}).get("num_requests", 0))
+        _per_worker[name] = _per_worker.get(name, 0) + count
     arrivals = data.get("shopflow_arrivals") or {}
     for key in ("started", "dropped"):
         _arrivals_total[key] += int(arrivals.get(key, 0))
-    if arrivals:
-        _arrivals_total["scheduled"] = max(_arrivals_total["scheduled"], int(arrivals.get("scheduled", 0)))
+    if arrivals:  # each worker schedules its share of the rate: the run's slots are their sum
+        _scheduled_by_worker[str(data.get("shopflow_worker") or "")] = int(arrivals.get("scheduled", 0))
+        _arrivals_total["scheduled"] = sum(_scheduled_by_worker.values())
 
 
 def per_worker() -> dict[str, int]:
