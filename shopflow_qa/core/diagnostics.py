@@ -25,7 +25,7 @@ from shopflow_qa.core.paths import stacks_dir
 MAX_LINES = 200  # per excerpt: enough to read a traceback, not a whole log
 MAX_REQUEST_IDS = 20  # CloudWatch: one filter call per id (moto and AWS agree on "exact phrase")
 WINDOW_SLACK_S = 1.0  # clocks of the test process and the service differ a little
-CLOUDWATCH_LAG_S = 5.0  # CloudWatch ingests with a few seconds' delay: look again once before giving up on ids
+CLOUDWATCH_LAG_S = 5.0  # CloudWatch ingests with a few seconds' delay: ids not found yet are looked for again up to this long
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:[,.](\d{1,6}))?")
 
 
@@ -110,23 +110,27 @@ def cloudwatch_log_excerpt(
 ) -> LogExcerpt:
     """Events of the environment's log groups naming a request id; else those in [start, end].
 
-    `lag_s`: when no event names an id yet, wait that long once and look again (ingestion delay).
+    `lag_s`: CloudWatch ingests with a delay, so the newest requests' lines may not be there yet
+    when a test has just failed: ids not found are looked for again, once a second, for up to that
+    long (a failed test's last request is usually the one that matters).
     """
     from shopflow_qa.core import aws as aws_clients
 
     logs = client or aws_clients.client(aws, "logs")
     window = {"startTime": int((start - WINDOW_SLACK_S) * 1000), "endTime": int((end + WINDOW_SLACK_S) * 1000)}
-    ids = [i for i in request_ids if i][:MAX_REQUEST_IDS]
+    missing = [i for i in request_ids if i][:MAX_REQUEST_IDS]
     found: dict[str, tuple[int, str]] = {}
-    for attempt in range(2 if ids and lag_s > 0 else 1):
-        if attempt:
-            time.sleep(lag_s)
-        for service, group in aws.log_groups.items():
-            for request_id in ids:
+    deadline = time.monotonic() + lag_s
+    while missing:
+        for request_id in list(missing):
+            for service, group in aws.log_groups.items():
                 for event in _events(logs, group, filterPattern=f'"{request_id}"', **window):
                     found[event["eventId"]] = (event["timestamp"], f"[{service}] {event['message'].rstrip()}")
-        if found:
+                    if request_id in missing:
+                        missing.remove(request_id)
+        if not missing or time.monotonic() >= deadline:
             break
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
     if found:
         return LogExcerpt("CloudWatch", "request ids", [line for _, line in sorted(found.values())][-MAX_LINES:])
     for service, group in aws.log_groups.items():

@@ -151,7 +151,7 @@ def test_deploy_timeout_report_without_ecs_is_none():
     assert diagnostics.deploy_timeout_report(Environment(name="l", web_url="http://a", api_url="http://a")) is None
 
 
-def test_cloudwatch_excerpt_looks_again_once_for_late_ingested_lines(moto_aws: AwsResources):
+def test_cloudwatch_excerpt_looks_again_for_late_ingested_lines(moto_aws: AwsResources):
     import threading
 
     now = time.time()
@@ -170,3 +170,29 @@ def test_cloudwatch_excerpt_looks_again_once_for_late_ingested_lines(moto_aws: A
     excerpt = diagnostics.cloudwatch_log_excerpt(moto_aws, ["r-late"], now - 30, now, lag_s=1.5)
     late.join()
     assert (excerpt.matched_by, excerpt.lines) == ("request ids", ["[worker] late line request_id=r-late"])
+
+
+def test_cloudwatch_excerpt_waits_for_the_last_requests_lines_when_the_first_are_already_in(moto_aws: AwsResources):
+    """A failed test's early requests are ingested, its last (the one that failed) not yet: the
+    excerpt must not stop at the early ones."""
+    import threading
+
+    now = time.time()
+    _put_events(moto_aws, "api", [(now - 5, "POST /api/carts request_id=r-early")])
+    _put_events(moto_aws, "worker", [])
+    logs = boto3.client("logs", region_name=moto_aws.region)
+    late = threading.Timer(
+        0.5,
+        lambda: logs.put_log_events(
+            logGroupName=moto_aws.log_groups["worker"],
+            logStreamName="ecs/api/1",
+            logEvents=[{"timestamp": int((now - 1) * 1000), "message": "POST /api/orders/7/pay request_id=r-last"}],
+        ),
+    )
+    late.start()
+    excerpt = diagnostics.cloudwatch_log_excerpt(moto_aws, ["r-early", "r-last"], now - 30, now, lag_s=3.0)
+    late.join()
+    assert excerpt.lines == [
+        "[api] POST /api/carts request_id=r-early",
+        "[worker] POST /api/orders/7/pay request_id=r-last",
+    ]
