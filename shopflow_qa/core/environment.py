@@ -72,6 +72,7 @@ class Environment:
     allow_default_secrets: bool = False
     mailbox: bool = False
     internal_host: str = ""
+    currency: str = "USD"  # ISO 4217: every price, cart, order, payment and refund is in it (core/invariants.py)
     secret_variables: Mapping[str, str] = field(default_factory=dict)
     default_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     capacity: Capacity = field(default_factory=Capacity)
@@ -237,6 +238,7 @@ def _build(name: str, table: dict[str, Any], sources: tuple[str, ...], productio
         allow_default_secrets=table.get("allow_default_secrets", False),
         mailbox=table.get("mailbox", False),
         internal_host=table.get("internal_host", ""),
+        currency=table.get("currency", "USD"),
         secret_variables=dict(table.get("secrets", {})),
         default_secrets=dict(table.get("default_secrets", {})),
         capacity=Capacity(**table.get("capacity", {})),
