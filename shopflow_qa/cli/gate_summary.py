@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shopflow_qa.cli.pytest_gate import AREA_PROPERTY, AREAS, NODEID_PROPERTY
-from shopflow_qa.core import run_dir
+from shopflow_qa.core import page_budgets, run_dir
 from shopflow_qa.core.load_summary import LoadSummary
 
 SCHEMA = "shopflow-qa/gate/1"
@@ -266,6 +266,9 @@ def render_summary(record: GateRecord) -> str:
                 )
         elif load.get("detail"):
             lines.append(load["detail"])
+    pages = page_budgets.summary_table(page_budgets.read_records(Path(record.run_dir)))
+    if pages:
+        lines += ["", "### Pages (the journeys' page timings; budgets in data/slos.toml)", "", *pages]
     lines += ["", "### Reports", ""]
     lines.append(f"- Run folder: `{record.run_dir}`")
     if record.report:
