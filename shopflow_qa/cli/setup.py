@@ -43,8 +43,18 @@ def ensure_allure() -> None:
     print(f"setup: allure {allure_report.installed_version()} ({allure_report.ALLURE_DIR})")
 
 
+def ensure_axe() -> None:
+    """The pinned axe-core in `.axe/` (injected into every page the journeys reach)."""
+    from shopflow_qa.core import a11y
+
+    if not shutil.which("node"):
+        _apt_install("nodejs", "npm")
+    a11y.ensure_installed()
+    print(f"setup: axe-core {a11y.installed_version()} ({a11y.AXE_DIR})")
+
+
 def main(argv: list[str]) -> int:
-    steps = {"browser": ensure_browser, "allure": ensure_allure}
+    steps = {"browser": ensure_browser, "allure": ensure_allure, "axe": ensure_axe}
     for name in argv or list(steps):
         if name not in steps:
             print(f"setup: unknown step '{name}' (known: {', '.join(steps)})", file=sys.stderr)

@@ -71,6 +71,7 @@ async def checkout_page(request: Request) -> Response:
             "order_locked": bool(state.pending_order_id(request)),
             "elements_url": f"{settings.payments_url}/elements/card?pk={publishable_key(settings)}&parent_origin={parent_origin}",
             "pay_button_broken": "pay_button_broken" in settings.faults,
+            "pay_button_unnamed": "pay_button_unnamed" in settings.faults,
             "auth_failed_message": AUTHENTICATION_FAILED,
         },
     )
