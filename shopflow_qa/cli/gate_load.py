@@ -48,10 +48,12 @@ class LoadStep(PytestStep):
         code = self._run(f"load {profile}", command, state.run / "logs" / "load.log", child_env, PYTEST_TIMEOUT_S)
         summary_path = gate_summary.find_load_summary(load_dir) or gate_summary.find_load_summary(state.run)
         rows = []
+        regression: dict | None = None
         if summary_path:
             try:
                 load_summary = LoadSummary.read(summary_path)
                 rows = gate_summary.slo_rows(load_summary)
+                regression = load_summary.regression
                 state.warnings += [f"load: {w}" for w in load_summary.warnings]  # e.g. the default SLO profile applied
             except LoadSummaryError as error:
                 state.warnings.append(str(error))
@@ -62,8 +64,11 @@ class LoadStep(PytestStep):
             "status": {0: "passed", 1: "failed"}.get(code, "error"),
             "summary": str(summary_path.relative_to(state.run)) if summary_path else None,
             "slos": [vars(r) for r in rows],
+            "regression": regression,
         }
         breached = [r.name for r in rows if not r.passed]
+        if regression and regression.get("status") == "regressed":
+            breached.append(regression.get("message", "performance regression"))
         if code == 0:
             return "passed", f"{profile} {self.options.load_duration}: {len(rows)} SLOs met"
         if code == 1:

@@ -266,6 +266,7 @@ def render_summary(record: GateRecord) -> str:
                 )
         elif load.get("detail"):
             lines.append(load["detail"])
+        lines += _regression_lines(load.get("regression"), load.get("summary"))
     pages = page_budgets.summary_table(page_budgets.read_records(Path(record.run_dir)))
     if pages:
         lines += ["", "### Pages (the journeys' page timings; budgets in data/slos.toml)", "", *pages]
@@ -276,6 +277,24 @@ def render_summary(record: GateRecord) -> str:
     data = ["gate.json", *(n for n in ("junit.xml", "allure-results/", "load/", "logs/") if (Path(record.run_dir) / n).exists())]
     lines.append("- Data: " + ", ".join(f"`{name}`" for name in data))
     return "\n".join(lines) + "\n"
+
+
+def _regression_lines(regression: dict[str, Any] | None, summary: str | None) -> list[str]:
+    """Against the last green run: its message, the regressed figures, the plot."""
+    if not regression:
+        return []
+    icon = {"regressed": "❌", "compared": "✅", "baseline": "ℹ️"}.get(regression.get("status", ""), "")
+    lines = ["", f"{icon} {_cell(regression.get('message', ''))}"]
+    regressed = [c for c in regression.get("changes", []) if c.get("regressed")]
+    if regressed:
+        lines += ["", "| endpoint | figure | baseline | today |", "|---|---|---|---|"]
+        for change in regressed:
+            lines.append(
+                f"| {_cell(change['endpoint'])} | {change['metric']} | {change['baseline']:.1f} | {change['today']:.1f} |"
+            )
+    if summary and regression.get("changes"):
+        lines += ["", f"![today against the baseline]({Path(summary).parent / 'regression.png'})"]
+    return lines
 
 
 def _test_data_line(record: GateRecord) -> str:

@@ -35,7 +35,7 @@ _ENV_KEYS: dict[str, type | tuple[type, ...]] = {
     "aws": dict,
     "slos": (str, dict),
 }
-SLO_SECTIONS = ("contract", "load", "pages", "pages_mobile")
+SLO_SECTIONS = ("contract", "load", "regression", "pages", "pages_mobile")
 REQUIRED_KEYS = ("web_url", "api_url")
 _CAPACITY_SERVICES = ("web", "api", "worker")
 _AWS_KEYS: dict[str, type | tuple[type, ...]] = {"region": str, "ecs_cluster": str, "ecs_services": dict, "log_groups": dict}

@@ -102,6 +102,7 @@ class LoadSummary:
     purged: dict[str, int] | None = None
     slos: str = ""  # whose objectives judged the run (an environment's name, or "default")
     warnings: list[str] = field(default_factory=list)  # e.g. the default SLO profile applied
+    regression: dict[str, Any] | None = None  # against the last green run (shopflow_qa/core/perf_baseline.py)
     schema: str = SCHEMA
 
     @property
@@ -110,7 +111,7 @@ class LoadSummary:
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
-        for optional in ("aborted", "purged"):  # present only when they happened
+        for optional in ("aborted", "purged", "regression"):  # present only when they happened
             if document[optional] is None:
                 del document[optional]
         return {"schema": document.pop("schema"), **document}
