@@ -42,7 +42,9 @@ class CheckoutUser(ShopFlowUser):
         if order["status"] not in CONFIRMED:
             raise_unconfirmed(order)
         if next(_confirmed) % INVARIANT_SAMPLE == 0 and RUN.plan is not None:
-            invariants.require(invariants.check_order(RUN.plan.environment.currency, order))
+            currency = RUN.plan.environment.currency
+            payment = {f"payment {paid['payment'].get('id')}": paid["payment"]}
+            invariants.require(invariants.currency(currency, payment) + invariants.check_order(currency, order))
         return order
 
 

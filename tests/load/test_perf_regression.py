@@ -1,7 +1,10 @@
-"""Performance regressions against the last green run, for real: a healthy run of an environment
-records the baseline and says so; the same environment served by a stack whose API answers
-150 ms late (well over twice as slow) is red, naming the regressed endpoints, both values and
-the run it compared with. The pure comparison is tested in tests/fixtures/test_perf_baseline.py."""
+"""The load step's judgements beyond its thresholds, for real.
+
+Regressions against the last green run: a healthy run of an environment records the baseline
+and says so; the same environment served by a stack whose API answers 150 ms late (well over
+twice as slow) is red, naming the regressed endpoints, both values and the run it compared
+with (the pure comparison: tests/fixtures/test_perf_baseline.py). Invariants: checkout_flow
+holds a sample of its orders to the core's invariants, so a currency mix-up fails its checks."""
 
 from __future__ import annotations
 
@@ -49,3 +52,11 @@ def test_a_stack_twice_as_slow_as_the_baseline_is_red_naming_the_endpoints(
     assert "GET /api/products" in {c["endpoint"] for c in p50}
     assert "GET /api/products: p50" in second.stdout and summary["verdict"] == "failed"
     assert (tmp_path / "reports" / "latest" / "regression.png").stat().st_size > 1000
+
+
+def test_checkout_flow_samples_its_orders_against_the_invariants(tmp_path: Path, stack_factory, request) -> None:
+    mixed = stack_factory("sqlite", faults=("currency_mixup",), until=request)
+    result = shopflow_load(tmp_path, "checkout_flow", *on(mixed), "--duration", "6s", "--purge")
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "invariant 'currency' broken: payment" in result.stdout + result.stderr
+    assert summary_of(tmp_path)["checks"]["failed"] >= 1
