@@ -81,7 +81,7 @@ def plot_comparison(comparison: Comparison, out: Path) -> Path | None:
     axis.set_yticks(list(rows), labels, fontsize=7)
     axis.invert_yaxis()
     axis.set_xlabel("response time (ms)")
-    axis.legend(loc="lower right", fontsize=7)
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=7)
     figure.tight_layout()
     figure.savefig(out, dpi=80)
     plt.close(figure)
