@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2 --dist loadfile
 TESTS ?= tests
 
-.PHONY: help setup browser allure proxy test lint gate fault-matrix clean-stacks
+.PHONY: help setup browser allure axe proxy test lint gate fault-matrix clean-stacks
 
 help:
 	@echo "make gate          post-deploy gate against the local stack (sets everything up)"
@@ -23,13 +23,16 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP) browser allure proxy
+setup: $(STAMP) browser allure axe proxy
 
 browser: $(STAMP)
 	@$(BIN)/python -m shopflow_qa.cli.setup browser
 
 allure: $(STAMP)
 	@$(BIN)/python -m shopflow_qa.cli.setup allure
+
+axe: $(STAMP)
+	@$(BIN)/python -m shopflow_qa.cli.setup axe
 
 # nginx for the staging rehearsal in tests/rehearsal/ (a TLS reverse proxy in front of the stack)
 proxy: $(STAMP)

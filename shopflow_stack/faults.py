@@ -34,7 +34,10 @@ REGISTRY: dict[str, FaultSpec] = {
         FaultSpec("worker_stalled", "worker", "the worker never fulfils paid orders nor sends emails"),
         FaultSpec("wrong_total", "api", "the payment charges 100 minor units more than the order total"),
         FaultSpec("slow_checkout", "api", "order creation and payment take N ms longer (slow_checkout:N, default 1200)", 1200),
+        FaultSpec("currency_mixup", "api", "the pay endpoint's answer gives the payment another currency than the order's"),
+        FaultSpec("slow_page", "web", "the storefront's checkout page answers N ms late (slow_page:N, default 2500)", 2500),
         FaultSpec("pay_button_broken", "web", "the storefront's pay button does nothing"),
+        FaultSpec("pay_button_unnamed", "web", "the storefront's pay button has no accessible name (its text is aria-hidden)"),
         FaultSpec("decline_message_wrong", "web", "the insufficient-funds message reads as a generic decline"),
     )
 }

@@ -41,8 +41,9 @@ class LoadStep(PytestStep):
             self.options.load_duration,
             *(["--shape", self.options.load_shape] if self.options.load_shape else []),
             "--purge",
+            "--plot",
             "--quiet",
-        ]  # the load step leaves no tagged orders behind
+        ]  # the load step leaves no tagged orders behind; its plots go on the load case in the report
         child_env = self._child_env(state, load_dir)
         self.progress.counts(locust_counts(load_dir, parse_duration(self.options.load_duration), time.monotonic()))
         load_dir.mkdir(parents=True, exist_ok=True)
@@ -51,6 +52,7 @@ class LoadStep(PytestStep):
         summary_path = gate_summary.find_load_summary(load_dir) or gate_summary.find_load_summary(state.run)
         rows = []
         inconclusive = ""
+        regression: dict | None = None
         if summary_path:
             try:
                 load_summary = LoadSummary.read(summary_path)
@@ -58,6 +60,7 @@ class LoadStep(PytestStep):
                     (load_summary.generator or {}).get("bottleneck") or "" if load_summary.verdict == "inconclusive" else ""
                 )
                 rows = gate_summary.slo_rows(load_summary)
+                regression = load_summary.regression
                 state.warnings += [f"load: {w}" for w in load_summary.warnings]  # e.g. the default SLO profile applied
                 self._load_cases(state, load_summary, summary_path.parent)
             except LoadSummaryError as error:
@@ -69,8 +72,11 @@ class LoadStep(PytestStep):
             "status": {0: "passed", 1: "failed"}.get(code, "error"),
             "summary": str(summary_path.relative_to(state.run)) if summary_path else None,
             "slos": [vars(r) for r in rows],
+            "regression": regression,
         }
         breached = [r.name for r in rows if not r.passed]
+        if regression and regression.get("status") == "regressed":
+            breached.append(regression.get("message", "performance regression"))
         if code == 0:
             return "passed", f"{profile} {self.options.load_duration}: {len(rows)} SLOs met"
         if code == 1:

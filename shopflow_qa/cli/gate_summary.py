@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shopflow_qa.cli.pytest_gate import AREA_PROPERTY, AREAS, NODEID_PROPERTY
-from shopflow_qa.core import capabilities, run_dir
+from shopflow_qa.core import capabilities, page_budgets, run_dir
 from shopflow_qa.core.load_summary import LoadSummary
 
 SCHEMA = "shopflow-qa/gate/1"
@@ -295,6 +295,10 @@ def render_summary(record: GateRecord) -> str:
                 )
         elif load.get("detail"):
             lines.append(load["detail"])
+        lines += _regression_lines(load.get("regression"), load.get("summary"))
+    pages = page_budgets.summary_table(page_budgets.read_records(Path(record.run_dir)))
+    if pages:
+        lines += ["", "### Pages (the journeys' page timings; budgets in data/slos.toml)", "", *pages]
     lines += ["", "### Reports", ""]
     lines += _report_links(record, os.environ)
     data = ["gate.json", *(n for n in ("junit.xml", "allure-results/", "load/", "logs/") if (Path(record.run_dir) / n).exists())]
@@ -314,6 +318,24 @@ def _report_links(record: GateRecord, environ: Mapping[str, str]) -> list[str]:
         server = environ.get("GITHUB_SERVER_URL", "https://github.com")
         url = f"{server}/{environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{environ['GITHUB_RUN_ID']}#artifacts"
         lines.append(f"- CI artifact with the whole run folder: [{url}]({url})")
+    return lines
+
+
+def _regression_lines(regression: dict[str, Any] | None, summary: str | None) -> list[str]:
+    """Against the last green run: its message, the regressed figures, the plot."""
+    if not regression:
+        return []
+    icon = {"regressed": "❌", "compared": "✅", "baseline": "ℹ️"}.get(regression.get("status", ""), "")
+    lines = ["", f"{icon} {_cell(regression.get('message', ''))}"]
+    regressed = [c for c in regression.get("changes", []) if c.get("regressed")]
+    if regressed:
+        lines += ["", "| endpoint | figure | baseline | today |", "|---|---|---|---|"]
+        for change in regressed:
+            lines.append(
+                f"| {_cell(change['endpoint'])} | {change['metric']} | {change['baseline']:.1f} | {change['today']:.1f} |"
+            )
+    if summary and regression.get("changes"):
+        lines += ["", f"![today against the baseline]({Path(summary).parent / 'regression.png'})"]
     return lines
 
 

@@ -1,9 +1,12 @@
-"""A PNG of a load run's latency percentiles and throughput over time, from Locust's history CSV."""
+"""PNGs of a load run: latency percentiles and throughput over time (Locust's history CSV), and
+today's p50 / p95 / p99 per endpoint against the last green run's."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+
+from shopflow_qa.core.perf_baseline import Comparison
 
 
 def plot(history_csv: Path, out: Path) -> Path:
@@ -41,6 +44,44 @@ def plot(history_csv: Path, out: Path) -> Path:
     bottom.plot(t, users, label="users", color="tab:grey", linestyle="--")
     bottom.set_xlabel("seconds")
     bottom.legend(loc="upper left")
+    figure.tight_layout()
+    figure.savefig(out, dpi=80)
+    plt.close(figure)
+    return out
+
+
+def plot_comparison(comparison: Comparison, out: Path) -> Path | None:
+    """Bars of today's and the baseline's percentiles per endpoint, regressions in red; None
+    when there was nothing to compare (a first run)."""
+    latency = [c for c in comparison.changes if c.metric != "rps"]
+    if not latency:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{c.endpoint} {c.metric.removesuffix('_ms')}" for c in latency]
+    figure, axis = plt.subplots(figsize=(10, 0.3 * len(labels) + 1.5))
+    rows = range(len(labels))
+    axis.barh(
+        [r + 0.2 for r in rows],
+        [c.baseline for c in latency],
+        height=0.4,
+        label=f"baseline ({comparison.against})",
+        color="tab:grey",
+    )
+    axis.barh(
+        [r - 0.2 for r in rows],
+        [c.today for c in latency],
+        height=0.4,
+        label="today",
+        color=["tab:red" if c.regressed else "tab:blue" for c in latency],
+    )
+    axis.set_yticks(list(rows), labels, fontsize=7)
+    axis.invert_yaxis()
+    axis.set_xlabel("response time (ms)")
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=7)
     figure.tight_layout()
     figure.savefig(out, dpi=80)
     plt.close(figure)

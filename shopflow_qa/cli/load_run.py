@@ -31,7 +31,7 @@ from shopflow_qa.cli.locust_process import (
     stop_workers,
     worker_command,
 )
-from shopflow_qa.core import admin_data, local_stack, run_dir
+from shopflow_qa.core import admin_data, local_stack, perf_baseline, run_dir
 from shopflow_qa.core.api import purge_command
 from shopflow_qa.core.environment import ConfigError
 from shopflow_qa.core.load_plan import (
@@ -124,6 +124,9 @@ def _run_load(options: LoadOptions) -> int:
         test_data=test_data,
         purged=test_data["purged"] if test_data.get("status") == "purged" else None,
     )
+    if not (crashed or interrupted or options.web_port):
+        amended = _against_last_green(p, amended, run, plot=options.plot)
+        result = amended.exit_code
     unwritten = _write_summary(summary_path, amended)
     if crashed:
         _say_test_data(test_data)
@@ -132,7 +135,7 @@ def _run_load(options: LoadOptions) -> int:
             f"locust could not run (exit {code}): {tail[0][:200] if tail else 'no output'}; see {run / 'locust.log'}"
         )
     if options.plot:
-        _plot(run)
+        _plot(lambda load_plot: load_plot.plot(run / "locust_stats_history.csv", run / "latency.png"))
     if interrupted:  # partial figures: the thresholds were judged on what ran, but the run did not finish
         breached = ", ".join(amended.breached)
         print(
@@ -142,6 +145,23 @@ def _run_load(options: LoadOptions) -> int:
     if unwritten:  # the verdict above is known; the file that carries it for CI is not there
         raise ConfigError(f"cannot write {summary_path}: {unwritten}")
     return result
+
+
+def _against_last_green(p: Plan, summary: LoadSummary, run: Path, plot: bool) -> LoadSummary:
+    """The run against the last green run of its environment and profile: a regression fails it
+    (exit 1), a first run says it is the baseline; the comparison goes into the summary, and into a
+    plot with --plot or when it regressed (matplotlib is not imported for a quiet run)."""
+    comparison = perf_baseline.compare_with_last_green(summary, p.slos.tables, run)
+    print(f"load {summary.profile}: {comparison.message}", flush=True)
+    regressed = comparison.status == "regressed"
+    if plot or regressed:
+        _plot(lambda load_plot: load_plot.plot_comparison(comparison, run / "regression.png"))
+    return dataclasses.replace(
+        summary,
+        regression=comparison.to_json(),
+        exit_code=1 if regressed and summary.exit_code == 0 else summary.exit_code,
+        verdict="failed" if regressed and summary.verdict == "passed" else summary.verdict,
+    )
 
 
 def _read_summary(path: Path) -> LoadSummary | None:
@@ -190,11 +210,11 @@ def _read_text(path: Path) -> str:
         return ""
 
 
-def _plot(run: Path) -> None:
-    """A PNG of percentiles and throughput over time, when matplotlib is there (never fails the run)."""
+def _plot(draw: Any) -> None:
+    """A PNG (`draw(load_plot)`), when matplotlib is there (never fails the run)."""
     try:
         from shopflow_qa.cli import load_plot
 
-        load_plot.plot(run / "locust_stats_history.csv", run / "latency.png")
+        draw(load_plot)
     except Exception as error:  # a missing picture is not a failed load run
-        print(f"warning: no latency plot ({type(error).__name__}: {error})", file=sys.stderr)
+        print(f"warning: no plot ({type(error).__name__}: {error})", file=sys.stderr)

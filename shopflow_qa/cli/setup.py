@@ -44,6 +44,16 @@ def ensure_allure() -> None:
     print(f"setup: allure {allure_report.installed_version()} ({allure_report.ALLURE_DIR})")
 
 
+def ensure_axe() -> None:
+    """The pinned axe-core in `.axe/` (injected into every page the journeys reach)."""
+    from shopflow_qa.core import a11y
+
+    if not shutil.which("node"):
+        _apt_install("nodejs", "npm")
+    a11y.ensure_installed()
+    print(f"setup: axe-core {a11y.installed_version()} ({a11y.AXE_DIR})")
+
+
 def find_nginx() -> str | None:
     """The nginx binary (Debian puts it in /usr/sbin, which a user's PATH may lack)."""
     found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
@@ -62,7 +72,7 @@ def ensure_proxy() -> None:
 
 
 def main(argv: list[str]) -> int:
-    steps = {"browser": ensure_browser, "allure": ensure_allure, "proxy": ensure_proxy}
+    steps = {"browser": ensure_browser, "allure": ensure_allure, "axe": ensure_axe, "proxy": ensure_proxy}
     for name in argv or list(steps):
         if name not in steps:
             print(f"setup: unknown step '{name}' (known: {', '.join(steps)})", file=sys.stderr)

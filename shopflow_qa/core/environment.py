@@ -76,6 +76,7 @@ class Environment:
     allow_default_secrets: bool = False
     capabilities: Capabilities = field(default_factory=Capabilities)
     internal_host: str = ""
+    currency: str = "USD"  # ISO 4217: every price, cart, order, payment and refund is in it (core/invariants.py)
     secret_variables: Mapping[str, str] = field(default_factory=dict)
     default_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     capacity: Capacity = field(default_factory=Capacity)
@@ -247,6 +248,7 @@ def _build(name: str, table: dict[str, Any], sources: tuple[str, ...], productio
         allow_default_secrets=table.get("allow_default_secrets", False),
         capabilities=capabilities,
         internal_host=table.get("internal_host", ""),
+        currency=table.get("currency", "USD"),
         secret_variables=dict(table.get("secrets", {})),
         default_secrets=dict(table.get("default_secrets", {})),
         capacity=Capacity(**table.get("capacity", {})),

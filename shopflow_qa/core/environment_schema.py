@@ -30,13 +30,14 @@ _ENV_KEYS: dict[str, type | tuple[type, ...]] = {
     "mailbox": bool,  # the older spelling of capabilities.mailbox
     "capabilities": dict,
     "internal_host": str,
+    "currency": str,
     "secrets": dict,
     "default_secrets": dict,
     "capacity": dict,
     "aws": dict,
     "slos": (str, dict),
 }
-SLO_SECTIONS = ("contract", "load")
+SLO_SECTIONS = ("contract", "load", "regression", "pages", "pages_mobile")
 REQUIRED_KEYS = ("web_url", "api_url")
 _CAPACITY_SERVICES = ("web", "api", "worker")
 _AWS_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -49,6 +50,7 @@ _AWS_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 _AWS_SERVICES = ("web", "admin", "api", "payments", "worker")
 _AWS_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # The production guard's lists (shopflow_qa/core/production.py). `production_hosts` is the older name
 # of `production_domains` (same meaning: the host and every subdomain of it).
@@ -114,6 +116,8 @@ def check_table(path: Path, name: str, table: Any) -> None:
             _check_url(f"{where}.{key}", value)
         if key == "policy" and value not in POLICIES:
             raise ConfigError(f"{where}.policy: must be one of {', '.join(POLICIES)}, got {value!r}")
+        if key == "currency" and not _CURRENCY.match(value):
+            raise ConfigError(f"{where}.currency: must be an ISO 4217 code such as 'USD', got {value!r}")
         if key in ("secrets", "default_secrets"):
             for role, text in value.items():
                 if role not in SECRET_ROLES:

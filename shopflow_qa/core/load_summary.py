@@ -103,6 +103,7 @@ class LoadSummary:
     slos: str = ""  # whose objectives judged the run (an environment's name, or "default")
     warnings: list[str] = field(default_factory=list)  # e.g. the default SLO profile applied
     generator: dict[str, Any] | None = None  # processes, CPU peaks, busy users; `bottleneck`: why inconclusive
+    regression: dict[str, Any] | None = None  # against the last green run (shopflow_qa/core/perf_baseline.py)
     schema: str = SCHEMA
 
     @property
@@ -111,7 +112,7 @@ class LoadSummary:
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
-        for optional in ("aborted", "purged"):  # present only when they happened
+        for optional in ("aborted", "purged", "regression"):  # present only when they happened
             if document[optional] is None:
                 del document[optional]
         return {"schema": document.pop("schema"), **document}

@@ -17,13 +17,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from shopflow_qa.core import page_budgets, perf_baseline
 from shopflow_qa.core.environment import ConfigError, Environment
 from shopflow_qa.core.paths import PACKAGE_DATA
 
 SLO_FILE = PACKAGE_DATA / "slos.toml"
 DEFAULT_PROFILE = "default"  # the SLO file's table for environments that bring none
 DEFAULT_CONTRACT_MS = 2000
-SECTIONS = ("contract", "load")
+SECTIONS = ("contract", "load", "regression", *page_budgets.SECTIONS.values())
 CONTRACT_KEYS = ("response_ms",)
 
 
@@ -42,7 +43,7 @@ def read_slos(path: Path = SLO_FILE) -> dict[str, Any]:
 
 
 def check_sections(where: str, sections: Any) -> None:
-    """One environment's `contract` / `load` tables (the file's, or an env file's `slos`)."""
+    """One environment's `contract` / `load` / `regression` / `pages` / `pages_mobile` tables (the file's, or an env file's `slos`)."""
     if not isinstance(sections, Mapping):
         raise ConfigError(f"{where}: must be a table of contract / load tables")
     for section, table in sections.items():
@@ -50,6 +51,11 @@ def check_sections(where: str, sections: Any) -> None:
             raise ConfigError(f"{where}.{section}: unknown table (known: {', '.join(SECTIONS)})")
         if not isinstance(table, Mapping):
             raise ConfigError(f"{where}.{section}: must be a table")
+    if "regression" in sections:
+        perf_baseline.check_table(f"{where}.regression", sections["regression"])
+    for section in page_budgets.SECTIONS.values():
+        if section in sections:
+            page_budgets.check_table(f"{where}.{section}", sections[section])
     for key, value in sections.get("contract", {}).items():
         if key not in CONTRACT_KEYS:
             raise ConfigError(f"{where}.contract.{key}: unknown key (known: {', '.join(CONTRACT_KEYS)})")

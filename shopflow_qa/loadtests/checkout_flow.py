@@ -1,15 +1,22 @@
 """`checkout_flow`: the staging k6 flow — browse → add to cart → checkout → pay with the
-catalogue's success card → order confirmed (paid by the provider's webhook)."""
+catalogue's success card → order confirmed (paid by the provider's webhook); a sample of the
+confirmed orders is held to the core's cross-resource invariants (a broken one fails the check)."""
 
 from __future__ import annotations
 
+import itertools
+
 from locust import between, task
 
+from shopflow_qa.core import invariants
 from shopflow_qa.loadtests import catalogue
 from shopflow_qa.loadtests.common import ShopFlowUser
+from shopflow_qa.loadtests.run import RUN
 from shopflow_qa.loadtests.shapes_locust import ShopFlowShape
 
 CONFIRMED = ("paid", "fulfilled")
+INVARIANT_SAMPLE = 10  # every 10th confirmed order (the first included) is checked against the invariants
+_confirmed = itertools.count()
 
 
 class CheckoutUser(ShopFlowUser):
@@ -34,6 +41,10 @@ class CheckoutUser(ShopFlowUser):
         order = self.shop.wait_for_order(paid["order"]["id"], CONFIRMED, timeout_s=15.0, interval_s=0.25)
         if order["status"] not in CONFIRMED:
             raise_unconfirmed(order)
+        if next(_confirmed) % INVARIANT_SAMPLE == 0 and RUN.plan is not None:
+            currency = RUN.plan.environment.currency
+            payment = {f"payment {paid['payment'].get('id')}": paid["payment"]}
+            invariants.require(invariants.currency(currency, payment) + invariants.check_order(currency, order))
         return order
 
 

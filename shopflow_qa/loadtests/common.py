@@ -7,6 +7,7 @@ shopflow_qa/core/flows.py's flows run over Locust's FastHttpSession unchanged.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any, cast
@@ -16,8 +17,11 @@ from locust import FastHttpUser
 
 from shopflow_qa.core.customers import CustomerFactory
 from shopflow_qa.core.flows import FlowError, Shop, Transport
+from shopflow_qa.core.invariants import InvariantBroken
 from shopflow_qa.loadtests.run import RUN
 from shopflow_qa.loadtests.stats import record_busy, record_check
+
+_REPORTED: set[str] = set()  # invariant lines logged once each, not once per user
 
 
 class ShopFlowUser(FastHttpUser):
@@ -50,6 +54,13 @@ class ShopFlowUser(FastHttpUser):
             result = flow()
         except FlowError:
             record_check(False)
+            return None
+        except InvariantBroken as broken:  # a sampled order broke a cross-resource invariant
+            record_check(False)
+            first = str(broken).splitlines()[0]
+            if first not in _REPORTED:
+                _REPORTED.add(first)
+                logging.error("shopflow: %s", first)
             return None
         finally:
             record_busy(time.monotonic() - started)

@@ -91,6 +91,8 @@ def pay(order_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: PayRequest, reque
     with ctx.db.write() as connection:
         row = payment.record(connection, attempt, outcome, faults)
     status, answer = _answer(ctx, attempt.order_id, row, outcome if isinstance(outcome, Decline) else None)
+    if "currency_mixup" in faults:  # this one answer names another currency than the order's
+        answer["payment"]["currency"] = "EUR" if attempt.currency != "EUR" else "USD"
     if key_scope:
         with ctx.db.write() as connection:
             idempotency.complete(connection, key_scope, status, answer)

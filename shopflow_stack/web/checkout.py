@@ -8,6 +8,7 @@ another card on the same order and cart.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -48,6 +49,9 @@ def _fail(code: str, message: str, status: int = 200, **extra: Any) -> JSONRespo
 
 @router.get("/checkout", response_class=HTMLResponse)
 async def checkout_page(request: Request) -> Response:
+    faults = request.app.state.settings.faults
+    if "slow_page" in faults:  # the page answers late: its TTFB (and everything after) grows by N ms
+        await asyncio.sleep(faults.param("slow_page") / 1000)
     cart = await current_cart(request, state.shop_api(request))
     if not cart or not cart.get("lines"):
         return RedirectResponse("/cart", status_code=303)
@@ -67,6 +71,7 @@ async def checkout_page(request: Request) -> Response:
             "order_locked": bool(state.pending_order_id(request)),
             "elements_url": f"{settings.browser_payments_url}/elements/card?pk={publishable_key(settings)}&parent_origin={parent_origin}",
             "pay_button_broken": "pay_button_broken" in settings.faults,
+            "pay_button_unnamed": "pay_button_unnamed" in settings.faults,
             "auth_failed_message": AUTHENTICATION_FAILED,
         },
     )

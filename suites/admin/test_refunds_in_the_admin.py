@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from shopflow_qa.core import invariants
 from shopflow_qa.fixtures.pages.admin import AdminOrders
 from shopflow_qa.fixtures.pages.storefront import AccountPage
 
@@ -43,6 +44,7 @@ def test_staff_refund_an_order_and_the_customer_sees_it(
         f"refunded {after['refunded_amount']} of {paid['total']}: payments {after['payments']}, refunds {after['refunds']}"
     )
     expect(order_page.refunded).to_have_text(f"${paid['total'] / 100:,.2f}")
+    invariants.require(invariants.check_order(shopflow_env.currency, after))  # what the journey left, read through the API
 
     account = AccountPage(signed_in_page).open()
     expect(account.order_status(number), "the customer's account must show the order refunded").to_have_attribute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from shopflow_qa.core import invariants
 from shopflow_qa.fixtures.pages.storefront import CartPage, CheckoutPage
 
 pytestmark = pytest.mark.checkout
@@ -14,7 +15,7 @@ def _money(minor: int) -> str:
     return f"${minor / 100:,.2f}"
 
 
-def test_guest_buys_with_the_success_card(page: Page, checkout_with, cards, api, guest_email: str) -> None:
+def test_guest_buys_with_the_success_card(page: Page, checkout_with, cards, api, guest_email: str, shopflow_env) -> None:
     checkout: CheckoutPage = checkout_with(page, guest_email)
     checkout.pay(cards.success, cards)
     confirmation = checkout.wait_for_confirmation()
@@ -25,6 +26,7 @@ def test_guest_buys_with_the_success_card(page: Page, checkout_with, cards, api,
     assert settled["paid_amount"] == settled["total"], (
         f"charged {settled['paid_amount']} for an order of {settled['total']} (the payment's amount is not the order total)"
     )
+    invariants.require(invariants.check_order(shopflow_env.currency, settled))  # what the journey left, read through the API
 
 
 def test_insufficient_funds_shows_its_message_then_another_card_pays(

@@ -324,3 +324,26 @@ def test_tests_skipped_for_a_missing_capability_are_listed_as_not_verified(tmp_p
     assert json.loads(gs.write_gate_json(record, tmp_path).read_text())["not_verified"] == not_verified
     assert gs.not_verified_line(not_verified) == "not verified on this environment: mailbox (2 tests: test_email, test_mail)"
     assert gs.not_verified_line({}) == ""
+
+
+def test_summary_md_has_the_pages_and_the_regression_against_the_last_green_run(tmp_path: Path, junit: Path) -> None:
+    from shopflow_qa.core.page_budgets import PageVisit, record
+
+    record(tmp_path, [PageVisit("/checkout", "u", {"ttfb_ms": 2531.0}), PageVisit("/checkout", "u", {"ttfb_ms": 31.0})], "gw0")
+    gate = _record(tmp_path, junit)
+    gate.load = {
+        **(gate.load or {}),
+        "summary": "load/summary.json",
+        "regression": {
+            "status": "regressed",
+            "against": "20261127T170000Z-staging-gate/load",
+            "message": "performance regression against 20261127T170000Z-staging-gate/load: GET /api/products: p50 160.0 ms vs 4.0 ms (40.0×)",
+            "changes": [
+                {"endpoint": "GET /api/products", "metric": "p50_ms", "baseline": 4.0, "today": 160.0, "regressed": True}
+            ],
+        },
+    }
+    text = gs.render_summary(gate)
+    assert "### Pages" in text and "| `/checkout` | desktop | 2 | 1281 ms / 2531 ms |" in text
+    assert "❌ performance regression against 20261127T170000Z-staging-gate/load: GET /api/products: p50 160.0 ms" in text
+    assert "| GET /api/products | p50_ms | 4.0 | 160.0 |" in text and "(load/regression.png)" in text

@@ -17,6 +17,7 @@ SMOKE = "suites/smoke/test_smoke.py"
 CONTRACT = "suites/api/test_contract.py"
 BEHAVIOUR = "suites/api/test_api_behaviour.py"
 PAYMENTS = "suites/payments/test_payments_api.py"
+INVARIANTS = "suites/api/test_invariants.py"
 
 HEALTH = f"{SMOKE}::test_health_is_ok_with_a_version_and_every_check_ok"
 PRODUCT_API = f"{SMOKE}::test_the_product_api_answers_with_the_token"
@@ -31,6 +32,7 @@ FAILED_CHALLENGE = f"{PAYMENTS}::test_a_failed_challenge_fails_the_payment"
 AMOUNT = f"{PAYMENTS}::test_the_amount_charged_is_the_order_total"
 REFUNDS = f"{PAYMENTS}::test_refunds_partial_full_and_over_refund"
 EMAIL = f"{PAYMENTS}::test_the_confirmation_email_arrives_exactly_once"
+AGREE = f"{INVARIANTS}::test_cart_order_payment_and_refunds_agree_at_every_step"
 
 CI_SELECTION: dict[str, tuple[str, ...]] = {
     "schema_drift": (PRODUCT_API, HEALTH, READS),
@@ -44,6 +46,7 @@ CI_SELECTION: dict[str, tuple[str, ...]] = {
     "refund_not_recorded": (REFUNDS, AMOUNT),
     "wrong_total": (AMOUNT, FAILED_CHALLENGE),
     "worker_stalled": (EMAIL, AMOUNT),
+    "currency_mixup": (AGREE, AMOUNT),
 }
 
 # Local stacks answer in milliseconds; a stack-named environment is held to `local`'s contract
@@ -68,6 +71,7 @@ FAILS: dict[str, tuple[str, ...]] = {
     "refund_not_recorded": (REFUNDS,),
     "wrong_total": (AMOUNT,),
     "worker_stalled": (EMAIL,),
+    "currency_mixup": (AGREE,),
 }
 
 WORDS: dict[str, str] = {
@@ -82,6 +86,7 @@ WORDS: dict[str, str] = {
     "refund_not_recorded": "the refund is not recorded on the order",
     "wrong_total": "for an order total of",
     "worker_stalled": "mailbox: 0 of 1 email(s)",
+    "currency_mixup": "invariant 'currency' broken",
 }
 
 # fault → (selection, words of the one-line refusal) for faults only a whole run can see.

@@ -32,6 +32,8 @@ FAILS: dict[str, tuple[str, ...]] = {
     "skip_3ds": (THREEDS_COMPLETE, THREEDS_FAIL),
     "wrong_total": (GUEST_BUYS,),
     "refund_not_recorded": (REFUND,),
+    "slow_page": PAYING,  # every journey that reaches the checkout page
+    "pay_button_unnamed": PAYING,  # axe-core looks at the checkout page of each
     "worker_stalled": (EMAIL,),  # paid orders stay paid (the journeys accept that), no email is sent
 }
 
@@ -45,6 +47,8 @@ CI_SELECTION: dict[str, tuple[str, ...]] = {
     "wrong_total": (GUEST_BUYS, GENERIC),
     "refund_not_recorded": (REFUND, OUT_OF_STOCK),
     "worker_stalled": (EMAIL, GENERIC),
+    "slow_page": (GUEST_BUYS, CART_EDITS),
+    "pay_button_unnamed": (GUEST_BUYS, CART_EDITS),
 }
 
 WORDS: dict[str, str] = {
@@ -55,4 +59,6 @@ WORDS: dict[str, str] = {
     "wrong_total": "charged",
     "refund_not_recorded": "the refund must show in the order's payment history",
     "worker_stalled": "mailbox: 0 of 1 email(s)",
+    "slow_page": "page /checkout: TTFB",
+    "pay_button_unnamed": "axe rule 'button-name'",
 }
