@@ -292,6 +292,8 @@ def _judge(environment: Any, **_: Any) -> None:
             f"arrivals at {plan.options.rate:g}/s: {a.get('started', 0)} started, {a.get('dropped', 0)} dropped "
             f"of {a.get('scheduled', 0)} scheduled"
         )
+    for problem, count in (snapshot.get("checks") or {}).get("problems", {}).items():
+        lines.append(f"checks failed {count}×: {problem}")
     for warning in summary.warnings:
         lines.append(f"warning: {warning}")
     lines.append(f"load {plan.options.profile}: {verdict} ({snapshot['total']['count']} requests); summary {RUN.summary_path}")

@@ -10,6 +10,8 @@ from shopflow_qa.core.generator_health import GeneratorFigures
 
 PERCENTILES = {"p50_ms": 0.50, "p90_ms": 0.90, "p95_ms": 0.95, "p99_ms": 0.99}
 _checks = {"passed": 0, "failed": 0, "checkouts": 0}
+_problems: dict[str, int] = {}  # why checks failed (first lines, e.g. a broken invariant) and how often
+MAX_PROBLEMS = 10  # distinct reasons kept: a run that fails the same way 1000 times says it once, with its count
 _per_worker: dict[str, int] = {}  # on the master: requests each worker reported
 _arrivals_total = {"scheduled": 0, "started": 0, "dropped": 0}  # on the master: the workers' arrivals
 _busy_s = [0.0]  # user-seconds inside flows: this process's since its last report (a worker) or in all (master, local)
@@ -19,11 +21,26 @@ _scheduled_by_worker: dict[str, int] = {}  # on the master: each worker's own sc
 _reported_arrivals = {"started": 0, "dropped": 0}  # on a worker: what it already reported
 
 
-def record_check(passed: bool, checkout: bool = False) -> None:
-    """Count one flow iteration: all its checks passed or not (and whether it placed an order)."""
+def record_check(passed: bool, checkout: bool = False, problem: str = "") -> None:
+    """Count one flow iteration: all its checks passed or not (and whether it placed an order);
+    `problem`: why it failed, when that is worth telling the reader (it reaches the master and
+    the verdict lines, whichever process saw it)."""
     _checks["passed" if passed else "failed"] += 1
     if checkout:
         _checks["checkouts"] += 1
+    if problem:
+        _add_problems({problem: 1})
+
+
+def _add_problems(counts: dict[str, int]) -> None:
+    for problem, count in counts.items():
+        if problem in _problems or len(_problems) < MAX_PROBLEMS:
+            _problems[problem] = _problems.get(problem, 0) + int(count)
+
+
+def check_problems() -> dict[str, int]:
+    """Why checks failed, most frequent first (this process's, and on a master its workers')."""
+    return dict(sorted(_problems.items(), key=lambda item: -item[1]))
 
 
 def record_busy(seconds: float) -> None:
@@ -64,7 +81,7 @@ def stats_snapshot(environment: Any) -> dict[str, Any]:
     return {
         "endpoints": {f"{e.method} {e.name}": _endpoint(e) for e in stats.entries.values()},
         "total": _endpoint(stats.total),
-        "checks": dict(_checks),
+        "checks": {**_checks, "problems": check_problems()},
         "errors": [
             {"endpoint": f"{e.method} {e.name}", "error": str(e.error)[:200], "count": e.occurrences}
             for e in stats.errors.values()
@@ -81,6 +98,8 @@ def report(data: dict[str, Any], worker: str, arrivals: ArrivalSchedule | None) 
     data["shopflow_checks"] = dict(_checks)
     for key in _checks:
         _checks[key] = 0
+    data["shopflow_check_problems"] = check_problems()
+    _problems.clear()
     data["shopflow_worker"] = worker  # its requests: Locust's own `stats_total` of the same report
     data["shopflow_cpu"], _my_cpu[:] = list(_my_cpu), []
     data["shopflow_busy_s"], _busy_s[0] = _busy_s[0], 0.0
@@ -95,6 +114,7 @@ def merge(data: dict[str, Any]) -> None:
     """On the master: add one worker's report."""
     for key, value in (data.get("shopflow_checks") or {}).items():
         _checks[key] = _checks.get(key, 0) + int(value)
+    _add_problems(data.get("shopflow_check_problems") or {})
     if data.get("shopflow_worker"):
         name = str(data["shopflow_worker"])
         _cpu_by_process.setdefault(name, []).extend(float(c) for c in data.get("shopflow_cpu") or [])
