@@ -10,11 +10,8 @@ its own copy of axe, and ours must be the pinned npm one; the glue is two `page.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
-import subprocess
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -22,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from shopflow_qa.core import npm_pins
 from shopflow_qa.core.errors import ConfigError
 from shopflow_qa.core.paths import PACKAGE_DATA, PROJECT_ROOT
 
@@ -42,31 +40,11 @@ class AxeMissing(ConfigError):
 
 def ensure_installed(log: bool = True) -> Path:
     """Install the pinned axe-core into `.axe/` with `npm ci`; a no-op when the lock is unchanged."""
-    stamp, script = AXE_DIR / ".installed", AXE_DIR / AXE_SCRIPT
-    digest = hashlib.sha256((PACKAGE_DIR / "package-lock.json").read_bytes()).hexdigest()
-    if script.exists() and stamp.exists() and stamp.read_text().strip() == digest:
-        return script
-    npm = shutil.which("npm")
-    if not npm:
-        raise AxeMissing("npm is not installed (run `make setup`, or `apt-get install -y nodejs npm`)")
-    AXE_DIR.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(PACKAGE_DIR / name, AXE_DIR / name)
-    if log:
-        print(f"setup: installing axe-core into {AXE_DIR} (npm ci) …", flush=True)
-    result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=AXE_DIR, capture_output=True, text=True, timeout=600
-    )
-    if result.returncode != 0 or not script.exists():
-        tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise AxeMissing(f"npm ci of axe-core failed: {tail[0]}")
-    stamp.write_text(digest + "\n")
-    return script
+    return npm_pins.install(PACKAGE_DIR, AXE_DIR, AXE_SCRIPT, "axe-core", AxeMissing, log)
 
 
 def installed_version() -> str:
-    package = AXE_DIR / "node_modules" / "axe-core" / "package.json"
-    return json.loads(package.read_text())["version"] if package.exists() else ""
+    return npm_pins.installed_version(AXE_DIR, "axe-core")
 
 
 @lru_cache(maxsize=1)

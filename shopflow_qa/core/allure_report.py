@@ -13,7 +13,6 @@ Manager script that would call out from a CI artefact: it is stripped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -22,12 +21,14 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from shopflow_qa.core import npm_pins
 from shopflow_qa.core.allure_history import HISTORY_FILE, carry_history
 from shopflow_qa.core.environment import ConfigError
 from shopflow_qa.core.paths import PROJECT_ROOT
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "allure"
 ALLURE_DIR = Path(os.environ.get("SHOPFLOW_ALLURE_DIR") or PROJECT_ROOT / ".allure")
+ALLURE_BIN = Path("node_modules") / ".bin" / "allure"
 RESULTS = "allure-results"
 REPORT = "allure-report"
 CONFIG_FILE = "allurerc.mjs"
@@ -75,13 +76,9 @@ class AllureMissing(ConfigError):
 # ---- set-up -----------------------------------------------------------------------------
 
 
-def _lock_digest() -> str:
-    return hashlib.sha256((PACKAGE_DIR / "package-lock.json").read_bytes()).hexdigest()
-
-
 def allure_binary() -> Path:
     """The installed `allure` command, or AllureMissing with the fix."""
-    binary = ALLURE_DIR / "node_modules" / ".bin" / "allure"
+    binary = ALLURE_DIR / ALLURE_BIN
     if not binary.exists() or not shutil.which("node"):
         raise AllureMissing("Allure 3 is not installed (run `make setup`)")
     return binary
@@ -89,37 +86,12 @@ def allure_binary() -> Path:
 
 def ensure_installed(log: bool = True) -> Path:
     """Install the pinned Allure into `.allure/` with `npm ci`; a no-op when the lock is unchanged."""
-    stamp = ALLURE_DIR / ".installed"
-    digest = _lock_digest()
-    binary = ALLURE_DIR / "node_modules" / ".bin" / "allure"
-    if binary.exists() and stamp.exists() and stamp.read_text().strip() == digest:
-        return binary
-    npm = shutil.which("npm")
-    if not npm:
-        raise AllureMissing("npm is not installed (run `make setup`, or `apt-get install -y nodejs npm`)")
-    ALLURE_DIR.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(PACKAGE_DIR / name, ALLURE_DIR / name)
-    if log:
-        print(f"setup: installing Allure 3 into {ALLURE_DIR} (npm ci) …", flush=True)
-    result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=ALLURE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if result.returncode != 0 or not binary.exists():
-        tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise AllureMissing(f"npm ci of Allure failed: {tail[0]}")
-    stamp.write_text(digest + "\n")
-    return binary
+    return npm_pins.install(PACKAGE_DIR, ALLURE_DIR, ALLURE_BIN, "Allure 3", AllureMissing, log)
 
 
 def installed_version() -> str:
     """The pinned Allure version as installed (from its package.json)."""
-    package = ALLURE_DIR / "node_modules" / "allure" / "package.json"
-    return json.loads(package.read_text())["version"] if package.exists() else ""
+    return npm_pins.installed_version(ALLURE_DIR, "allure")
 
 
 # ---- what goes into allure-results --------------------------------------------------------
