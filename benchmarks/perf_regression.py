@@ -66,6 +66,7 @@ def main() -> int:
     parser.add_argument("--note", default="", help="what the environment is, for the record (e.g. its service time)")
     args = parser.parse_args()
     rows, alarms, compared = [], 0, 0
+    load_before = os.getloadavg()  # a busy box moves every percentile: the record says how busy
     with tempfile.TemporaryDirectory() as tmp:
         for index in range(1, args.runs + 1):
             seconds, code, summary = run_once(Path(tmp), args)
@@ -90,7 +91,8 @@ def main() -> int:
         f"# Regression check: {args.runs} healthy `{args.profile}` runs in a row",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} "
-        f"({os.cpu_count()} cores), environment `{args.env}`, {args.duration} each, "
+        f"({os.cpu_count()} cores; 1-minute load average {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end), "
+        f"environment `{args.env}`, {args.duration} each, "
         f"`python benchmarks/perf_regression.py --runs {args.runs} --duration {args.duration}"
         f"{f' --out {args.out}' if args.out != 'perf_regression.md' else ''}`{f' ({args.note})' if args.note else ''}. Each run is compared "
         "with the last green run before it (the first records the baseline); tolerances from `data/slos.toml`'s "

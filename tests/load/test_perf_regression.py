@@ -9,13 +9,16 @@ regressed endpoints, both values and the run it compared with. The pure comparis
 tests/fixtures/test_perf_baseline.py. Invariants: checkout_flow holds a sample of its orders to
 the core's invariants, so a currency mix-up fails its checks.
 
-Why 50 ms: `[local.regression]` flags a p50 only when it rises by more than `absolute` (25 ms)
+Why 100 ms: `[local.regression]` flags a p50 only when it rises by more than `absolute` (25 ms)
 AND more than `relative` (50 %) of the baseline. Doubling a bare local endpoint (~4 ms) adds
 ~4 ms, below the noise floor those tolerances rightly ignore. Doubling S ms of service time adds
-S ms to a p50 of S + overhead, so the relative test passes only while S exceeds the overhead:
-the pay route's (~15 ms locally, its call to the payment sandbox) plus what a busy CI box adds.
-At 40 ms the pay route cleared 50 % by 8 points (60 → 95 ms); at 50 ms every endpoint's delta
-(~50 ms) is about twice the absolute tolerance and 80-100 % of its baseline — a 2× seen for its size.
+S ms to a p50 of S + overhead (~5 ms; ~15 ms on the pay route, its call to the sandbox), so a
+2× is +80-100 % and passes both; what S must also beat is the busy CI box's noise on a healthy
+p50, up to +45 ms seen: at S = 50 the relative tolerance is ~28 ms, under that noise (2 false
+alarms in 10 healthy runs, benchmarks/results/perf_regression_s50.md), and a baseline inflated
+by 15 ms hides the 2×; at S = 100 noise alarms only above ~55 ms, and the 2× (+100 ms) stays red
+unless the baseline run was inflated by over 30 ms. 10 users: ~20 requests per endpoint in 6 s
+even at 2× (a p50 is compared with 10 or more).
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from typing import Any
 from shopflow_qa.core.slos import SLO_FILE, load_slos
 from tests.load.test_load_cli import CI_SLOS, on, shopflow_load, summary_of
 
-SERVICE_MS = 50
-RUN = ("checkout_flow", "--duration", "6s", "--purge")
+SERVICE_MS = 100
+RUN = ("checkout_flow", "--users", "10", "--duration", "6s", "--purge")
 
 
 def _local_tolerances() -> dict[str, Any]:
