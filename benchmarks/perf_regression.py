@@ -4,6 +4,9 @@ alarms in 10. Writes benchmarks/results/perf_regression.md with every run's comp
 
     .venv/bin/python benchmarks/perf_regression.py --runs 10 --duration 10s --env NAME --env-file F
     (default: local, started on demand; the run folders go to a temporary reports folder)
+
+`--out perf_regression_s50.md` keeps a second record beside the first, e.g. for a stack started
+with `stack up --service-ms 50` (the service time the regression proof runs at).
 """
 
 from __future__ import annotations
@@ -59,8 +62,11 @@ def main() -> int:
     parser.add_argument("--profile", default="checkout_flow")
     parser.add_argument("--env", default="local")
     parser.add_argument("--env-file", default=None)
+    parser.add_argument("--out", default="perf_regression.md", help="file name under benchmarks/results/")
+    parser.add_argument("--note", default="", help="what the environment is, for the record (e.g. its service time)")
     args = parser.parse_args()
     rows, alarms, compared = [], 0, 0
+    load_before = os.getloadavg()  # a busy box moves every percentile: the record says how busy
     with tempfile.TemporaryDirectory() as tmp:
         for index in range(1, args.runs + 1):
             seconds, code, summary = run_once(Path(tmp), args)
@@ -85,8 +91,10 @@ def main() -> int:
         f"# Regression check: {args.runs} healthy `{args.profile}` runs in a row",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} "
-        f"({os.cpu_count()} cores), environment `{args.env}`, {args.duration} each, "
-        f"`python benchmarks/perf_regression.py --runs {args.runs} --duration {args.duration}`. Each run is compared "
+        f"({os.cpu_count()} cores; 1-minute load average {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end), "
+        f"environment `{args.env}`, {args.duration} each, "
+        f"`python benchmarks/perf_regression.py --runs {args.runs} --duration {args.duration}"
+        f"{f' --out {args.out}' if args.out != 'perf_regression.md' else ''}`{f' ({args.note})' if args.note else ''}. Each run is compared "
         "with the last green run before it (the first records the baseline); tolerances from `data/slos.toml`'s "
         "`[local.regression]` (a stack-named environment uses `local`'s).",
         "",
@@ -98,8 +106,8 @@ def main() -> int:
         "",
     ]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "perf_regression.md").write_text("\n".join(lines))
-    print(f"false alarms: {alarms}; written to {RESULTS / 'perf_regression.md'}")
+    (RESULTS / args.out).write_text("\n".join(lines))
+    print(f"false alarms: {alarms}; written to {RESULTS / args.out}")
     return 1 if alarms else 0
 
 

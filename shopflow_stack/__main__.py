@@ -36,6 +36,7 @@ def _describe(state: runner.StackState, started: bool) -> dict[str, object]:
         "port_base": state.port_base,
         "urls": state.urls,
         "faults": state.faults,
+        "service_ms": state.service_ms,
         "database": state.database,
         "started": started,
         "directory": str(state.directory),
@@ -44,14 +45,21 @@ def _describe(state: runner.StackState, started: bool) -> dict[str, object]:
     }
 
 
+def _service_time(state: runner.StackState, then: str) -> str:
+    """Shown only when set: a stack without it answers as fast as it can."""
+    return f"API service time: {state.service_ms} ms{then}" if state.service_ms else ""
+
+
 def _up(args: argparse.Namespace) -> None:
-    state, started = runner.up(args.name, args.port_base, args.fault, args.database_url, args.redis_url, args.version)
+    state, started = runner.up(
+        args.name, args.port_base, args.fault, args.database_url, args.redis_url, args.version, service_ms=args.service_ms
+    )
     if args.json:
         print(json.dumps(_describe(state, started)))
         return
     print(
         f"stack '{args.name}' {'started' if started else 'already running'}"
-        f" (faults: {', '.join(state.faults) or 'none'}; database: {state.database})"
+        f" (faults: {', '.join(state.faults) or 'none'}; {_service_time(state, '; ')}database: {state.database})"
     )
     for service, url in state.urls.items():
         print(f"  {service:9} {url}")
@@ -77,7 +85,7 @@ def _status(args: argparse.Namespace) -> None:
         age = f"{(time.time() - state.started_at) / 60:.0f} min"
         print(
             f"{state.name:12} {running:8} ports {state.port_base}-{state.port_base + 3}  "
-            f"faults: {', '.join(state.faults) or 'none'}  database: {state.database}  up {age}"
+            f"faults: {', '.join(state.faults) or 'none'}  {_service_time(state, '  ')}database: {state.database}  up {age}"
         )
 
 
@@ -114,6 +122,13 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite when unset")
     up.add_argument("--redis-url", default=None, help="Redis URL for queue, cache and sessions")
     up.add_argument("--version", default=None, help="build id /health reports")
+    up.add_argument(
+        "--service-ms",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time each /api request spends in the service, as a production API's work does (not a fault)",
+    )
     up.add_argument("--json", action="store_true", help="print the stack's state as one JSON object")
     down = named("down", _down, "stop a stack and every process it started")
     down.add_argument("--all", action="store_true", help="stop every stack")

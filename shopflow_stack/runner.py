@@ -1,6 +1,6 @@
 """Start, stop and inspect named local stacks as background processes.
 
-One folder per stack under `.shopflow/stacks/<name>/`: `state.json` (pids, ports, faults),
+One folder per stack under `.shopflow/stacks/<name>/`: `state.json` (pids, ports, faults, API service time),
 `logs/<service>.log`, `env.toml` (usable with `--env-file`) and the SQLite file. A file lock
 per stack makes concurrent `up` calls (xdist workers, two shells) start it once.
 """
@@ -28,6 +28,7 @@ from shopflow_stack.defaults import DEFAULT_SECRETS, LOCAL_PORT_BASE, LOCAL_STAC
 from shopflow_stack.faults import UnknownFault, parse_faults
 from shopflow_stack.paths import PROJECT_ROOT, stacks_dir
 from shopflow_stack.services import HTTP_SERVICES, SERVICES, service_urls
+from shopflow_stack.settings import MAX_SERVICE_MS
 
 STACKS_DIR = stacks_dir()
 HEALTH_TIMEOUT_S = 30.0
@@ -51,6 +52,7 @@ class StackState:
     redis: bool = False
     pids: dict[str, int] = field(default_factory=dict)
     started_at: float = 0.0
+    service_ms: int = 0  # SHOPFLOW_API_SERVICE_MS: production-like work per /api request, not a fault
 
     @property
     def urls(self) -> dict[str, str]:
@@ -153,6 +155,7 @@ def _service_env(state: StackState, database_url: str | None, redis_url: str | N
         SHOPFLOW_STACK_DIR=str(state.directory),
         SHOPFLOW_PORT_BASE=str(state.port_base),
         SHOPFLOW_FAULTS=",".join(state.faults),
+        SHOPFLOW_API_SERVICE_MS=str(state.service_ms),
         PYTHONUNBUFFERED="1",
     )
     for key, value in (("DATABASE_URL", database_url), ("REDIS_URL", redis_url), ("SHOPFLOW_VERSION", version)):
@@ -224,13 +227,17 @@ def _wait_healthy(state: StackState, timeout: float) -> None:
                 time.sleep(0.1)
 
 
+def _service_note(state: StackState) -> str:
+    return f"; API service time {state.service_ms} ms" if state.service_ms else ""
+
+
 def write_env_file(state: StackState) -> Path:
     """Write `env.toml` describing this stack as an environment named after it."""
     managed = state.name == LOCAL_STACK_NAME
     lines = [
         f"# Written by `shopflow-qa stack up --name {state.name}`; use with --env-file.",
         f"[environments.{state.name}]",
-        f"description = \"local stack '{state.name}' (faults: {', '.join(state.faults) or 'none'})\"",
+        f"description = \"local stack '{state.name}' (faults: {', '.join(state.faults) or 'none'}{_service_note(state)})\"",
         *(f'{service}_url = "{url}"' for service, url in state.urls.items()),
         'policy = "read-write"',
         f"managed_stack = {str(managed).lower()}",
@@ -265,10 +272,14 @@ def up(
     redis_url: str | None = None,
     version: str | None = None,
     timeout: float = HEALTH_TIMEOUT_S,
+    service_ms: int = 0,
 ) -> tuple[StackState, bool]:
-    """Start stack `name` unless it runs already; returns (state, started_by_this_call)."""
+    """Start stack `name` unless it runs already; returns (state, started_by_this_call).
+    `service_ms`: what each /api request costs the service (SHOPFLOW_API_SERVICE_MS)."""
     if not STACK_NAME.match(name):
         raise StackError(f"stack name must be letters, digits, '-' or '_' (it names an environment), got {name!r}")
+    if not 0 <= service_ms <= MAX_SERVICE_MS:
+        raise StackError(f"--service-ms: must be a whole number of milliseconds from 0 to {MAX_SERVICE_MS}, got {service_ms}")
     try:
         parse_faults(list(faults))
     except UnknownFault as error:
@@ -292,6 +303,7 @@ def up(
                 database="postgresql" if database_url and database_url.startswith("postgres") else "sqlite",
                 redis=bool(redis_url),
                 started_at=time.time(),
+                service_ms=service_ms,
             )
             (state.directory / "logs").mkdir(parents=True, exist_ok=True)
             _state_file(name).write_text(json.dumps(asdict(state), indent=2))  # claims the ports
@@ -367,6 +379,7 @@ def reset(name: str = "local") -> StackState:
         saved.get("DATABASE_URL"),
         saved.get("REDIS_URL"),
         saved.get("SHOPFLOW_VERSION"),
+        service_ms=state.service_ms,
     )
     return new_state
 

@@ -20,6 +20,7 @@ from shopflow_stack.security.origins import origin_of
 from shopflow_stack.services import service_urls
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # every form and JSON body of the shop is a few KB
+MAX_SERVICE_MS = 10_000  # per-request work a real shop's API does; anything longer is a typo
 
 
 class SettingsError(ValueError):
@@ -32,6 +33,18 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name} must be a positive whole number of bytes, got {raw!r}")
+    return int(raw)
+
+
+def parse_service_ms(raw: str) -> int:
+    """SHOPFLOW_API_SERVICE_MS: a whole number of milliseconds, 0 (the default, also when empty) to MAX_SERVICE_MS."""
+    raw = raw.strip()
+    if not raw:
+        return 0
+    if not raw.isdigit() or int(raw) > MAX_SERVICE_MS:
+        raise SettingsError(
+            f"SHOPFLOW_API_SERVICE_MS must be a whole number of milliseconds from 0 to {MAX_SERVICE_MS}, got {raw!r}"
+        )
     return int(raw)
 
 
@@ -100,6 +113,9 @@ class Settings:
     # Where browsers reach the payments host when a proxy fronts the stack (redirects, card
     # fields, the storefront's frame-src); the shop's own calls keep using payments_url.
     payments_public_url: str = ""
+    # The time a production API spends on each request (queries over real data volumes, calls to
+    # other services): added to every /api request, as part of the service, not a fault.
+    api_service_ms: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -132,6 +148,7 @@ class Settings:
             shop_origins=_shop_origins(web_url, env.get("SHOPFLOW_SHOP_ORIGINS", "")),
             trusted_proxies=tuple(p.strip() for p in env.get("SHOPFLOW_TRUSTED_PROXIES", "").split(",") if p.strip()),
             payments_public_url=_public_url(env.get("SHOPFLOW_PAYMENTS_PUBLIC_URL", "")),
+            api_service_ms=parse_service_ms(env.get("SHOPFLOW_API_SERVICE_MS", "")),
         )
 
     @property

@@ -121,11 +121,13 @@ def stack_factory() -> Iterator[StackFactory]:
         name: str | None = None,
         version: str | None = None,
         until: pytest.FixtureRequest | None = None,
+        service_ms: int = 0,
     ) -> RunningStack:
         """`until=request`: stop the stack when that test or fixture ends, not at session end
-        (a whole run starts dozens of stacks; ports and memory are finite)."""
+        (a whole run starts dozens of stacks; ports and memory are finite). `service_ms`: the
+        API's production-like time per request (`stack up --service-ms`), not a fault."""
         require_backend(backend)
-        label = "-".join(f.replace(":", "") for f in faults)[:60] or "ok"
+        label = "-".join([*(f.replace(":", "") for f in faults), *([f"s{service_ms}"] if service_ms else [])])[:60] or "ok"
         stack_name = name or f"t-{backend[:2]}-{label}-{uuid.uuid4().hex[:6]}"
         database_url = redis_url = None
         if backend == "postgresql":
@@ -133,7 +135,9 @@ def stack_factory() -> Iterator[StackFactory]:
             database_url = _create_database(database)
             databases.append(database)
             redis_url = REDIS_TEST_URL
-        state, _ = runner.up(stack_name, faults=faults, database_url=database_url, redis_url=redis_url, version=version)
+        state, _ = runner.up(
+            stack_name, faults=faults, database_url=database_url, redis_url=redis_url, version=version, service_ms=service_ms
+        )
         started.append(stack_name)
         if until is not None:
             until.addfinalizer(lambda: runner.down(stack_name))

@@ -40,6 +40,13 @@ def up(
     database_url: Annotated[str | None, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL; SQLite when unset.")] = None,
     redis_url: Annotated[str | None, typer.Option(envvar="REDIS_URL", help="Redis URL for queue, cache and sessions.")] = None,
     version: Annotated[str | None, typer.Option(envvar="SHOPFLOW_VERSION", help="Build id /health reports.")] = None,
+    service_ms: Annotated[
+        int,
+        typer.Option(
+            "--service-ms",
+            help="Time each /api request spends in the service, as a production API's work does (not a fault).",
+        ),
+    ] = 0,
 ) -> None:
     """Start a stack in the background, wait for health, print its URLs."""
     refuse_production_services("up", {"DATABASE_URL": database_url, "REDIS_URL": redis_url})
@@ -48,6 +55,8 @@ def up(
     args = ["up", "--name", name, *(["--port-base", str(port_base)] if port_base is not None else [])]
     for each in fault:
         args += ["--fault", each]
+    if service_ms:
+        args += ["--service-ms", str(service_ms)]
     for flag, value in (("--database-url", database_url), ("--redis-url", redis_url), ("--version", version)):
         if value:
             args += [flag, value]
@@ -81,7 +90,7 @@ def status(
         print(run_stack_command(["status"]), end="")
         return
     stacks = json.loads(run_stack_command(["status", "--json"]))
-    keys = ("name", "running", "port_base", "urls", "faults", "database", "env_file", "logs")
+    keys = ("name", "running", "port_base", "urls", "faults", "service_ms", "database", "env_file", "logs")
     print(json.dumps({"schema": 1, "stacks": [{key: stack.get(key) for key in keys} for stack in stacks]}, indent=2))
 
 

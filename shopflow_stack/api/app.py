@@ -71,5 +71,5 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(RequestContext, faults=settings.faults)
+    app.add_middleware(RequestContext, faults=settings.faults, service_ms=settings.api_service_ms)
     return app

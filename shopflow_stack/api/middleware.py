@@ -1,4 +1,5 @@
-"""Per-request plumbing: request id and traceparent in the log line, and the API's faults.
+"""Per-request plumbing: request id and traceparent in the log line, the API's service time
+(SHOPFLOW_API_SERVICE_MS: production-like work per request, not a fault) and its faults.
 
 Every request gets an X-Request-Id (echoed; generated when absent) that appears, with the
 W3C traceparent and the test-run tag, on the one access line the service logs for it — the
@@ -32,9 +33,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class RequestContext:
     """Pure ASGI middleware (no BaseHTTPMiddleware: it would buffer and slow every response)."""
 
-    def __init__(self, app: ASGIApp, faults: Faults) -> None:
+    def __init__(self, app: ASGIApp, faults: Faults, service_ms: int = 0) -> None:
         self.app = app
         self.faults = faults
+        self.service_ms = service_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,6 +56,8 @@ class RequestContext:
 
         try:
             if scope["path"].startswith("/api/"):
+                if self.service_ms:
+                    await asyncio.sleep(self.service_ms / 1000)
                 if "slow_api" in self.faults:
                     await asyncio.sleep(self.faults.param("slow_api") / 1000)
                 if self.faults.every_nth("error_rate"):

@@ -134,7 +134,7 @@ def test_the_body_limit_is_the_configured_one_and_counts_streamed_bodies() -> No
 def test_settings_read_the_limit_origins_and_proxies(tmp_path: Path) -> None:
     base = {"SHOPFLOW_STACK_DIR": str(tmp_path), "SHOPFLOW_PORT_BASE": "9100"}
     default = Settings.from_environ(base)
-    assert (default.max_body_bytes, default.trusted_proxies) == (1024 * 1024, ())
+    assert (default.max_body_bytes, default.trusted_proxies, default.api_service_ms) == (1024 * 1024, (), 0)
     assert default.shop_origins == ("http://127.0.0.1:9100", "http://localhost:9100")
     custom = Settings.from_environ(
         {
@@ -143,8 +143,10 @@ def test_settings_read_the_limit_origins_and_proxies(tmp_path: Path) -> None:
             "SHOPFLOW_TRUSTED_PROXIES": "10.0.0.5",
             "SHOPFLOW_SHOP_ORIGINS": "https://shop.example",
             "SHOPFLOW_PAYMENTS_PUBLIC_URL": "https://pay.example:8443/",
+            "SHOPFLOW_API_SERVICE_MS": "40",
         }
     )
+    assert custom.api_service_ms == 40 and not custom.faults.names  # production-like work, not a fault
     assert (custom.max_body_bytes, custom.trusted_proxies) == (2048, ("10.0.0.5",))
     assert custom.shop_origins[-1] == "https://shop.example"
     assert custom.browser_payments_url == "https://pay.example:8443" != custom.payments_url
@@ -155,6 +157,8 @@ def test_settings_read_the_limit_origins_and_proxies(tmp_path: Path) -> None:
         {"SHOPFLOW_SHOP_ORIGINS": "https://shop.example/path"},
         {"SHOPFLOW_SHOP_ORIGINS": "shop.example"},
         {"SHOPFLOW_PAYMENTS_PUBLIC_URL": "https://pay.example/v1"},
+        {"SHOPFLOW_API_SERVICE_MS": "40ms"},
+        {"SHOPFLOW_API_SERVICE_MS": "10001"},
     ):
         with pytest.raises(SettingsError, match=next(iter(bad))):
             Settings.from_environ({**base, **bad})

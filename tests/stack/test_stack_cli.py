@@ -86,8 +86,19 @@ def test_an_unknown_fault_is_one_line_and_exit_2(name: str) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("value", ["-1", "10001"])
+def test_a_service_time_out_of_range_is_one_line_and_exit_2(name: str, value: str) -> None:
+    result = shopflow_qa("stack", "up", "--name", name, "--service-ms", value)
+    assert (
+        result.returncode == 2
+        and f"--service-ms: must be a whole number of milliseconds from 0 to 10000, got {value}" in result.stderr
+    )
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
 def test_reset_restores_the_seeded_shop(name: str) -> None:
-    assert shopflow_qa("stack", "up", "--name", name).returncode == 0
+    """…and keeps the stack's settings: its API service time (not a fault: /health lists none)."""
+    assert shopflow_qa("stack", "up", "--name", name, "--service-ms", "5").returncode == 0
     api = runner.read_state(name).urls["api"]
     service = {"Authorization": "Bearer local-service-token"}
     product = httpx.get(f"{api}/api/products/1", headers=service).json()
@@ -107,6 +118,7 @@ def test_reset_restores_the_seeded_shop(name: str) -> None:
     result = shopflow_qa("stack", "reset", "--name", name)
     assert result.returncode == 0, result.stderr
     api = runner.read_state(name).urls["api"]
+    assert runner.read_state(name).service_ms == 5 and httpx.get(f"{api}/health").json()["faults"] == []
     assert httpx.get(f"{api}/api/products/1", headers=service).json()["stock"] == product["stock"]
     gone = httpx.get(f"{api}/api/orders/{order.json()['id']}", headers=service)
     assert gone.status_code == 404
