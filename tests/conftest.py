@@ -162,3 +162,23 @@ def healthy_stack(request: pytest.FixtureRequest, stack_factory: StackFactory) -
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_stack")
     return stack_factory(request.param)
+
+
+SHOWN_IN_SUMMARY = "shown in summary"  # a test's user property whose value the terminal summary repeats
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Lines a proof wants in CI's log even when it passes (its own output is captured): the
+    staging rehearsal's URLs and verdicts, say. They come through xdist in the reports."""
+    lines = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "") == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == SHOWN_IN_SUMMARY
+    ]
+    if lines:
+        terminalreporter.section("what the proofs showed")
+        for line in lines:
+            terminalreporter.write_line(str(line))

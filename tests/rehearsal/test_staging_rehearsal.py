@@ -27,12 +27,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from shopflow_qa.cli.setup import find_nginx
+from tests.conftest import SHOWN_IN_SUMMARY
 from tests.rehearsal import cloudwatch as logs
 from tests.rehearsal import site as rehearsal
 from tests.rehearsal.nginx import Proxy
@@ -83,6 +84,18 @@ def proxy(site: rehearsal.Site, cloudwatch: logs.LogShipper) -> Iterator[Proxy]:
         rehearsal.stop_stack(name)
 
 
+@pytest.fixture
+def say(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Print a line and show it in the run's terminal summary too (tests/conftest.py), where CI's
+    log keeps it even when the test passes and its output is captured."""
+
+    def line(text: str) -> None:
+        print(text)
+        request.node.user_properties.append((SHOWN_IN_SUMMARY, text))
+
+    return line
+
+
 def gate(site: rehearsal.Site, env_file: Path, reports: Path, *args: str, **environ: str) -> subprocess.CompletedProcess[str]:
     env = site.harness_environ(SHOPFLOW_REPORTS_DIR=str(reports), **environ)
     command = [sys.executable, "-m", "shopflow_qa.cli", "gate", "--env", "rehearsal", "--env-file", str(env_file)]
@@ -99,9 +112,11 @@ def env_file(site: rehearsal.Site, **capabilities: object) -> Path:
     return site.env_file(capabilities=capabilities, aws=logs.aws_table())
 
 
-def test_the_whole_gate_is_green_and_doctor_finds_nothing_wrong(site: rehearsal.Site, proxy: Proxy, tmp_path: Path) -> None:
+def test_the_whole_gate_is_green_and_doctor_finds_nothing_wrong(
+    site: rehearsal.Site, proxy: Proxy, tmp_path: Path, say: Callable[[str], None]
+) -> None:
     staging_like = env_file(site)
-    print("rehearsal URLs:", ", ".join(f"{role} {url}" for role, url in site.urls.items()))
+    say("rehearsal URLs: " + ", ".join(f"{role} {url}" for role, url in site.urls.items()))
     assert all(url.startswith("https://") and "127.0.0.1" not in url and "localhost" not in url for url in site.urls.values())
     doctor = subprocess.run(
         [sys.executable, "-m", "shopflow_qa.cli", "doctor", "--env", "rehearsal", "--env-file", str(staging_like)],
@@ -116,7 +131,7 @@ def test_the_whole_gate_is_green_and_doctor_finds_nothing_wrong(site: rehearsal.
     assert doctor.returncode == 0 and lines and all(line[0] in "✓–" for line in lines), doctor.stdout + doctor.stderr
     done = gate(site, staging_like, tmp_path)
     verdict = record(tmp_path)
-    print(f"gate verdict on the rehearsal: {verdict['verdict']} (exit {done.returncode})")
+    say(f"gate verdict on the rehearsal: {verdict['verdict']} (exit {done.returncode})")
     assert done.returncode == 0 and verdict["verdict"] == "passed", done.stdout[-3000:] + done.stderr[-2000:]
     ran = {area["name"]: area for area in verdict["areas"]}
     assert set(ran) == {"smoke", "contract", "payments", "checkout", "admin"}, ran
@@ -134,7 +149,7 @@ FAULTS = {
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_a_faulty_build_going_live_turns_the_gate_red_in_its_area(
-    fault: str, site: rehearsal.Site, proxy: Proxy, cloudwatch: logs.LogShipper, tmp_path: Path
+    fault: str, site: rehearsal.Site, proxy: Proxy, cloudwatch: logs.LogShipper, tmp_path: Path, say: Callable[[str], None]
 ) -> None:
     suites, red, green = FAULTS[fault]
     healthy = proxy.stack
@@ -150,7 +165,7 @@ def test_a_faulty_build_going_live_turns_the_gate_red_in_its_area(
         rehearsal.stop_stack(name)
     verdict = record(tmp_path)
     areas = {area["name"]: area["status"] for area in verdict["areas"]}
-    print(f"{fault}: gate {verdict['verdict']} (exit {done.returncode}): {verdict['reason']}")
+    say(f"rehearsal with {fault}: gate {verdict['verdict']} (exit {done.returncode}): {verdict['reason']}")
     assert done.returncode == 1 and verdict["verdict"] == "failed", done.stdout[-3000:] + done.stderr[-2000:]
     assert areas[red] == "failed" and areas[green] == "passed", (areas, verdict["failures"])
     assert {failure["area"] for failure in verdict["failures"]} == {red}, verdict["failures"]
@@ -162,7 +177,7 @@ def test_a_faulty_build_going_live_turns_the_gate_red_in_its_area(
 
 
 def test_a_rolling_deploy_is_waited_for_and_a_wrong_version_fails_clearly(
-    site: rehearsal.Site, proxy: Proxy, cloudwatch: logs.LogShipper, tmp_path: Path
+    site: rehearsal.Site, proxy: Proxy, cloudwatch: logs.LogShipper, tmp_path: Path, say: Callable[[str], None]
 ) -> None:
     old = proxy.stack
     assert old is not None
@@ -186,7 +201,7 @@ def test_a_rolling_deploy_is_waited_for_and_a_wrong_version_fails_clearly(
         proxy.switch(new)
         out, err = waiting.communicate(timeout=240)
         deployed = record(tmp_path / "deploy")
-        print(f"rolling deploy: gate {deployed['verdict']} (exit {waiting.returncode}), version {deployed['version']}")
+        say(f"rehearsal rolling deploy: gate {deployed['verdict']} (exit {waiting.returncode}), version {deployed['version']}")
         assert waiting.returncode == 0 and deployed["verdict"] == "passed", out[-3000:] + err[-2000:]
         assert deployed["version"]["deployed"] == new_version
         assert [s["status"] for s in deployed["stages"] if s["name"] == "wait"] == ["passed"]
@@ -200,7 +215,7 @@ def test_a_rolling_deploy_is_waited_for_and_a_wrong_version_fails_clearly(
         proxy.switch(old)
         rehearsal.stop_stack(name)
     line = f"deploy not live after 4 s: expected version {wrong}, {site.url('api')}/health reports {new_version}"
-    print(f"wrong version: exit {done.returncode}: {done.stderr.strip()}")
+    say(f"rehearsal wrong version: exit {done.returncode}: {done.stderr.strip()}")
     assert done.returncode == 2 and line in done.stderr and "Traceback" not in done.stderr + done.stdout, done.stderr
 
 
