@@ -114,8 +114,12 @@ def _on_init(environment: Any, **_: Any) -> None:
         print(f"shopflow: warning: {plan.slos.warning}", flush=True)
     if RUN.health.get("faults"):
         print(f"shopflow: warning: the target has active faults: {', '.join(map(str, RUN.health['faults']))}", flush=True)
-    watch = BreachWatch(plan.thresholds, plan.options.abort_grace_s, plan.options.abort_sustain_s)
-    gevent.spawn(_watch, environment, plan, watch if plan.options.abort_on_breach else None)
+    watch = (
+        BreachWatch(plan.thresholds, plan.options.abort_grace_s, plan.options.abort_sustain_s)
+        if plan.options.abort_on_breach
+        else None
+    )
+    gevent.spawn(_watch, environment, plan, watch)
 
 
 def _sample_cpu(environment: Any) -> None:
