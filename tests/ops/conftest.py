@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
 import socket
 import ssl
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,29 +102,43 @@ def ops_stack(sqlite_stack, tmp_path_factory) -> OpsStack:
     return OpsStack(stack.name, dict(stack.urls), stack.api_url, env_file, stack.state.directory)
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
+@contextmanager
+def moto_server() -> Iterator[str]:
     """A moto server (AWS APIs in memory) on a free loopback port; never a real account."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every call
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def moto_environ(endpoint: str, folder: Path) -> dict[str, str]:
+    """Process variables that point boto3 at moto with dummy keys, and nothing else of the user's
+    AWS set-up (config and credentials files in `folder`)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(folder / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
 def aws_env(moto_endpoint: str, tmp_path: Path) -> dict[str, str]:
-    """Process variables that point boto3 at moto with dummy keys, and nothing else of the user's."""
-    return {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    return moto_environ(moto_endpoint, tmp_path)
 
 
 # --- TLS --------------------------------------------------------------------------------------

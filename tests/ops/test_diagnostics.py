@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -151,22 +152,26 @@ def test_deploy_timeout_report_without_ecs_is_none():
     assert diagnostics.deploy_timeout_report(Environment(name="l", web_url="http://a", api_url="http://a")) is None
 
 
-def test_cloudwatch_excerpt_looks_again_for_late_ingested_lines(moto_aws: AwsResources):
-    import threading
-
-    now = time.time()
-    _put_events(moto_aws, "api", [(now - 9, "unrelated line")])
-    _put_events(moto_aws, "worker", [])
-    logs = boto3.client("logs", region_name=moto_aws.region)
+def _ingested_later(aws: AwsResources, when: float, message: str) -> threading.Timer:
+    """The worker's line `message` (stamped `when`) reaches CloudWatch half a second from now."""
+    logs = boto3.client("logs", region_name=aws.region)
     late = threading.Timer(
         0.5,
         lambda: logs.put_log_events(
-            logGroupName=moto_aws.log_groups["worker"],
+            logGroupName=aws.log_groups["worker"],
             logStreamName="ecs/api/1",
-            logEvents=[{"timestamp": int((now - 2) * 1000), "message": "late line request_id=r-late"}],
+            logEvents=[{"timestamp": int(when * 1000), "message": message}],
         ),
     )
     late.start()
+    return late
+
+
+def test_cloudwatch_excerpt_looks_again_for_late_ingested_lines(moto_aws: AwsResources):
+    now = time.time()
+    _put_events(moto_aws, "api", [(now - 9, "unrelated line")])
+    _put_events(moto_aws, "worker", [])
+    late = _ingested_later(moto_aws, now - 2, "late line request_id=r-late")
     excerpt = diagnostics.cloudwatch_log_excerpt(moto_aws, ["r-late"], now - 30, now, lag_s=1.5)
     late.join()
     assert (excerpt.matched_by, excerpt.lines) == ("request ids", ["[worker] late line request_id=r-late"])
@@ -175,21 +180,10 @@ def test_cloudwatch_excerpt_looks_again_for_late_ingested_lines(moto_aws: AwsRes
 def test_cloudwatch_excerpt_waits_for_the_last_requests_lines_when_the_first_are_already_in(moto_aws: AwsResources):
     """A failed test's early requests are ingested, its last (the one that failed) not yet: the
     excerpt must not stop at the early ones."""
-    import threading
-
     now = time.time()
     _put_events(moto_aws, "api", [(now - 5, "POST /api/carts request_id=r-early")])
     _put_events(moto_aws, "worker", [])
-    logs = boto3.client("logs", region_name=moto_aws.region)
-    late = threading.Timer(
-        0.5,
-        lambda: logs.put_log_events(
-            logGroupName=moto_aws.log_groups["worker"],
-            logStreamName="ecs/api/1",
-            logEvents=[{"timestamp": int((now - 1) * 1000), "message": "POST /api/orders/7/pay request_id=r-last"}],
-        ),
-    )
-    late.start()
+    late = _ingested_later(moto_aws, now - 1, "POST /api/orders/7/pay request_id=r-last")
     excerpt = diagnostics.cloudwatch_log_excerpt(moto_aws, ["r-early", "r-last"], now - 30, now, lag_s=3.0)
     late.join()
     assert excerpt.lines == [

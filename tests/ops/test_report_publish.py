@@ -23,7 +23,7 @@ import pytest
 
 from shopflow_qa.core.allure_history import HISTORY_FILE
 from tests.gate import fake_suite
-from tests.ops.conftest import REPO_ROOT, run_cli
+from tests.ops.conftest import REPO_ROOT, moto_environ, run_cli
 
 BUCKET = "shopflow-qa-reports"
 DEST = f"s3://{BUCKET}/gate"
@@ -63,15 +63,7 @@ def published(sqlite_stack, moto_endpoint: str, tmp_path_factory: pytest.TempPat
     import boto3
 
     root = tmp_path_factory.mktemp("publish")
-    aws = {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(root / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(root / "aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    aws = {**moto_environ(moto_endpoint, root), "AWS_DEFAULT_REGION": "us-east-1"}
     boto3.client(
         "s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     ).create_bucket(Bucket=BUCKET)

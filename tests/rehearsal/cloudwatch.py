@@ -19,18 +19,6 @@ def aws_table() -> str:
     return f'[environments.<name>.aws]\nregion = "{AWS_REGION}"\nlog_groups = {{ {groups} }}\n'
 
 
-def aws_environ(endpoint: str, folder: Path) -> dict[str, str]:
-    """boto3 pointed at moto with dummy keys; nothing of the user's AWS set-up."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": str(folder / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
 def _line_ms(line: str) -> int:
     try:
         stamp = time.mktime(time.strptime(line[:19], "%Y-%m-%d %H:%M:%S"))

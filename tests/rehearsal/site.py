@@ -26,6 +26,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.ops.conftest import free_port
+
 DOMAIN = "rehearsal.shopflow.test"
 HOSTS = {"web": f"shop.{DOMAIN}", "admin": f"admin.{DOMAIN}", "api": f"api.{DOMAIN}", "payments": f"payments.{DOMAIN}"}
 INTERNAL_HOST = f"internal.{DOMAIN}"  # staging's VPN-only host: here it simply resolves
@@ -66,12 +68,6 @@ def ensure_hostnames() -> str | None:
         return f"the rehearsal's hostnames do not resolve and {HOSTS_FILE} is not writable ({error.strerror})"
     still = [name for name in names if not _resolves_locally(name)]
     return f"{', '.join(still)} still do not resolve after adding them to {HOSTS_FILE}" if still else None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -22,7 +22,6 @@ the areas do through the same proxy, its SLOs are judged in tests/load/, and it 
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ import pytest
 
 from shopflow_qa.cli.setup import find_nginx
 from tests.conftest import SHOWN_IN_SUMMARY
+from tests.ops.conftest import moto_environ, moto_server
 from tests.rehearsal import cloudwatch as logs
 from tests.rehearsal import site as rehearsal
 from tests.rehearsal.nginx import Proxy
@@ -54,19 +54,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[rehearsal.Site]:
 @pytest.fixture(scope="module")
 def cloudwatch(site: rehearsal.Site) -> Iterator[logs.LogShipper]:
     """A moto server on 127.0.0.1 (never a real account) and the shipper feeding it."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every call
-    port = rehearsal.free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    site.extra_environ.update(logs.aws_environ(endpoint, site.folder))
-    shipper = logs.LogShipper(endpoint, site.folder)
-    shipper.start()
-    yield shipper
-    shipper.stop()
-    server.stop()
+    with moto_server() as endpoint:
+        site.extra_environ.update(moto_environ(endpoint, site.folder))
+        shipper = logs.LogShipper(endpoint, site.folder)
+        shipper.start()
+        yield shipper
+        shipper.stop()
 
 
 @pytest.fixture(scope="module")
