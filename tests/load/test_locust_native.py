@@ -26,6 +26,7 @@ from shopflow_qa.cli.secret_scan import secret_leaks
 from shopflow_qa.core.environment import resolve_environment
 from shopflow_qa.core.load_summary import LoadSummary
 from tests.fixtures.countingserver import CountingServer
+from tests.ops.conftest import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CI_SLOS = Path(__file__).with_name("slos-ci.toml")
@@ -161,12 +162,6 @@ def test_production_is_refused_before_any_request(tmp_path: Path, counting_serve
     assert not (tmp_path / "reports").exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _page(port: int, wait_s: float = 30) -> httpx.Response:
     """The web UI's page once it answers (Locust announces it before its init listeners ran)."""
     deadline = time.monotonic() + wait_s
@@ -180,7 +175,7 @@ def _page(port: int, wait_s: float = 30) -> httpx.Response:
 
 
 def test_shopflow_qa_load_web_opens_the_ui_on_loopback_with_the_environment_resolved(tmp_path: Path, sqlite_stack) -> None:
-    port = _free_port()
+    port = free_port()
     env = _env()
     env["SHOPFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
     child = subprocess.Popen(
@@ -277,7 +272,7 @@ def test_a_managed_environment_not_running_is_started_on_demand_and_stopped_afte
 
 
 def test_a_plain_locust_web_ui_binds_loopback_by_default(tmp_path: Path, sqlite_stack) -> None:
-    port = _free_port()
+    port = free_port()
     env = _env()
     env["SHOPFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
     child = subprocess.Popen(
