@@ -1,7 +1,7 @@
 """ShopFlow's business flows, written once over a tiny transport protocol.
 
 Why a protocol: the suites drive the API through `fixtures.api.ShopFlowClient` (httpx) and
-the load profiles through Locust's `FastHttpUser.client`; both must run the *same* flow
+the load profiles through their users' HTTP client; both must run the *same* flow
 code, so a checkout means the same thing in a test and under load. A transport only needs
 
     request(method, path, *, json=None, headers=None, name=None) -> response
@@ -9,11 +9,11 @@ code, so a checkout means the same thing in a test and under load. A transport o
 where the response has `.status_code` and `.json()`. `name` groups parameterised URLs in
 Locust's statistics (`/api/orders/[id]/pay`); httpx ignores it.
 
-Adapting Locust (the load engineer's side, in loadtests/, never imported by pytest):
-`FastHttpSession.request(method, url, name=None, json=None, headers=None, ...)` already has
-this shape, so `Shop(self.client)` works as is inside a FastHttpUser; set the bearer token
-and `X-ShopFlow-Test-Run` in the user's default headers (`self.client.headers` or pass
-`headers=` through `Shop(..., headers=...)`). Locust counts every 4xx/5xx as a failure; the
+Adapting Locust (the load engineer's side, in loadtests/): the profiles' lean client
+(`loadtests/lean_http.py`) and Locust's own `FastHttpSession.request(method, url, name=None,
+json=None, headers=None, ...)` both have this shape, so `Shop(self.client)` works as is inside
+a Locust user; the bearer token and `X-ShopFlow-Test-Run` go through
+`Shop(..., headers=...)`. Locust counts every 4xx/5xx as a failure; the
 asserting helpers here raise `FlowError` on an unexpected answer, which a task can turn
 into `response.failure(...)`, while `raw_*` helpers return the response untouched.
 

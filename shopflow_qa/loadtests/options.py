@@ -63,6 +63,14 @@ def _add_options(parser: Any) -> None:
     group.add_argument("--shopflow-abort-on-breach", action="store_true", default=False, help="Stop early on a sustained breach")
     group.add_argument("--shopflow-abort-grace", type=float, default=10.0, help="Seconds before breaches are watched")
     group.add_argument("--shopflow-abort-sustain", type=float, default=5.0, help="Seconds a breach must last to abort")
+    group.add_argument(
+        "--shopflow-http-client",
+        choices=("lean", "locust"),
+        default="lean",
+        env_var="LOCUST_SHOPFLOW_HTTP_CLIENT",
+        help="The users' HTTP client: lean (loadtests/lean_http.py, the default) or locust (Locust's FastHttpSession)",
+        include_in_web_ui=False,
+    )
 
 
 def profile_of(locustfile: str | None) -> str:

@@ -295,3 +295,40 @@ def test_a_plain_locust_web_ui_binds_loopback_by_default(tmp_path: Path, sqlite_
     finally:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
+
+
+@pytest.mark.parametrize(("client", "agent"), [("lean", "shopflow-qa-load"), ("locust", "python/gevent-http-client")])
+def test_the_users_http_client_is_the_lean_one_unless_the_run_asks_for_locusts(
+    tmp_path: Path, counting_server: CountingServer, client: str, agent: str
+) -> None:
+    """What arrives at the server says which client sent it: the lean one by default, Locust's own with
+    `--shopflow-http-client locust` (the way out if the lean client meets a server it cannot talk to)."""
+    env_file = tmp_path / "counted.toml"
+    env_file.write_text(
+        f'[environments.counted]\nweb_url = "{counting_server.url}"\napi_url = "{counting_server.url}"\n'
+        'allow_default_secrets = true\n[environments.counted.default_secrets]\ntoken = "t"\n'
+    )
+    counting_server.routes[("GET", "/api/products")] = (200, {"items": [], "total": 0})
+    counting_server.routes[("GET", "/api/categories")] = (200, {"items": []})
+    args = ("--shopflow-http-client", client) if client != "lean" else ()
+    result = locust(
+        tmp_path,
+        "browse",
+        "--shopflow-env",
+        "counted",
+        "--shopflow-env-file",
+        str(env_file),
+        *args,
+        "--headless",
+        "-u",
+        "1",
+        "-t",
+        "2s",
+        "--only-summary",
+    )
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    sent = [seen for seen in counting_server.seen if seen.path.startswith("/api/")]
+    assert sent, (result.stdout + result.stderr)[-2000:]
+    agents = {seen.headers.get("User-Agent", seen.headers.get("user-agent", "")) for seen in sent}
+    assert all(a.startswith(agent) for a in agents), agents
+    assert all(seen.headers.get("Authorization", seen.headers.get("authorization")) == "Bearer t" for seen in sent)
