@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2 --dist loadfile
 TESTS ?= tests
 
-.PHONY: help setup browser allure axe proxy test lint gate fault-matrix clean-stacks
+.PHONY: help setup bytecode browser allure axe proxy test lint gate fault-matrix clean-stacks
 
 help:
 	@echo "make gate          post-deploy gate against the local stack (sets everything up)"
@@ -23,7 +23,13 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP) browser allure axe proxy
+setup: $(STAMP) bytecode browser allure axe proxy
+
+# The harness's modules compiled ahead: where PYTHONDONTWRITEBYTECODE is set (these machines, many CI
+# images) every `shopflow-qa`, pytest worker and Locust process would otherwise compile them again at
+# start. Only changed files are compiled again.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q -j 0 shopflow_qa shopflow_stack suites tests benchmarks conftest.py
 
 browser: $(STAMP)
 	@$(BIN)/python -m shopflow_qa.cli.setup browser

@@ -40,6 +40,7 @@ from shopflow_qa.core.load_plan import (
     LoadOptions,
     Plan,
     check_profile,
+    hand_over_health,
     new_run_id,
     plan,
     probe_health,
@@ -87,7 +88,7 @@ def _run_load(options: LoadOptions) -> int:
     run = run_dir.create_run_dir(p.environment.name, f"load-{options.profile}")
     run_id = new_run_id()
     with local_stack.managed(p.environment):
-        probe_health(p.environment)  # unreachable or not ShopFlow: one line before Locust starts
+        health = probe_health(p.environment)  # unreachable or not ShopFlow: one line before Locust starts
         print(f"load {options.profile} on {p.environment.name} ({p.environment.url('api')}): into {run}", flush=True)
         deadline = p.duration_s + STOP_TIMEOUT_S + KILL_MARGIN_S
         if options.web_port:  # open until Ctrl-C; each swarm started in the UI is bounded inside Locust
@@ -97,7 +98,7 @@ def _run_load(options: LoadOptions) -> int:
         master_port = options.master_port if options.master else free_port() if p.workers else 0
         if options.master:
             deadline += REMOTE_WORKERS_WAIT_S
-        env = child_env()
+        env = {**child_env(), **hand_over_health(p.environment, health)}  # Locust need not probe again
         workers: list[subprocess.Popen[bytes]] = []
         try:
             workers = start_workers(p, run, run_id, env, master_port) if p.workers and not options.master else []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from importlib import metadata
 from typing import Annotated
 
 import typer
@@ -15,6 +14,8 @@ LOAD_ONLY = ("load", "load-worker")  # commands that start without the gate's, t
 
 def _version(value: bool) -> None:
     if value:
+        from importlib import metadata  # here, not at start: it costs every other command ~30 ms
+
         try:
             version = metadata.version("shopflow-qa")
         except metadata.PackageNotFoundError:  # run from a checkout that was never installed

@@ -8,9 +8,10 @@ Locust with exactly those options. The gate can validate a load step with `plan(
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,8 +235,18 @@ def plan(options: LoadOptions) -> Plan:
     return Plan(options, environment, users, spawn_rate, duration_s, thresholds, choice, workers, why)
 
 
-def probe_health(environment: Environment) -> dict[str, Any]:
-    """Version and faults of the target; ConfigError when nothing or not ShopFlow answers."""
+PROBED_HEALTH = "SHOPFLOW_PROBED_HEALTH"  # `shopflow-qa load` hands its probe to its Locust process
+
+
+def probe_health(environment: Environment, handed: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Version and faults of the target; ConfigError when nothing or not ShopFlow answers.
+
+    `handed` (a Locust process's variables): the probe `shopflow-qa load` made of the same API a
+    moment before is taken as is, so a run probes once (another HTTP client and its CA bundle
+    cost the generator's process ~60 ms of CPU)."""
+    record = _handed_record((handed or {}).get(PROBED_HEALTH, ""))
+    if record.get("api") == environment.url("api"):
+        return {"version": str(record.get("version", "")), "faults": [str(f) for f in record.get("faults") or []]}
     health = deploy.probe(environment.url("api"))
     if not health.reachable:
         raise ConfigError(
@@ -245,6 +256,19 @@ def probe_health(environment: Environment) -> dict[str, Any]:
     if health.foreign:
         raise ConfigError(f"environment '{environment.name}': {health.describe()}")
     return {"version": health.version, "faults": health.faults}
+
+
+def hand_over_health(environment: Environment, health: Mapping[str, Any]) -> dict[str, str]:
+    """The variable that gives `probe_health` in the Locust process this probe's result."""
+    return {PROBED_HEALTH: json.dumps({"api": environment.url("api"), **health})}
+
+
+def _handed_record(text: str) -> dict[str, Any]:
+    try:
+        record = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 def new_run_id() -> str:

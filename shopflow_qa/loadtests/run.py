@@ -85,7 +85,7 @@ def _on_init(environment: Any, **_: Any) -> None:
         if plan.environment.auto_start:  # `local` not running: started on demand, stopped at the end
             info = local_stack.start(plan.environment)
             RUN.started_stack = plan.environment.stack_name if info.started else ""
-        RUN.health = load_plan.probe_health(plan.environment)
+        RUN.health = load_plan.probe_health(plan.environment, os.environ)  # taken from `shopflow-qa load` when it probed
         summary_path = Path(options.shopflow_summary) if options.shopflow_summary else _run_folder(plan) / "summary.json"
     except ConfigError as error:
         _stop_started_stack()
