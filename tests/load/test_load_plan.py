@@ -3,7 +3,12 @@ every problem of its load step before it starts."""
 
 from __future__ import annotations
 
-from shopflow_qa.core.load_plan import LoadOptions, plan, problems
+import socket
+
+import pytest
+
+from shopflow_qa.core.environment import ConfigError, resolve_environment
+from shopflow_qa.core.load_plan import PROBED_HEALTH, LoadOptions, hand_over_health, plan, probe_health, problems
 
 
 def test_every_problem_of_the_options_comes_at_once_one_line_each() -> None:
@@ -27,3 +32,26 @@ def test_sound_options_are_checked_against_the_environment_too(monkeypatch) -> N
     )
     options = LoadOptions(profile="checkout_flow", env="local", duration="20s")
     assert problems(options) == [] and plan(options).slos.name == "local" and options.rate is None
+
+
+def test_a_probe_handed_over_for_the_same_api_is_taken_and_any_other_is_not(tmp_path) -> None:
+    """`shopflow-qa load` probes the target once and hands the result to its Locust process; a
+    hand-over for another API (or none, or garbage) means the Locust process probes for itself."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env_file = tmp_path / "gone.toml"
+    env_file.write_text(
+        f'[environments.gone]\nweb_url = "{closed}"\napi_url = "{closed}"\n'
+        'allow_default_secrets = true\n[environments.gone.default_secrets]\ntoken = "t"\n'
+    )
+    environment = resolve_environment("gone", [str(env_file)])
+    handed = hand_over_health(environment, {"version": "abc123", "faults": ["slow_api:100"]})
+    assert probe_health(environment, handed) == {"version": "abc123", "faults": ["slow_api:100"]}, "no request made"
+    for other in (
+        hand_over_health(resolve_environment("local"), {"version": "x", "faults": []}),
+        {PROBED_HEALTH: "not json"},
+        {},
+    ):
+        with pytest.raises(ConfigError, match="unreachable"):
+            probe_health(environment, other)
