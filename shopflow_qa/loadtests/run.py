@@ -190,6 +190,14 @@ def _on_test_start(environment: Any, **_: Any) -> None:
         RUN.arrivals = ArrivalSchedule(share, duration)
 
 
+@events.test_stop.add_listener
+def _on_test_stop(environment: Any, **_: Any) -> None:
+    """A worker's slots that came due while all its users were busy are dropped before its last report
+    (a local run and the master count theirs when judging): a worker that fell behind says so."""
+    if _is_worker(environment) and RUN.arrivals is not None:
+        RUN.arrivals.finish(time.time())
+
+
 def _is_worker(environment: Any) -> bool:
     return isinstance(environment.runner, WorkerRunner)
 
