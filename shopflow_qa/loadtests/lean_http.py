@@ -15,6 +15,7 @@ built once per process, not once per user.
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 import time
 import zlib
@@ -31,7 +32,6 @@ MAX_HEAD = 65536  # a response head longer than this is not an API answer
 USER_AGENT = "shopflow-qa-load"  # the generator's requests, told apart in the server's logs
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _select = get_original("select", "select")  # a zero-timeout look at a socket, never a wait in the hub
-_tls: dict[bool, gssl.SSLContext] = {}
 
 
 class HttpStatusFailure(Exception):
@@ -84,15 +84,10 @@ class Response:
             raise self.error
 
 
-def tls_context(verify: bool = True) -> gssl.SSLContext:
-    """One context per process (loading the CA store costs milliseconds; per user it added up)."""
-    if verify not in _tls:
-        context = gssl.create_default_context()
-        if not verify:
-            context.check_hostname = False
-            context.verify_mode = gssl.CERT_NONE
-        _tls[verify] = context
-    return _tls[verify]
+@functools.cache
+def tls_context() -> gssl.SSLContext:
+    """One verifying context per process (loading the CA store costs milliseconds; per user it added up)."""
+    return gssl.create_default_context()
 
 
 class LeanSession:
@@ -106,7 +101,6 @@ class LeanSession:
         *,
         connect_timeout: float = 10.0,
         network_timeout: float = 30.0,
-        verify: bool = True,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         parts = urlsplit(base_url or "")
@@ -125,7 +119,6 @@ class LeanSession:
         self._user = user
         self._connect_timeout = connect_timeout
         self._network_timeout = network_timeout
-        self._verify = verify
         self._sock: Any = None
         self._pending = bytearray()
 
@@ -161,7 +154,7 @@ class LeanSession:
         error: Exception | None = None
         try:
             status, response_headers, content = self._exchange(method, message)
-        except (OSError, gssl.SSLError) as failure:  # refused, reset, timed out, not HTTP: a failed request
+        except OSError as failure:  # refused, reset, timed out, TLS refused, not HTTP: a failed request
             self._close()
             status, response_headers, content, error = 0, {}, b"", failure
         response_time = (time.perf_counter() - started) * 1000
@@ -231,7 +224,7 @@ class LeanSession:
         try:
             sock.setsockopt(gsocket.IPPROTO_TCP, gsocket.TCP_NODELAY, 1)
             if self._tls:
-                sock = tls_context(self._verify).wrap_socket(sock, server_hostname=self._address[0])
+                sock = tls_context().wrap_socket(sock, server_hostname=self._address[0])
             sock.settimeout(self._network_timeout)
         except BaseException:
             sock.close()

@@ -251,19 +251,20 @@ def test_a_base_url_it_cannot_use_is_one_clear_error(url: str) -> None:
         LeanSession(url, Recorder())
 
 
-def test_tls_is_verified_against_the_trusted_store(serve, tmp_path: Path, monkeypatch) -> None:
+def test_tls_is_verified_against_the_trusted_store(serve, tmp_path: Path, monkeypatch, request) -> None:
+    request.addfinalizer(lean_http.tls_context.cache_clear)  # no context built under this test's store outlives it
     authority = trustme.CA()
     certificate = authority.issue_cert("127.0.0.1")
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     certificate.configure_cert(server_context)
     trusted = serve(OK, tls=server_context)
-    monkeypatch.setattr(lean_http, "_tls", {})  # one context per process: built again under this test's store
+    lean_http.tls_context.cache_clear()  # one context per process: built again under this test's store
     untrusted, events = session(trusted)
     failed = untrusted.get("/x")
     assert isinstance(failed.error, ssl.SSLCertVerificationError), failed.error
     ca_file = tmp_path / "ca.pem"
     authority.cert_pem.write_to_path(str(ca_file))
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
-    monkeypatch.setattr(lean_http, "_tls", {})
+    lean_http.tls_context.cache_clear()
     client, _ = session(trusted)
     assert client.get("/y").json() == {"ok": 1}
