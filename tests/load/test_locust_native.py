@@ -30,6 +30,7 @@ from tests.ops.conftest import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CI_SLOS = Path(__file__).with_name("slos-ci.toml")
+BRIEFLY = ("--headless", "-u", "1", "-t", "2s", "--only-summary")  # one user for two seconds, the summary only
 
 
 def _env() -> dict[str, str]:
@@ -102,7 +103,7 @@ def test_locust_f_runs_the_real_flow_passes_its_slos_and_writes_summary_json(tmp
 
 
 def test_without_a_summary_path_the_run_folder_is_created_and_printed(tmp_path: Path, sqlite_stack) -> None:
-    result = locust(tmp_path, "browse", *on(sqlite_stack), "--headless", "-u", "1", "-t", "2s", "--only-summary")
+    result = locust(tmp_path, "browse", *on(sqlite_stack), *BRIEFLY)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     folder = (tmp_path / "reports" / "latest").resolve()
     assert folder.name.endswith(f"-{sqlite_stack.name}-load-browse")
@@ -256,12 +257,7 @@ def test_a_managed_environment_not_running_is_started_on_demand_and_stopped_afte
         str(env_file),
         "--shopflow-slos",
         str(CI_SLOS),
-        "--headless",
-        "-u",
-        "1",
-        "-t",
-        "2s",
-        "--only-summary",
+        *BRIEFLY,
         timeout=120,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
@@ -319,12 +315,7 @@ def test_the_users_http_client_is_the_lean_one_unless_the_run_asks_for_locusts(
         "--shopflow-env-file",
         str(env_file),
         *args,
-        "--headless",
-        "-u",
-        "1",
-        "-t",
-        "2s",
-        "--only-summary",
+        *BRIEFLY,
     )
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     sent = [seen for seen in counting_server.seen if seen.path.startswith("/api/")]
