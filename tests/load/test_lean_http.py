@@ -46,6 +46,7 @@ class ScriptedServer:
     def __post_init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
+        self._listener.settimeout(0.2)  # here, not in the thread: a test may stop() before it runs
         self._stop = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
 
@@ -54,7 +55,6 @@ class ScriptedServer:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def _serve(self) -> None:
-        self._listener.settimeout(0.2)
         while not self._stop.is_set():
             try:
                 conn, _ = self._listener.accept()

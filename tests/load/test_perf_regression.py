@@ -17,7 +17,9 @@ S ms to a p50 of S + overhead (~5 ms; ~15 ms on the pay route, its call to the s
 p50, up to +45 ms seen: at S = 50 the relative tolerance is ~28 ms, under that noise (2 false
 alarms in 10 healthy runs, benchmarks/results/perf_regression_s50.md), and a baseline inflated
 by 15 ms hides the 2×; at S = 100 noise alarms only above ~55 ms, and the 2× (+100 ms) stays red
-unless the baseline run was inflated by over 30 ms. 10 users: ~20 requests per endpoint in 6 s
+unless the baseline run was inflated by over 30 ms — which a busy CI box does to one or two
+endpoints now and then (up to +90 ms seen): those are held to the tolerance rule, the rest (the
+majority, or the baseline is too noisy to judge) to the 2× (CLEAN_OVERHEAD_MS). 10 users: ~20 requests per endpoint in 6 s
 even at 2× (a p50 is compared with 10 or more).
 """
 
@@ -31,6 +33,11 @@ from shopflow_qa.core.slos import SLO_FILE, load_slos
 from tests.load.test_load_cli import CI_SLOS, on, shopflow_load, summary_of
 
 SERVICE_MS = 100
+# A baseline p50 up to this far above the service time is a clean measurement (the stack's own
+# work, the pay route's sandbox call: 110-130 ms): the 2× must then pass both tolerances. A busy
+# CI box has inflated single endpoints' baseline p50 by up to 90 ms (190 ms at S = 100), and
+# +100 ms on 190 is rightly under the 50 % tolerance: such an endpoint is held to the rule alone.
+CLEAN_OVERHEAD_MS = 30
 RUN = ("checkout_flow", "--users", "10", "--duration", "6s", "--purge")
 
 
@@ -79,14 +86,17 @@ def test_a_stack_twice_as_slow_as_the_baseline_is_red_naming_the_endpoints(tmp_p
     summary = summary_of(tmp_path)
     p50 = [c for c in summary["regression"]["changes"] if c["metric"] == "p50_ms"]
     figures = json.dumps(p50, indent=1)
-    assert len(p50) >= 2 and all(c["regressed"] for c in p50), figures
     limit = tolerances["p50_ms"]
-    for change in p50:  # red for the right reason: the service time in both, both tolerances passed
+    for change in p50:  # the tolerance rule, held on real figures: named exactly when both are passed
         delta = change["today"] - change["baseline"]
-        assert change["baseline"] >= SERVICE_MS and delta > limit["absolute"], figures
-        assert delta > limit["relative"] * change["baseline"], figures
-    assert "GET /api/products" in {c["endpoint"] for c in p50}
-    assert "GET /api/products: p50" in second.stdout and summary["verdict"] == "failed"
+        assert change["baseline"] >= SERVICE_MS, figures
+        assert change["regressed"] == (delta > limit["absolute"] and delta > limit["relative"] * change["baseline"]), figures
+    # red for the right reason: every endpoint measured at its service time in the baseline shows the 2×
+    clean = [c for c in p50 if c["baseline"] <= SERVICE_MS + CLEAN_OVERHEAD_MS]
+    assert len(clean) >= len(p50) // 2 + 1, f"the baseline run itself was too noisy to judge: {figures}"
+    assert all(c["regressed"] for c in clean), figures
+    named = next(c["endpoint"] for c in clean)
+    assert f"{named}: p50" in second.stdout and summary["verdict"] == "failed"
     assert (tmp_path / "reports" / "latest" / "regression.png").stat().st_size > 1000
 
 
