@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from shopflow_stack import heartbeat
 from shopflow_stack.defaults import DEFAULT_SECRETS, LOCAL_PORT_BASE, LOCAL_STACK_NAME, SECRET_VARIABLES
 from shopflow_stack.faults import UnknownFault, parse_faults
 from shopflow_stack.paths import PROJECT_ROOT, stacks_dir
-from shopflow_stack.services import HTTP_SERVICES, SERVICES, service_urls
+from shopflow_stack.services import HTTP_SERVICES, SERVICES, STACK_HEADER, service_urls
 from shopflow_stack.settings import MAX_SERVICE_MS
 
 STACKS_DIR = stacks_dir()
@@ -53,6 +54,9 @@ class StackState:
     pids: dict[str, int] = field(default_factory=dict)
     started_at: float = 0.0
     service_ms: int = 0  # SHOPFLOW_API_SERVICE_MS: production-like work per /api request, not a fault
+    # This start's token, which each of its services sends (STACK_HEADER): the health wait counts
+    # only its own services' answers, never another stack's that holds a port it wanted.
+    instance: str = ""
 
     @property
     def urls(self) -> dict[str, str]:
@@ -156,6 +160,7 @@ def _service_env(state: StackState, database_url: str | None, redis_url: str | N
         SHOPFLOW_PORT_BASE=str(state.port_base),
         SHOPFLOW_FAULTS=",".join(state.faults),
         SHOPFLOW_API_SERVICE_MS=str(state.service_ms),
+        SHOPFLOW_STACK_INSTANCE=state.instance,
         PYTHONUNBUFFERED="1",
     )
     for key, value in (("DATABASE_URL", database_url), ("REDIS_URL", redis_url), ("SHOPFLOW_VERSION", version)):
@@ -218,8 +223,9 @@ def _wait_healthy(state: StackState, timeout: float) -> None:
                     raise StackError(f"stack '{state.name}': {service} exited while starting: {tail}")
             for service, url in list(pending.items()):
                 with contextlib.suppress(httpx.HTTPError):
-                    client.get(f"{url}/health")
-                    del pending[service]  # any HTTP answer means it serves; /health says how well
+                    answer = client.get(f"{url}/health")
+                    if answer.headers.get(STACK_HEADER) == state.instance:  # any HTTP answer of its own: it serves
+                        del pending[service]
             waiting = [*pending, *([] if worker_up.exists() else ["worker"])]
             if waiting and time.monotonic() > deadline:
                 raise StackError(f"stack '{state.name}': {', '.join(waiting)} not answering after {timeout:.0f} s")
@@ -290,8 +296,8 @@ def up(
             return existing, False
         if existing:
             _terminate(existing)
-            _state_file(name).unlink(missing_ok=True)
         with _allocation_lock():
+            _state_file(name).unlink(missing_ok=True)  # its ports stay claimed until another claim is made here
             base = port_base if port_base is not None else default_port_base(name)
             for service, port in _ports(base).items():
                 if _port_busy(port):
@@ -304,6 +310,7 @@ def up(
                 redis=bool(redis_url),
                 started_at=time.time(),
                 service_ms=service_ms,
+                instance=uuid.uuid4().hex[:16],
             )
             (state.directory / "logs").mkdir(parents=True, exist_ok=True)
             _state_file(name).write_text(json.dumps(asdict(state), indent=2))  # claims the ports
@@ -360,7 +367,8 @@ def reset(name: str = "local") -> StackState:
     if not state:
         raise StackError(f"no stack named '{name}' has been started (nothing to reset)")
     saved = saved_service_env(name)
-    down(name)
+    with stack_lock(name):  # stopped, but its state file keeps claiming its ports while the data is rebuilt
+        _terminate(state)
     env = _service_env(state, saved.get("DATABASE_URL"), saved.get("REDIS_URL"), saved.get("SHOPFLOW_VERSION"))
     result = subprocess.run(
         [sys.executable, "-m", "shopflow_stack.manage", "reset"],

@@ -9,7 +9,7 @@ import importlib
 import logging
 import sys
 
-from shopflow_stack.services import SERVICES
+from shopflow_stack.services import SERVICES, STACK_HEADER
 from shopflow_stack.settings import SettingsError, get_settings
 
 
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         log_config=None,
         access_log=True,
         timeout_graceful_shutdown=5,
+        headers=[(STACK_HEADER, settings.stack_instance)] if settings.stack_instance else None,
         # X-Forwarded-Proto/For only from a proxy the settings name (uvicorn would believe any
         # local process by default, and the scheme decides HSTS: shopflow_stack/security/headers.py).
         proxy_headers=bool(settings.trusted_proxies),

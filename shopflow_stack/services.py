@@ -28,6 +28,8 @@ SERVICES: dict[str, ServiceSpec] = {
 }
 
 HTTP_SERVICES = [s for s in SERVICES.values() if s.port_offset is not None]
+# Sent by every HTTP service with its stack start's token (SHOPFLOW_STACK_INSTANCE): who answers on a port.
+STACK_HEADER = "x-shopflow-stack"
 
 
 def service_urls(port_base: int) -> dict[str, str]:

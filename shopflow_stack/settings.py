@@ -116,6 +116,7 @@ class Settings:
     # The time a production API spends on each request (queries over real data volumes, calls to
     # other services): added to every /api request, as part of the service, not a fault.
     api_service_ms: int = 0
+    stack_instance: str = ""  # the runner's token for this start (SHOPFLOW_STACK_INSTANCE; services.STACK_HEADER)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -149,6 +150,7 @@ class Settings:
             trusted_proxies=tuple(p.strip() for p in env.get("SHOPFLOW_TRUSTED_PROXIES", "").split(",") if p.strip()),
             payments_public_url=_public_url(env.get("SHOPFLOW_PAYMENTS_PUBLIC_URL", "")),
             api_service_ms=parse_service_ms(env.get("SHOPFLOW_API_SERVICE_MS", "")),
+            stack_instance=env.get("SHOPFLOW_STACK_INSTANCE", ""),
         )
 
     @property
