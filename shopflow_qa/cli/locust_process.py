@@ -205,9 +205,7 @@ def run_locust(command: list[str], env: dict[str, str], log: Path, deadline_s: f
 def _kill_at_deadline(child: subprocess.Popen[str], expired: threading.Event) -> None:
     """Past the deadline: SIGKILL Locust's process group and whatever it started (its wait() returns)."""
     expired.set()
-    family = processes.descendants(child.pid)
-    processes.kill_group(child.pid)
-    processes.reap(family, grace=2.0)
+    processes.stop_tree(child, ((signal.SIGKILL, 5.0),))
 
 
 def _copy_output(child: subprocess.Popen[str], sink: Any) -> None:
