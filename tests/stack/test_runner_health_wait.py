@@ -4,44 +4,27 @@ stack wanted (a stack a parallel run started there while this one was reset) nev
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from shopflow_stack import heartbeat, runner
 from shopflow_stack.services import HTTP_SERVICES, STACK_HEADER
-
-
-def _answering(instance: str) -> type[BaseHTTPRequestHandler]:
-    class Health(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            if instance:
-                self.send_header(STACK_HEADER, instance)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Health
+from tests.fixtures.countingserver import CountingServer
 
 
 @pytest.fixture
 def stack_ports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """Servers on a free block of the stack's ports, each answering /health as `instance` (or anonymously)."""
     monkeypatch.setattr(runner, "STACKS_DIR", tmp_path)
-    servers: list[ThreadingHTTPServer] = []
+    servers: list[CountingServer] = []
 
     def serve(instance: str) -> runner.StackState:
         base = runner.default_port_base("foreign")
+        headers = {STACK_HEADER: instance} if instance else {}
         for service in HTTP_SERVICES:
-            server = ThreadingHTTPServer(("127.0.0.1", base + (service.port_offset or 0)), _answering(instance))
-            servers.append(server)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            servers.append(CountingServer(bind_port=base + (service.port_offset or 0), headers=headers).start())
         state = runner.StackState(name="waiting", port_base=base, pids={"api": os.getpid()}, instance="mine")
         heartbeat.path(state.directory).parent.mkdir(parents=True, exist_ok=True)
         heartbeat.path(state.directory).write_text("{}")  # the worker is up: only the HTTP answers decide
@@ -49,8 +32,7 @@ def stack_ports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[obj
 
     yield serve
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 @pytest.mark.parametrize("foreign", ["", "another-stack"])
